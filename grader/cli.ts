@@ -1,0 +1,35 @@
+/**
+ * The `tsnb` command line. Each subcommand lives in grader/commands/ and registers itself here;
+ * this file only wires them together and turns thrown errors into a message and exit code 2.
+ */
+import { Command, CommanderError } from "commander";
+import { registerKernelCommand } from "./commands/kernel";
+
+export class UsageError extends Error {}
+
+export function buildProgram(): Command {
+  const program = new Command("tsnb")
+    .description("Course kit for TypeScript notebooks: release, grade and run tslab notebooks")
+    .version(require("../../package.json").version)
+    .showHelpAfterError("(run with --help for usage)");
+  registerKernelCommand(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version requests end here with code 0; usage errors were already printed.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`tsnb: ${message}\n`);
+    if (process.env.TSNB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 2;
+  }
+}
