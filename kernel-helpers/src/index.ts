@@ -1,2 +1,3 @@
 export * from "./tensor";
 export * from "./random";
+export * from "./display";

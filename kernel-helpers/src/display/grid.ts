@@ -1,0 +1,161 @@
+/**
+ * Feature maps and filters as image grids in a notebook.
+ *
+ * The tensor helpers accept the exercise arrays (`Tensor4`, `Filter4`) or any tfjs tensor: a
+ * tensor is recognised by its `shape` and `arraySync()` (duck typing), so this module never
+ * imports tfjs.
+ */
+import type { Filter4, Tensor4 } from "../tensor";
+import { displayBundle } from "./bundle";
+import { encodePng, gridLayout, imageGridPng, imageGridRgba, ImageGridOptions, imageSizes, imageTilesRgba } from "./png";
+import { escapeMarkup, toBase64 } from "./util";
+
+/** What the helpers need from a tfjs tensor (tf.Tensor4D / tf.Tensor3D satisfy it). */
+export interface TensorLike {
+  readonly shape: readonly number[];
+  arraySync(): unknown;
+}
+
+export interface ShowImageGridOptions extends ImageGridOptions {
+  /** Shown above the grid. */
+  title?: string;
+  /** One caption per image, shown under it (missing entries are left blank). */
+  labels?: string[];
+}
+
+function isTensorLike(x: unknown): x is TensorLike {
+  return typeof x === "object" && x !== null && !Array.isArray(x) &&
+    Array.isArray((x as TensorLike).shape) && typeof (x as TensorLike).arraySync === "function";
+}
+
+function checkIndex(name: string, i: number, n: number): void {
+  if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`${name} ${i} out of range [0, ${n})`);
+}
+
+/** hwc[h][w][c] -> maps[c][h][w] */
+function channelsFirst(hwc: number[][][]): number[][][] {
+  const h = hwc.length;
+  const w = h > 0 ? hwc[0].length : 0;
+  const c = w > 0 ? hwc[0][0].length : 0;
+  const maps: number[][][] = [];
+  for (let k = 0; k < c; k++) {
+    const m: number[][] = [];
+    for (let i = 0; i < h; i++) {
+      const row: number[] = new Array(w);
+      for (let j = 0; j < w; j++) row[j] = hwc[i][j][k];
+      m.push(row);
+    }
+    maps.push(m);
+  }
+  return maps;
+}
+
+/**
+ * The channels of one sample of an NHWC batch as 2-D images: `featureMaps(x, n)[c][i][j] = x[n][i][j][c]`.
+ * Also accepts a tfjs tensor of rank 4 (NHWC) or rank 3 (one HWC sample; `sample` must be 0).
+ */
+export function featureMaps(x: Tensor4 | TensorLike, sample = 0): number[][][] {
+  if (isTensorLike(x)) {
+    const rank = x.shape.length;
+    if (rank === 3) {
+      checkIndex("sample", sample, 1);
+      return channelsFirst(x.arraySync() as number[][][]);
+    }
+    if (rank !== 4) throw new RangeError(`featureMaps: expected a rank-4 NHWC (or rank-3 HWC) tensor, got shape [${x.shape.join(", ")}]`);
+    checkIndex("sample", sample, x.shape[0]);
+    return channelsFirst((x.arraySync() as Tensor4)[sample]);
+  }
+  checkIndex("sample", sample, x.length);
+  return channelsFirst(x[sample]);
+}
+
+/**
+ * The kernels that read input channel `inChannel`, one 2-D image per output channel:
+ * `filterImages(w, ci)[co][i][j] = w[i][j][ci][co]`. Also accepts a tfjs rank-4 tensor
+ * [kh, kw, cin, cout], e.g. `convLayer.getWeights()[0]`.
+ */
+export function filterImages(w: Filter4 | TensorLike, inChannel = 0): number[][][] {
+  let arr: Filter4;
+  if (isTensorLike(w)) {
+    if (w.shape.length !== 4) throw new RangeError(`filterImages: expected a rank-4 [kh, kw, cin, cout] tensor, got shape [${w.shape.join(", ")}]`);
+    arr = w.arraySync() as Filter4;
+  } else {
+    arr = w;
+  }
+  const kh = arr.length;
+  const kw = kh > 0 ? arr[0].length : 0;
+  const cin = kw > 0 ? arr[0][0].length : 0;
+  checkIndex("inChannel", inChannel, cin);
+  const cout = arr[0][0][inChannel].length;
+  const out: number[][][] = [];
+  for (let o = 0; o < cout; o++) {
+    out.push(arr.map((row) => row.map((cell) => cell[inChannel][o])));
+  }
+  return out;
+}
+
+/**
+ * The HTML figure of a grid. Without labels it embeds the grid PNG itself; with labels it is a
+ * table of one PNG per image (same scale and colours as the grid) with the label under each.
+ */
+export function imageGridHtml(images: number[][][], options: ShowImageGridOptions = {}): string {
+  const title = options.title !== undefined ? `<figcaption style="font-weight:bold;margin-bottom:4px">${escapeMarkup(options.title)}</figcaption>` : "";
+  const alt = escapeMarkup(options.title ?? "image grid");
+  if (!options.labels) {
+    const grid = imageGridRgba(images, options);
+    const src = `data:image/png;base64,${toBase64(encodePng(grid))}`;
+    return `<figure class="ck-image-grid" style="margin:0">${title}` +
+      `<img src="${src}" width="${grid.width}" height="${grid.height}" alt="${alt}" style="image-rendering:pixelated"></figure>`;
+  }
+  const tiles = imageTilesRgba(images, options);
+  const cols = gridLayout(imageSizes(images), options).cols;
+  const cells = tiles.map((t, k) => {
+    const label = escapeMarkup(options.labels?.[k] ?? "");
+    return `<td style="text-align:center;vertical-align:top;padding:2px">` +
+      `<img src="data:image/png;base64,${toBase64(encodePng(t))}" width="${t.width}" height="${t.height}" alt="${label || alt}" style="image-rendering:pixelated">` +
+      `<div style="font-size:11px">${label}</div></td>`;
+  });
+  const rows: string[] = [];
+  for (let i = 0; i < cells.length; i += cols) rows.push(`<tr>${cells.slice(i, i + cols).join("")}</tr>`);
+  return `<figure class="ck-image-grid" style="margin:0">${title}<table style="border-collapse:collapse">${rows.join("")}</table></figure>`;
+}
+
+function gridSummary(images: number[][][], options: ShowImageGridOptions): string {
+  const sizes = imageSizes(images);
+  const same = sizes.every((s) => s[0] === sizes[0][0] && s[1] === sizes[0][1]);
+  const dims = same ? `${sizes[0][0]}x${sizes[0][1]}` : "of different sizes";
+  const head = options.title !== undefined ? `${options.title}: ` : "";
+  const labels = options.labels && options.labels.length > 0 ? `; labels: ${options.labels.slice(0, 8).join(", ")}${options.labels.length > 8 ? ", ..." : ""}` : "";
+  return `${head}image grid of ${images.length} images ${dims} (${options.colormap ?? "gray"}, normalize=${options.normalize ?? "each"})${labels}`;
+}
+
+/**
+ * Displays images as a grid: text/html (figure with title and labels), image/png (the plain
+ * grid) and text/plain (a one-line summary). An empty list displays a short text note.
+ */
+export function showImageGrid(images: number[][][], options: ShowImageGridOptions = {}): void {
+  if (images.length === 0) {
+    displayBundle({ "text/plain": `${options.title !== undefined ? options.title + ": " : ""}(no images)` });
+    return;
+  }
+  displayBundle({
+    "text/html": imageGridHtml(images, options),
+    "image/png": imageGridPng(images, options),
+    "text/plain": gridSummary(images, options),
+  });
+}
+
+/** Displays the channels of one sample (labels "channel 0", "channel 1", ... unless given). */
+export function showFeatureMaps(x: Tensor4 | TensorLike, options: ShowImageGridOptions & { sample?: number } = {}): void {
+  const maps = featureMaps(x, options.sample ?? 0);
+  showImageGrid(maps, { labels: maps.map((_, c) => `channel ${c}`), ...options });
+}
+
+/**
+ * Displays the kernels of input channel `inChannel`, one per output channel, with the diverging
+ * colour map and one shared range by default (so kernels can be compared).
+ */
+export function showFilters(w: Filter4 | TensorLike, options: ShowImageGridOptions & { inChannel?: number } = {}): void {
+  const imgs = filterImages(w, options.inChannel ?? 0);
+  showImageGrid(imgs, { colormap: "diverging", normalize: "all", labels: imgs.map((_, o) => `filter ${o}`), ...options });
+}
