@@ -30,7 +30,10 @@ interface Series {
   key: string;
   metric: string;
   split: Split;
+  /** Identifies the series: "key" (one run) or "run: key". */
   label: string;
+  /** Legend text of its line style: "train"/"val" (one run) or "run (train)". */
+  styleLabel: string;
   /** Index into PALETTE. */
   color: number;
   values: number[];
@@ -83,6 +86,7 @@ function prepare(histories: Record<string, TrainingHistory> | TrainingHistory, o
       all.push({
         run, key, metric, split,
         label: multiRun ? `${run}: ${key}` : key,
+        styleLabel: multiRun ? `${run} (${split})` : split,
         color: (multiRun ? runIndex : split === "train" ? 0 : 1) % PALETTE.length,
         values: Array.from(raw as ArrayLike<unknown>, toNumber),
       });
@@ -227,7 +231,7 @@ export function trainingCurvesPlotArea(k: number, panels: number, hasTitle: bool
 /**
  * A self-contained SVG line chart (no scripts, no external resources): one panel per metric with
  * axes, gridlines, tick labels and the metric as panel title, one <polyline> per series that has
- * a finite value (a series with a single value also gets a dot), and a legend under the panels.
+ * a finite value (a series with a single value also gets a dot), and a legend of the line styles under the panels.
  */
 export function trainingCurvesSvg(
   histories: Record<string, TrainingHistory> | TrainingHistory,
@@ -284,21 +288,25 @@ export function trainingCurvesSvg(
     g.push("</g>");
     parts.push(g.join(""));
   });
-  // Legend: one entry per distinct label, flowing left to right under the panels.
+  // Legend: one entry per line style (colour + dash), flowing left to right under the panels;
+  // the panel titles name the metrics.
   const seen = new Map<string, Series>();
-  for (const p of prep.panels) for (const s of p.series) if (!seen.has(s.label)) seen.set(s.label, s);
+  for (const p of prep.panels) {
+    for (const s of p.series) if (!seen.has(s.styleLabel) && s.values.some(Number.isFinite)) seen.set(s.styleLabel, s);
+  }
+  const legendOrder = [...seen.values()].sort((a, b) => prep.runs.indexOf(a.run) - prep.runs.indexOf(b.run) || (a.split === b.split ? 0 : a.split === "train" ? -1 : 1));
   let lx = 10;
   let ly = (hasTitle ? 30 : 0) + rows * PANEL_H + 12;
   const legend: string[] = ['<g class="legend">'];
-  for (const s of seen.values()) {
-    const w = 36 + 7 * [...s.label].length;
+  for (const s of legendOrder) {
+    const w = 36 + 7 * [...s.styleLabel].length;
     if (lx + w > width && lx > 10) {
       lx = 10;
       ly += 18;
     }
     const dash = s.split === "val" ? ` stroke-dasharray="${VAL_DASH}"` : "";
     legend.push(`<g class="legend-entry"><line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${PALETTE[s.color]}" stroke-width="2"${dash}/>` +
-      `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">${escapeMarkup(s.label)}</text></g>`);
+      `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">${escapeMarkup(s.styleLabel)}</text></g>`);
     lx += w + 12;
   }
   legend.push("</g>");

@@ -63,7 +63,8 @@ export function tableText(rows: (string | number)[][], options: TableOptions = {
   const text = rows.map((r) => r.map((v) => cellText(v, options.digits)));
   const lines: string[][] = options.header ? [options.header.map(String), ...text] : text;
   const offset = options.header ? 1 : 0;
-  const body = alignedText(lines, (i, j) => i >= offset && typeof rows[i - offset]?.[j] === "number");
+  // Numbers are right-aligned; a header cell follows the alignment of its column's first value.
+  const body = alignedText(lines, (i, j) => typeof rows[Math.max(0, i - offset)]?.[j] === "number");
   return options.caption !== undefined ? `${options.caption}\n${body}` : body;
 }
 
