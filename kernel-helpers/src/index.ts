@@ -5,3 +5,6 @@ export * from "./layers";
 export * from "./reference";
 export * from "./gradcheck";
 export * from "./tf-convert";
+export * from "./backend";
+export * from "./mnist";
+export * from "./models";
