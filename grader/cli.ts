@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerKernelCommand } from "./commands/kernel";
+import { registerRunCommand } from "./commands/run";
 
 export class UsageError extends Error {}
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .version(require("../../package.json").version)
     .showHelpAfterError("(run with --help for usage)");
   registerKernelCommand(program);
+  registerRunCommand(program);
   return program;
 }
 

@@ -145,9 +145,13 @@ export function trainingCurvesSpec(
       });
     }
   }
+  // Integer epoch ticks, the same as the SVG's.
+  const xs = epochScale(maxEpochs);
   const colorField = prep.multiRun ? "run" : "split";
-  const colorDomain = prep.multiRun ? prep.runs : ["train", "val"];
-  const colorRange = prep.multiRun ? prep.runs.map((_, i) => PALETTE[i % PALETTE.length]) : [PALETTE[0], PALETTE[1]];
+  const splits = (["train", "val"] as const).filter((sp) => prep.panels.some((p) => p.series.some((s) => s.split === sp)));
+  const dashes = splits.map((sp) => (sp === "train" ? [1, 0] : VAL_DASH.split(" ").map(Number)));
+  const colorDomain = prep.multiRun ? prep.runs : splits;
+  const colorRange = prep.multiRun ? prep.runs.map((_, i) => PALETTE[i % PALETTE.length]) : splits.map((sp) => PALETTE[sp === "train" ? 0 : 1]);
   const spec: Record<string, unknown> = {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     data: { values },
@@ -158,10 +162,21 @@ export function trainingCurvesSpec(
       height: 180,
       mark: { type: "line", point: maxEpochs <= 30, tooltip: true },
       encoding: {
-        x: { field: "epoch", type: "quantitative", title: options.xLabel ?? "epoch", axis: { tickMinStep: 1 } },
+        x: {
+          field: "epoch", type: "quantitative", title: options.xLabel ?? "epoch",
+          scale: { domain: [xs.lo, xs.hi], nice: false },
+          axis: { values: xs.ticks, format: "d" },
+        },
         y: { field: "value", type: "quantitative", title: null, scale: { zero: false } },
-        color: { field: colorField, type: "nominal", title: colorField, scale: { domain: colorDomain, range: colorRange } },
-        strokeDash: { field: "split", type: "nominal", title: "split", scale: { domain: ["train", "val"], range: [[1, 0], [6, 4]] } },
+        color: {
+          field: colorField, type: "nominal", title: colorField,
+          scale: { domain: colorDomain, range: colorRange }, legend: { symbolType: "stroke", symbolStrokeWidth: 2 },
+        },
+        strokeDash: {
+          field: "split", type: "nominal", title: "split",
+          scale: { domain: splits, range: dashes },
+          legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolStrokeColor: "#555" },
+        },
         detail: { field: "series", type: "nominal" },
       },
     },

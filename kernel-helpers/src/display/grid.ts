@@ -19,7 +19,7 @@ export interface TensorLike {
 export interface ShowImageGridOptions extends ImageGridOptions {
   /** Shown above the grid. */
   title?: string;
-  /** One caption per image, shown under it (missing entries are left blank). */
+  /** One caption per image, shown under it (missing entries are left blank; [] = no captions). */
   labels?: string[];
 }
 
@@ -101,7 +101,7 @@ export function filterImages(w: Filter4 | TensorLike, inChannel = 0): number[][]
 export function imageGridHtml(images: number[][][], options: ShowImageGridOptions = {}): string {
   const title = options.title !== undefined ? `<figcaption style="font-weight:bold;margin-bottom:4px">${escapeMarkup(options.title)}</figcaption>` : "";
   const alt = escapeMarkup(options.title ?? "image grid");
-  if (!options.labels) {
+  if (!options.labels || options.labels.length === 0) {
     const grid = imageGridRgba(images, options);
     const src = `data:image/png;base64,${toBase64(encodePng(grid))}`;
     return `<figure class="ck-image-grid" style="margin:0">${title}` +
@@ -145,10 +145,13 @@ export function showImageGrid(images: number[][][], options: ShowImageGridOption
   });
 }
 
-/** Displays the channels of one sample (labels "channel 0", "channel 1", ... unless given). */
+/**
+ * Displays the channels of one sample (labels "channel 0", "channel 1", ... unless given;
+ * `labels: []` shows the plain grid without labels).
+ */
 export function showFeatureMaps(x: Tensor4 | TensorLike, options: ShowImageGridOptions & { sample?: number } = {}): void {
   const maps = featureMaps(x, options.sample ?? 0);
-  showImageGrid(maps, { labels: maps.map((_, c) => `channel ${c}`), ...options });
+  showImageGrid(maps, { ...options, labels: options.labels ?? maps.map((_, c) => `channel ${c}`) });
 }
 
 /**
@@ -157,5 +160,10 @@ export function showFeatureMaps(x: Tensor4 | TensorLike, options: ShowImageGridO
  */
 export function showFilters(w: Filter4 | TensorLike, options: ShowImageGridOptions & { inChannel?: number } = {}): void {
   const imgs = filterImages(w, options.inChannel ?? 0);
-  showImageGrid(imgs, { colormap: "diverging", normalize: "all", labels: imgs.map((_, o) => `filter ${o}`), ...options });
+  showImageGrid(imgs, {
+    ...options,
+    colormap: options.colormap ?? "diverging",
+    normalize: options.normalize ?? "all",
+    labels: options.labels ?? imgs.map((_, o) => `filter ${o}`),
+  });
 }

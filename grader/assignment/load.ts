@@ -1,0 +1,157 @@
+/**
+ * An assignment folder as the grader sees it: the source notebooks (with solutions), the
+ * exercises they define, the public checks file and the hidden Jest tests. Loading checks the
+ * instructor's marking so that mistakes surface here, with the cell named, not during grading.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { readNotebookSync, sourceText } from "../notebook/io";
+import { BEGIN_SOLUTION, computeChecksum, END_SOLUTION, NbgraderMetadata, nbgraderOf, tagsOf } from "../notebook/nbgrader";
+import { Cell, Notebook } from "../notebook/schema";
+
+export const HIDDEN_TESTS_DIR = "hidden-tests";
+export const PUBLIC_CHECKS_FILE = "checks.ts";
+export const SETUP_TAG = "setup";
+export const CHECK_PREFIX = "check-";
+
+export interface Exercise {
+  /** The function's name, which is also its solution cell's grade_id. */
+  name: string;
+  notebook: string;
+  /** Points of the exercise's check cell. */
+  points: number;
+  /** Position among all exercises of the assignment. */
+  order: number;
+}
+
+export interface LockedCell {
+  gradeId: string;
+  index: number;
+  cell: Cell;
+  meta: NbgraderMetadata;
+  checksum: string;
+}
+
+export interface AssignmentNotebook {
+  /** File name, e.g. "01-conv-basics.ipynb"; submissions are matched on it. */
+  file: string;
+  path: string;
+  notebook: Notebook;
+  exercises: Exercise[];
+  lockedCells: LockedCell[];
+}
+
+export interface Assignment {
+  name: string;
+  dir: string;
+  notebooks: AssignmentNotebook[];
+  exercises: Exercise[];
+  hiddenTests: string[];
+  publicChecks?: string;
+  totalPoints: number;
+}
+
+export class AssignmentError extends Error {}
+
+export function isSetupCell(cell: Cell): boolean {
+  return cell.cell_type === "code" && tagsOf(cell).includes(SETUP_TAG);
+}
+
+export function listNotebooks(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".ipynb") && !f.startsWith("."))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+export function loadAssignment(dir: string): Assignment {
+  const abs = path.resolve(dir);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new AssignmentError(`assignment folder not found: ${dir}`);
+  const files = listNotebooks(abs);
+  if (files.length === 0) throw new AssignmentError(`no .ipynb notebooks in ${dir}`);
+
+  const exercises: Exercise[] = [];
+  const notebooks = files.map((file) => {
+    const nb = loadSourceNotebook(file);
+    for (const ex of nb.exercises) {
+      if (exercises.some((e) => e.name === ex.name)) {
+        throw new AssignmentError(`exercise ${ex.name} is defined in two notebooks (${exercises.find((e) => e.name === ex.name)!.notebook} and ${nb.file})`);
+      }
+      exercises.push({ ...ex, order: exercises.length });
+    }
+    return nb;
+  });
+
+  const hiddenDir = path.join(abs, HIDDEN_TESTS_DIR);
+  const hiddenTests = existsSync(hiddenDir)
+    ? readdirSync(hiddenDir)
+        .filter((f) => /\.test\.[cm]?[jt]s$/.test(f))
+        .sort()
+        .map((f) => path.join(hiddenDir, f))
+    : [];
+  const publicChecks = path.join(abs, PUBLIC_CHECKS_FILE);
+  return {
+    name: path.basename(abs),
+    dir: abs,
+    notebooks,
+    exercises,
+    hiddenTests,
+    publicChecks: existsSync(publicChecks) ? publicChecks : undefined,
+    totalPoints: exercises.reduce((s, e) => s + e.points, 0),
+  };
+}
+
+function loadSourceNotebook(file: string): AssignmentNotebook {
+  const notebook = readNotebookSync(file);
+  const name = path.basename(file);
+  const where = (i: number) => `${name}, cell ${i + 1}`;
+  const gradeIds = new Set<string>();
+  const solutions: { name: string; index: number }[] = [];
+  const checks = new Map<string, number>();
+  const lockedCells: LockedCell[] = [];
+
+  notebook.cells.forEach((cell, index) => {
+    let meta: NbgraderMetadata | undefined;
+    try {
+      meta = nbgraderOf(cell);
+    } catch (err) {
+      throw new AssignmentError(`${where(index)}: ${(err as Error).message}`);
+    }
+    if (!meta) {
+      if (isSetupCell(cell)) throw new AssignmentError(`${where(index)}: a setup cell must be locked (nbgrader locked: true with a grade_id)`);
+      return;
+    }
+    const id = meta.grade_id ?? "";
+    if (id) {
+      if (gradeIds.has(id)) throw new AssignmentError(`${where(index)}: duplicate grade_id ${JSON.stringify(id)}`);
+      gradeIds.add(id);
+    }
+    if (meta.solution) {
+      if (cell.cell_type !== "code") return;
+      const text = sourceText(cell);
+      if (!text.includes(BEGIN_SOLUTION) || !text.includes(END_SOLUTION)) {
+        throw new AssignmentError(`${where(index)}: solution cell ${id} has no ${BEGIN_SOLUTION} / ${END_SOLUTION} region`);
+      }
+      if (!new RegExp(`(function\\s+${id}\\s*\\()|((const|let|var)\\s+${id}\\b)`).test(text)) {
+        throw new AssignmentError(`${where(index)}: solution cell ${id} does not define a function named ${id}`);
+      }
+      solutions.push({ name: id, index });
+    }
+    if (meta.grade && id.startsWith(CHECK_PREFIX)) checks.set(id.slice(CHECK_PREFIX.length), meta.points ?? 0);
+    if (meta.locked || meta.grade) {
+      lockedCells.push({ gradeId: id, index, cell, meta, checksum: computeChecksum(cell, meta) });
+    }
+  });
+
+  const exercises = solutions.map(({ name: ex, index }) => {
+    const points = checks.get(ex);
+    if (points === undefined) {
+      throw new AssignmentError(`${where(index)}: exercise ${ex} has no check cell (a locked, graded cell with grade_id ${CHECK_PREFIX}${ex})`);
+    }
+    return { name: ex, notebook: name, points, order: 0 };
+  });
+  for (const id of checks.keys()) {
+    if (!solutions.some((s) => s.name === id)) throw new AssignmentError(`${name}: check cell ${CHECK_PREFIX}${id} has no solution cell ${id}`);
+  }
+  return { file: name, path: file, notebook, exercises, lockedCells };
+}

@@ -1,0 +1,237 @@
+/**
+ * Grade a batch of submissions with one Jest run. Each submission gets a generated test file
+ * that loads the assignment's test files under the learner environment, so Jest starts once,
+ * its workers and transform cache are shared by the whole batch, and every submission still
+ * gets a fresh sandbox process of its own.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { AggregatedResult, TestResult } from "@jest/test-result";
+import { Assignment } from "../assignment/load";
+import type { EnvironmentOptions, SandboxReport } from "../jest/environment";
+import { progressEvents } from "../jest/progress-reporter";
+import { SandboxLimits } from "../sandbox/host";
+import { writeOfferedModules } from "../sandbox/offered-modules";
+import { PROGRAM_FILE } from "../sandbox/protocol";
+import { POINTS_MARKER } from "../testing";
+import { extractSubmission, ExtractedSubmission, Problem } from "../submission/extract";
+import { typeCheckSubmissions } from "../submission/typecheck";
+
+export interface SubmissionInput {
+  name: string;
+  input: string;
+}
+
+export interface TestOutcome {
+  exercise: string;
+  /** Title without the points marker. */
+  title: string;
+  /** "<exercise>: <title>", the name reported to Gradescope. */
+  name: string;
+  maxScore: number;
+  score: number;
+  passed: boolean;
+  /** Learner-facing message (empty when passed). */
+  message: string;
+  durationMs: number;
+}
+
+export interface SubmissionGrade {
+  name: string;
+  input: string;
+  tests: TestOutcome[];
+  score: number;
+  maxScore: number;
+  problems: Problem[];
+  /** What the learner's code printed while graded (capped). */
+  learnerOutput: string;
+  /** The submission could not be read at all. */
+  fatal?: string;
+  /** The grader itself failed on this submission (instructor-facing). */
+  graderError?: string;
+  /** Instructor-only details: sandbox log, raw failure messages. */
+  instructorLog: string[];
+  seconds: number;
+}
+
+export interface BatchOptions {
+  assignment: Assignment;
+  submissions: SubmissionInput[];
+  /** The test files to run against every submission (hidden tests, or the public checks runner). */
+  testFiles: string[];
+  jobs: number;
+  limits?: Partial<SandboxLimits>;
+  /** Keep the work folder (for debugging). */
+  keepWork?: boolean;
+  /** Type-check learner cells and report type errors as feedback. */
+  typeCheck?: boolean;
+  onSubmissionDone?: (name: string) => void;
+}
+
+const DIST_GRADER = path.join(__dirname, "..");
+const ENVIRONMENT = path.join(DIST_GRADER, "jest", "environment.js");
+const TRANSFORMER = path.join(DIST_GRADER, "jest", "esbuild-transformer.js");
+const REPORTER = path.join(DIST_GRADER, "jest", "progress-reporter.js");
+const TESTING = path.join(DIST_GRADER, "testing", "index.js");
+
+/** Remove what could reveal a hidden test from a failure message: stack lines and file paths. */
+export function sanitizeMessage(message: string, hiddenRoots: string[]): string {
+  let text = message.replace(/\u001b\[[0-9;]*m/g, "");
+  text = text
+    .split("\n")
+    .filter((line) => !/^\s*at\s/.test(line) && !/^\s*>?\s*\d+\s*\|/.test(line))
+    .join("\n");
+  for (const root of hiddenRoots) text = text.split(root).join("<tests>");
+  return text.trim().slice(0, 2000);
+}
+
+function failureMessage(assertion: TestResult["testResults"][number]): { learner: string; raw: string } {
+  const raw = assertion.failureMessages.join("\n");
+  const detail = assertion.failureDetails[0] as { message?: unknown; name?: unknown } | undefined;
+  const name = typeof detail?.name === "string" ? detail.name : "";
+  const message = typeof detail?.message === "string" ? detail.message : raw.split("\n")[0] ?? "failed";
+  if (name === "GradingFailure" || /^GradingFailure: /.test(raw) || /^LearnerThrew/.test(raw)) return { learner: message, raw };
+  if (/Exceeded timeout/.test(raw)) return { learner: "the test ran out of time", raw };
+  return { learner: `the test could not check your result (${name ? `${name}: ` : ""}${message})`, raw };
+}
+
+export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade[]> {
+  const { assignment } = options;
+  const started = Date.now();
+  const work = mkdtempSync(path.join(os.tmpdir(), "tsnb-grade-"));
+  // The sandbox may run as `nobody`: it must be able to read its program, nothing more.
+  chmodSync(work, 0o755);
+  const dirs = { programs: path.join(work, "programs"), tests: path.join(work, "tests"), modules: path.join(work, "modules") };
+  for (const d of Object.values(dirs)) mkdirSync(d, { mode: 0o755 });
+  const moduleFiles = writeOfferedModules(dirs.modules);
+
+  try {
+    const extracted: ExtractedSubmission[] = options.submissions.map((s) => extractSubmission(assignment, s.input, s.name));
+    if (options.typeCheck !== false) {
+      for (const [i, problems] of typeCheckSubmissions(extracted).entries()) extracted[i].problems.push(...problems);
+    }
+    const testFileOf = new Map<string, number>();
+    extracted.forEach((sub, i) => {
+      const programDir = path.join(dirs.programs, String(i));
+      mkdirSync(programDir, { mode: 0o755 });
+      const programFile = path.join(programDir, PROGRAM_FILE);
+      writeFileSync(programFile, JSON.stringify(sub.program), { mode: 0o644 });
+      const env: EnvironmentOptions = { programFile, moduleFiles, limits: options.limits };
+      const testFile = path.join(dirs.tests, `submission-${i}.test.js`);
+      const requires = options.testFiles.map((f) => `require(${JSON.stringify(f)});`).join("\n");
+      writeFileSync(testFile, `/**\n * @jest-environment-options ${JSON.stringify({ tsnb: env })}\n */\n${requires}\n`);
+      testFileOf.set(testFile, i);
+    });
+
+    const onFile = (testPath: string) => {
+      const i = testFileOf.get(testPath);
+      if (i !== undefined) options.onSubmissionDone?.(extracted[i].name);
+    };
+    progressEvents.on("file", onFile);
+    let results: AggregatedResult;
+    try {
+      results = await runJest(work, dirs.tests, options.jobs);
+    } finally {
+      progressEvents.off("file", onFile);
+    }
+
+    const byFile = new Map(results.testResults.map((r) => [r.testFilePath, r]));
+    const hiddenRoots = [assignment.dir, ...options.testFiles.map((f) => path.dirname(f))];
+    const perSubmissionSeconds = (Date.now() - started) / 1000 / Math.max(1, extracted.length);
+    return extracted.map((sub, i) => {
+      const testFile = path.join(dirs.tests, `submission-${i}.test.js`);
+      const fileResult = byFile.get(testFile);
+      const report = readReport(path.join(dirs.programs, String(i)));
+      return toGrade(sub, fileResult, report, hiddenRoots, fileResult ? (fileResult.perfStats.runtime || 0) / 1000 : perSubmissionSeconds);
+    });
+  } finally {
+    if (!options.keepWork) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function readReport(programDir: string): SandboxReport | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(programDir, "sandbox-report.json"), "utf8")) as SandboxReport;
+  } catch {
+    return undefined;
+  }
+}
+
+function toGrade(
+  sub: ExtractedSubmission,
+  fileResult: TestResult | undefined,
+  report: SandboxReport | undefined,
+  hiddenRoots: string[],
+  seconds: number,
+): SubmissionGrade {
+  const instructorLog = [...(report?.log ?? [])];
+  const tests: TestOutcome[] = [];
+  let graderError: string | undefined;
+  if (!fileResult) {
+    graderError = "Jest produced no result for this submission";
+  } else if (fileResult.testExecError) {
+    graderError = `the tests could not run: ${fileResult.testExecError.message}`;
+    instructorLog.push(fileResult.testExecError.stack ?? fileResult.testExecError.message);
+  }
+  for (const a of fileResult?.testResults ?? []) {
+    const marker = POINTS_MARKER.exec(a.title);
+    const maxScore = marker ? Number(marker[1]) : 0;
+    const title = marker ? a.title.slice(0, marker.index) : a.title;
+    const exercise = a.ancestorTitles[0] ?? "other";
+    const passed = a.status === "passed";
+    let message = "";
+    if (!passed) {
+      const f = failureMessage(a);
+      message = a.status === "failed" ? sanitizeMessage(f.learner, hiddenRoots) : `not run (${a.status})`;
+      instructorLog.push(`${exercise}: ${title}\n${f.raw}`);
+    }
+    tests.push({ exercise, title, name: `${exercise}: ${title}`, maxScore, score: passed ? maxScore : 0, passed, message, durationMs: a.duration ?? 0 });
+  }
+  const score = tests.reduce((s, t) => s + t.score, 0);
+  const maxScore = tests.reduce((s, t) => s + t.maxScore, 0);
+  return {
+    name: sub.name,
+    input: sub.input,
+    tests,
+    score,
+    maxScore,
+    problems: sub.problems,
+    learnerOutput: report?.output ?? "",
+    fatal: sub.fatal,
+    graderError,
+    instructorLog,
+    seconds,
+  };
+}
+
+async function runJest(rootDir: string, testsDir: string, jobs: number): Promise<AggregatedResult> {
+  const { runCLI } = await import("jest");
+  const config = {
+    rootDir,
+    roots: [testsDir],
+    testMatch: ["**/*.test.js"],
+    testEnvironment: ENVIRONMENT,
+    transform: { "\\.[cm]?tsx?$": TRANSFORMER },
+    moduleNameMapper: { "^tsnb/testing$": TESTING },
+    moduleFileExtensions: ["js", "ts", "json", "cjs", "mjs"],
+    cacheDirectory: path.join(os.tmpdir(), "tsnb-jest-cache"),
+    testTimeout: 120_000,
+  };
+  const { results } = await runCLI(
+    {
+      _: [],
+      $0: "tsnb",
+      config: JSON.stringify(config),
+      runInBand: jobs <= 1,
+      maxWorkers: Math.max(1, jobs),
+      silent: true,
+      reporters: [REPORTER],
+      ci: true,
+      watchman: false,
+      passWithNoTests: true,
+    } as unknown as Parameters<typeof runCLI>[0],
+    [rootDir],
+  );
+  return results;
+}

@@ -1,0 +1,103 @@
+/**
+ * Entry point of a learner sandbox process (started by host.ts, never by hand). It loads the
+ * course helpers it may offer and the learner's transpiled cells into a LearnerRealm, reports
+ * which cells loaded, then answers calls from the tests with plain data.
+ *
+ * argv: <program.json> <module-file>...   (module files: JSON SandboxModule descriptions)
+ */
+import { readFileSync } from "node:fs";
+import { types } from "node:util";
+import { LearnerRealm, SandboxModule } from "./context";
+import { describeThrown } from "./errors";
+import { CallReply, CallRequest, CellLoadResult, IDENTIFIER, LearnerProgram, boxNumbers } from "./protocol";
+import { NotPlainData, snapshot } from "./snapshot";
+
+const CELL_TIMEOUT_MS = 5000;
+
+function lockDownProcess(): void {
+  // Learner code never sees `process`, but if it ever escaped the realm these would be the
+  // tools to reach other processes; the permission model already blocks files and spawning.
+  const p = process as unknown as Record<string, unknown>;
+  for (const key of ["kill", "_kill", "dlopen", "_debugProcess", "setuid", "setgid", "setgroups", "chdir"]) {
+    try {
+      Object.defineProperty(p, key, { value: undefined, writable: false, configurable: false });
+    } catch {
+      /* already locked */
+    }
+  }
+}
+
+class PromiseTimeout extends Error {}
+class PromiseRejected extends Error {
+  constructor(readonly reason: unknown) {
+    super("rejected");
+  }
+}
+
+function settle(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new PromiseTimeout()), Math.max(0, ms));
+    promise.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e) => (clearTimeout(timer), reject(new PromiseRejected(e))),
+    );
+  });
+}
+
+function send(message: object): void {
+  process.send?.(message);
+}
+
+function main(): void {
+  const [programFile, ...moduleFiles] = process.argv.slice(2);
+  const program = JSON.parse(readFileSync(programFile, "utf8")) as LearnerProgram;
+  const modules = moduleFiles.map((f) => JSON.parse(readFileSync(f, "utf8")) as SandboxModule);
+  lockDownProcess();
+
+  const realm = new LearnerRealm(modules);
+  const maps = new Map<string, string>();
+  const loaded: CellLoadResult[] = program.cells.map((cell, index) => {
+    if (cell.compileError) return { label: cell.label, exercise: cell.exercise, ok: false, error: cell.compileError };
+    const filename = `cell-${index}.js`;
+    if (cell.map) maps.set(filename, cell.map);
+    try {
+      realm.runCell(cell.code, filename, CELL_TIMEOUT_MS);
+      return { label: cell.label, exercise: cell.exercise, ok: true };
+    } catch (err) {
+      const thrown = describeThrown(err, program.cells, maps);
+      return { label: cell.label, exercise: cell.exercise, ok: false, error: `${thrown.name}: ${thrown.message}${thrown.where ? ` (${thrown.where})` : ""}` };
+    }
+  });
+  send({ type: "ready", cells: loaded, output: realm.drainOutput() });
+
+  process.on("message", async (raw: unknown) => {
+    const req = raw as CallRequest;
+    if (!req || req.type !== "call") return;
+    const started = performance.now();
+    const reply = (body: Record<string, unknown>): void =>
+      send({ type: "reply", id: req.id, output: realm.drainOutput(), ms: performance.now() - started, ...body } as CallReply);
+    if (!IDENTIFIER.test(req.fn)) return reply({ kind: "missing", message: `invalid function name ${JSON.stringify(req.fn)}` });
+    try {
+      const fn = realm.lookup(req.fn, req.timeoutMs);
+      if (fn === undefined) return reply({ kind: "missing", message: `${req.fn} is not defined` });
+      const { threw, result, error } = realm.call(fn, JSON.stringify(req.args), req.timeoutMs);
+      if (threw) return reply({ kind: "threw", ...describeThrown(error, program.cells, maps) });
+      // Exercises are synchronous, but an async answer is still an answer: wait for it, within
+      // what is left of the time limit.
+      const value = snapshot(types.isPromise(result) ? await settle(result as Promise<unknown>, req.timeoutMs - (performance.now() - started)) : result);
+      return reply({ kind: "returned", value: boxNumbers(value) });
+    } catch (err) {
+      if ((err as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT") {
+        return reply({ kind: "timeout", message: `${req.fn} did not finish within ${req.timeoutMs} ms` });
+      }
+      if (err instanceof PromiseTimeout) return reply({ kind: "timeout", message: `${req.fn} returned a promise that did not settle within ${req.timeoutMs} ms` });
+      if (err instanceof NotPlainData) return reply({ kind: "invalid-result", message: err.message });
+      const thrown = err instanceof PromiseRejected ? err.reason : err;
+      return reply({ kind: "threw", ...describeThrown(thrown, program.cells, maps) });
+    }
+  });
+  // The grader going away (or a Jest worker ending) must end this process too.
+  process.on("disconnect", () => process.exit(0));
+}
+
+main();

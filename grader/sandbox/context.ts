@@ -1,0 +1,134 @@
+/**
+ * The realm learner code runs in, inside the sandbox process. No function of the host realm is
+ * ever placed in it (a host function's `.constructor` would hand out the host's `Function` and
+ * with it `process`), and code generation from strings is off, so the usual vm escapes are
+ * closed. The process around it is still the real boundary: see host.ts for its limits.
+ */
+import vm from "node:vm";
+
+/** A module the sandbox may provide to learner code, given as CommonJS source. */
+export interface SandboxModule {
+  /** Specifiers that resolve to it, e.g. "@course-kit/kernel-helpers" or "./tensor". */
+  names: string[];
+  filename: string;
+  source: string;
+}
+
+interface Bridge {
+  set(fn: unknown, args: unknown): void;
+  invoke(): void;
+  take(): { threw: boolean; result: unknown; error: unknown };
+  drainOutput(): string[];
+  register(names: string[], factory: unknown): void;
+}
+
+// Runs inside the learner realm before any learner code. It defines `console`, `require` and the
+// call bridge out of the realm's own intrinsics, captured now so later tampering cannot reach them.
+const BOOTSTRAP = `(() => {
+  "use strict";
+  const apply = Reflect.apply, freeze = Object.freeze, defineProperty = Object.defineProperty;
+  const StringCtor = String, ErrorCtor = Error, ProxyCtor = Proxy, arrayJoin = Array.prototype.join;
+  const out = [];
+  let outChars = 0;
+  const LIMIT = 65536;
+  const show = (v) => {
+    try {
+      if (typeof v === "string") return v;
+      if (typeof v === "object" && v !== null) return JSON.stringify(v);
+      return StringCtor(v);
+    } catch (e) { return "[unprintable]"; }
+  };
+  const write = (...parts) => {
+    if (outChars > LIMIT) return;
+    const line = apply(arrayJoin, parts.map(show), [" "]) + "\\n";
+    outChars += line.length;
+    out.push(outChars > LIMIT ? "… (output truncated)\\n" : line);
+  };
+  const consoleObject = freeze({ log: write, info: write, warn: write, error: write, debug: write, table: write, dir: write });
+  const modules = Object.create(null);
+  const unavailable = (name) => {
+    const stub = new ProxyCtor(function () {}, {
+      get: (t, key) => (key === "then" ? undefined : stub),
+      apply: () => { throw new ErrorCtor("module '" + name + "' is not available while grading; use only the course helpers in exercise code"); },
+      construct: () => { throw new ErrorCtor("module '" + name + "' is not available while grading"); },
+    });
+    return stub;
+  };
+  const require = (name) => {
+    const key = StringCtor(name);
+    const entry = modules[key];
+    if (!entry) return unavailable(key);
+    if (!entry.loaded) {
+      entry.loaded = true;
+      const module = { exports: {} };
+      entry.module = module;
+      entry.factory(module.exports, require, module);
+    }
+    return entry.module.exports;
+  };
+  let pendingFn, pendingArgs, result, error, threw = false;
+  const bridge = freeze({
+    set(fn, args) { pendingFn = fn; pendingArgs = args; },
+    invoke() {
+      threw = false; result = undefined; error = undefined;
+      try { result = apply(pendingFn, undefined, pendingArgs); } catch (e) { threw = true; error = e; }
+    },
+    take() { return { threw, result, error }; },
+    drainOutput() { outChars = 0; return out.splice(0, out.length); },
+    register(names, factory) {
+      const entry = { factory, loaded: false, module: undefined };
+      for (const n of names) modules[n] = entry;
+    },
+  });
+  defineProperty(globalThis, "__tsnb", { value: bridge, writable: false, configurable: false, enumerable: false });
+  defineProperty(globalThis, "console", { value: consoleObject, writable: true, configurable: true, enumerable: false });
+  defineProperty(globalThis, "require", { value: require, writable: true, configurable: true, enumerable: false });
+  defineProperty(globalThis, "module", { value: { exports: {} }, writable: true, configurable: true, enumerable: false });
+  defineProperty(globalThis, "exports", { value: {}, writable: true, configurable: true, enumerable: false });
+  return bridge;
+})()`;
+
+export class LearnerRealm {
+  readonly context: vm.Context;
+  private readonly bridge: Bridge;
+  private readonly parseJson: (text: string) => unknown;
+
+  constructor(modules: SandboxModule[]) {
+    this.context = vm.createContext(Object.create(null), {
+      name: "learner",
+      codeGeneration: { strings: false, wasm: false },
+    });
+    this.parseJson = vm.runInContext("JSON.parse", this.context) as (text: string) => unknown;
+    this.bridge = vm.runInContext(BOOTSTRAP, this.context) as Bridge;
+    for (const mod of modules) {
+      const factory = vm.compileFunction(mod.source, ["exports", "require", "module"], {
+        parsingContext: this.context,
+        filename: mod.filename,
+      });
+      this.bridge.register(mod.names, factory);
+    }
+  }
+
+  /** Run one cell's JavaScript as a script of its own, sharing the realm's globals. */
+  runCell(code: string, filename: string, timeoutMs: number): void {
+    const script = new vm.Script(code, { filename });
+    script.runInContext(this.context, { timeout: timeoutMs, breakOnSigint: false });
+  }
+
+  /** The function a learner defined under `name` (function declaration or const/let), if any. */
+  lookup(name: string, timeoutMs: number): unknown {
+    // `name` was checked against IDENTIFIER by the caller; typeof guards an undeclared name.
+    return vm.runInContext(`typeof ${name} === "function" ? ${name} : undefined`, this.context, { timeout: timeoutMs });
+  }
+
+  /** Call fn(...args) inside the realm under a time limit; args arrive as JSON text. */
+  call(fn: unknown, argsJson: string, timeoutMs: number): { threw: boolean; result: unknown; error: unknown } {
+    this.bridge.set(fn, this.parseJson(argsJson));
+    vm.runInContext("__tsnb.invoke()", this.context, { timeout: timeoutMs });
+    return this.bridge.take();
+  }
+
+  drainOutput(): string {
+    return this.bridge.drainOutput().join("");
+  }
+}

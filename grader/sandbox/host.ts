@@ -1,0 +1,292 @@
+/**
+ * The grader's side of a learner sandbox: a child process that runs learner code and nothing
+ * else. Its limits, each enforced from outside the child:
+ * - Node's permission model: it may read only its own code, the helper modules it offers and
+ *   the submission's compiled cells; it may not write files, spawn processes or start workers.
+ * - When the grader runs as root, the child runs as `nobody`, so it cannot signal the grader.
+ * - A V8 heap limit, plus an RSS watchdog for memory outside the heap (typed arrays).
+ * - A time limit per call (the child is killed and restarted when it is exceeded), a limit for
+ *   the whole submission, and a cap on captured output.
+ * A call never rejects: every way a learner can fail comes back as a CallOutcome.
+ */
+import { ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { CallReply, CellLoadResult, ChildMessage, ReadyMessage, unboxNumbers } from "./protocol";
+
+export interface SandboxLimits {
+  /** Per call, in ms. */
+  callTimeoutMs: number;
+  /** For the whole submission (load plus all calls), in ms. */
+  totalBudgetMs: number;
+  /** Resident memory limit of the child, in MiB. */
+  memoryMb: number;
+  /** Time to start the child and load the cells, in ms. */
+  startupTimeoutMs: number;
+  /** After this many timeouts of one function, later calls to it fail at once. */
+  timeoutsBeforeSkip: number;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = {
+  callTimeoutMs: 5000,
+  totalBudgetMs: 120_000,
+  memoryMb: 512,
+  startupTimeoutMs: 15_000,
+  timeoutsBeforeSkip: 2,
+};
+
+export interface SandboxFiles {
+  /** The compiled cells (protocol.LearnerProgram as JSON). */
+  programFile: string;
+  /** SandboxModule JSON files offered to learner code. */
+  moduleFiles: string[];
+}
+
+export type CallOutcome =
+  | { kind: "returned"; value: unknown; output: string; ms: number }
+  | { kind: "threw"; name: string; message: string; where?: string; output: string; ms: number }
+  | { kind: "missing" | "invalid-result" | "timeout" | "crashed" | "budget"; message: string; output: string; ms: number };
+
+const CHILD_SCRIPT = path.join(__dirname, "child.js");
+const OUTPUT_CAP = 65536;
+const RUNNING_AS_ROOT = typeof process.getuid === "function" && process.getuid() === 0;
+const NOBODY = 65534;
+
+interface Pending {
+  id: number;
+  resolve: (outcome: CallOutcome) => void;
+  timer: NodeJS.Timeout;
+  started: number;
+  fn: string;
+}
+
+export class LearnerSandbox {
+  private child?: ChildProcess;
+  private ready?: Promise<ReadyMessage | CallOutcome>;
+  private pending?: Pending;
+  private nextId = 1;
+  private spent = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly timeouts = new Map<string, number>();
+  private stderr = "";
+  private killedFor?: string;
+  private watchdog?: NodeJS.Timeout;
+  /** Load results of the most recent start. */
+  cells: CellLoadResult[] = [];
+  /** Everything learner code printed, capped. */
+  output = "";
+  /** Instructor-side log of sandbox events (crashes, kills); never shown to learners. */
+  readonly log: string[] = [];
+
+  constructor(
+    private readonly files: SandboxFiles,
+    private readonly limits: SandboxLimits = DEFAULT_LIMITS,
+  ) {}
+
+  /** Start the child (if needed) and return the per-cell load results. */
+  async start(): Promise<CellLoadResult[]> {
+    const ready = await this.ensureStarted();
+    return "type" in ready ? ready.cells : [];
+  }
+
+  /** Call a learner function. Calls are serialized: one at a time per sandbox. */
+  call(fn: string, args: unknown[]): Promise<CallOutcome> {
+    const run = this.queue.then(() => this.callNow(fn, args));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async dispose(): Promise<void> {
+    this.kill("disposed");
+  }
+
+  private budgetLeft(): number {
+    return this.limits.totalBudgetMs - this.spent;
+  }
+
+  private async callNow(fn: string, args: unknown[]): Promise<CallOutcome> {
+    const base = { output: "", ms: 0 };
+    if (this.budgetLeft() <= 0) {
+      return { kind: "budget", message: `skipped: the submission used up its time limit of ${this.limits.totalBudgetMs / 1000} s`, ...base };
+    }
+    if ((this.timeouts.get(fn) ?? 0) >= this.limits.timeoutsBeforeSkip) {
+      return { kind: "timeout", message: `skipped: ${fn} already timed out ${this.limits.timeoutsBeforeSkip} times`, ...base };
+    }
+    const ready = await this.ensureStarted();
+    if (!("type" in ready)) return ready;
+    const child = this.child;
+    if (!child || !child.connected) return { kind: "crashed", message: "the sandbox process is not running", ...base };
+    const timeoutMs = Math.max(1, Math.min(this.limits.callTimeoutMs, this.budgetLeft()));
+    const outcome = await new Promise<CallOutcome>((resolve) => {
+      const id = this.nextId++;
+      const started = Date.now();
+      // The child enforces the limit itself (vm timeout); this timer catches what it cannot,
+      // such as a blocked event loop, and kills the process.
+      const timer = setTimeout(() => {
+        this.kill(`call to ${fn} exceeded ${timeoutMs} ms`);
+        this.settle({ kind: "timeout", message: `${fn} did not finish within ${timeoutMs} ms`, output: "", ms: Date.now() - started });
+      }, timeoutMs + 1000);
+      this.pending = { id, resolve, timer, started, fn };
+      try {
+        child.send({ type: "call", id, fn, args, timeoutMs });
+      } catch (err) {
+        this.settle({ kind: "crashed", message: `could not reach the sandbox: ${(err as Error).message}`, output: "", ms: 0 });
+      }
+    });
+    this.spent += outcome.ms;
+    if (outcome.kind === "timeout") this.timeouts.set(fn, (this.timeouts.get(fn) ?? 0) + 1);
+    return outcome;
+  }
+
+  private settle(outcome: CallOutcome): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    this.appendOutput(outcome.output);
+    pending.resolve(outcome);
+  }
+
+  private appendOutput(text: string): void {
+    if (!text || this.output.length >= OUTPUT_CAP) return;
+    this.output += text;
+    if (this.output.length >= OUTPUT_CAP) this.output = this.output.slice(0, OUTPUT_CAP) + "\n… (output truncated)\n";
+  }
+
+  private ensureStarted(): Promise<ReadyMessage | CallOutcome> {
+    if (this.child && this.ready) return this.ready;
+    this.ready = this.spawnChild();
+    return this.ready;
+  }
+
+  private spawnChild(): Promise<ReadyMessage | CallOutcome> {
+    const started = Date.now();
+    const programDir = path.dirname(this.files.programFile);
+    const readable = [CHILD_SCRIPT, path.dirname(CHILD_SCRIPT), programDir, ...this.files.moduleFiles];
+    const heapMb = Math.max(64, Math.floor(this.limits.memoryMb / 2));
+    const args = [
+      "--experimental-permission",
+      ...readable.map((p) => `--allow-fs-read=${p}`),
+      `--max-old-space-size=${heapMb}`,
+      "--disallow-code-generation-from-strings",
+      "--no-warnings",
+      "--stack-size=984",
+      CHILD_SCRIPT,
+      this.files.programFile,
+      ...this.files.moduleFiles,
+    ];
+    this.stderr = "";
+    this.killedFor = undefined;
+    const child = spawn(process.execPath, args, {
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      serialization: "json",
+      cwd: programDir,
+      env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" },
+      ...(RUNNING_AS_ROOT ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    this.child = child;
+    child.stdout?.on("data", (chunk: Buffer) => this.appendOutput(chunk.toString("utf8")));
+    child.stderr?.on("data", (chunk: Buffer) => {
+      if (this.stderr.length < OUTPUT_CAP) this.stderr += chunk.toString("utf8");
+    });
+    this.startWatchdog(child);
+
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (value: ReadyMessage | CallOutcome) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.spent += Date.now() - started;
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        this.kill("start-up timed out");
+        finish({ kind: "crashed", message: `loading your code took longer than ${this.limits.startupTimeoutMs / 1000} s`, output: "", ms: Date.now() - started });
+      }, this.limits.startupTimeoutMs);
+      child.on("message", (raw: unknown) => {
+        const msg = raw as ChildMessage;
+        if (msg.type === "ready") {
+          this.cells = msg.cells;
+          this.appendOutput(msg.output);
+          finish(msg);
+        } else if (msg.type === "reply" && this.pending && msg.id === this.pending.id) {
+          this.settle(this.fromReply(msg));
+        }
+      });
+      child.on("error", (err) => {
+        this.log.push(`spawn error: ${err.message}`);
+        finish({ kind: "crashed", message: "the sandbox process could not start", output: "", ms: 0 });
+      });
+      child.on("exit", (code, signal) => {
+        this.stopWatchdog();
+        const why = this.exitReason(code, signal);
+        this.log.push(`sandbox exited: code ${code} signal ${signal}${this.killedFor ? ` (${this.killedFor})` : ""}\n${this.stderr.slice(0, 4000)}`);
+        if (this.child === child) {
+          this.child = undefined;
+          this.ready = undefined;
+        }
+        finish({ kind: "crashed", message: `your code ended the sandbox while loading: ${why}`, output: "", ms: Date.now() - started });
+        if (this.pending) {
+          this.settle({ kind: "crashed", message: why, output: "", ms: Date.now() - this.pending.started });
+        }
+      });
+    });
+  }
+
+  private fromReply(msg: CallReply): CallOutcome {
+    switch (msg.kind) {
+      case "returned":
+        return { kind: "returned", value: unboxNumbers(msg.value), output: msg.output, ms: msg.ms };
+      case "threw":
+        return { kind: "threw", name: msg.name, message: msg.message, where: msg.where, output: msg.output, ms: msg.ms };
+      default:
+        return { kind: msg.kind, message: msg.message, output: msg.output, ms: msg.ms };
+    }
+  }
+
+  private exitReason(code: number | null, signal: NodeJS.Signals | null): string {
+    if (this.killedFor?.startsWith("memory")) return `it used more than ${this.limits.memoryMb} MiB of memory`;
+    if (this.killedFor) return this.killedFor;
+    if (/heap out of memory|Allocation failed/i.test(this.stderr)) return "it ran out of memory";
+    if (/Maximum call stack/i.test(this.stderr)) return "it overflowed the call stack";
+    if (signal) return `the process was killed by ${signal}`;
+    return `the process exited with code ${code}`;
+  }
+
+  private kill(reason: string): void {
+    const child = this.child;
+    if (!child) return;
+    this.killedFor ??= reason;
+    this.child = undefined;
+    this.ready = undefined;
+    this.stopWatchdog();
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
+
+  private startWatchdog(child: ChildProcess): void {
+    this.stopWatchdog();
+    if (process.platform !== "linux" || !child.pid) return;
+    const statm = `/proc/${child.pid}/statm`;
+    const pageBytes = 4096;
+    const limitBytes = this.limits.memoryMb * 1024 * 1024;
+    this.watchdog = setInterval(() => {
+      try {
+        const resident = Number(readFileSync(statm, "utf8").split(" ")[1]) * pageBytes;
+        if (resident > limitBytes) this.kill(`memory limit: resident ${Math.round(resident / 1048576)} MiB`);
+      } catch {
+        this.stopWatchdog();
+      }
+    }, 50);
+    this.watchdog.unref();
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+  }
+}

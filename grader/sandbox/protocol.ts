@@ -1,0 +1,83 @@
+/**
+ * What travels between the grader and a learner's sandbox process. Everything is plain JSON;
+ * numbers JSON cannot carry (NaN, ±Infinity, -0 does not matter here) are boxed so that a
+ * learner's NaN reaches the tests as NaN rather than as null.
+ */
+
+/** One transpiled cell as the sandbox loads it. */
+export interface LearnerCell {
+  /** Human label used in feedback, e.g. "week07-01-conv.ipynb, cell 12 (conv2dForward)". */
+  label: string;
+  /** The exercise this cell implements (solution cells), if any. */
+  exercise?: string;
+  /** JavaScript produced from the cell's TypeScript. */
+  code: string;
+  /** Source map (v3 JSON) from the JavaScript back to the cell's TypeScript lines. */
+  map?: string;
+  /** A problem found before loading (e.g. a syntax error); the cell is then not loaded. */
+  compileError?: string;
+}
+
+export interface LearnerProgram {
+  cells: LearnerCell[];
+}
+
+export const PROGRAM_FILE = "learner.json";
+
+export interface CellLoadResult {
+  label: string;
+  exercise?: string;
+  ok: boolean;
+  error?: string;
+}
+
+/** Child → parent, once, after the cells are loaded. */
+export interface ReadyMessage {
+  type: "ready";
+  cells: CellLoadResult[];
+  output: string;
+}
+
+/** Parent → child. */
+export interface CallRequest {
+  type: "call";
+  id: number;
+  fn: string;
+  args: unknown;
+  timeoutMs: number;
+}
+
+export type CallReply =
+  | { type: "reply"; id: number; kind: "returned"; value: unknown; output: string; ms: number }
+  | { type: "reply"; id: number; kind: "threw"; name: string; message: string; where?: string; output: string; ms: number }
+  | { type: "reply"; id: number; kind: "missing" | "invalid-result" | "timeout"; message: string; output: string; ms: number };
+
+export type ChildMessage = ReadyMessage | CallReply;
+
+const BOX = "__tsnb_number";
+
+/** Replace non-finite numbers by boxes so the value survives JSON. */
+export function boxNumbers(value: unknown): unknown {
+  if (typeof value === "number") return Number.isFinite(value) ? value : { [BOX]: String(value) };
+  if (Array.isArray(value)) return value.map(boxNumbers);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = boxNumbers(v);
+    return out;
+  }
+  return value;
+}
+
+export function unboxNumbers(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unboxNumbers);
+  if (value && typeof value === "object") {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === BOX) return Number((value as Record<string, unknown>)[BOX]);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = unboxNumbers(v);
+    return out;
+  }
+  return value;
+}
+
+export const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;

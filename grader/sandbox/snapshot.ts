@@ -1,0 +1,84 @@
+/**
+ * Turn whatever learner code returned into plain data, once, without trusting it. Only numbers,
+ * strings, booleans, null, arrays and plain objects made of those pass; typed arrays become
+ * arrays. Proxies, getters, functions and exotic prototypes are refused with a message, so no
+ * learner object can change its answer between two looks (custom valueOf/toJSON/getters).
+ */
+import { types } from "node:util";
+
+export class NotPlainData extends Error {}
+
+export interface SnapshotLimits {
+  maxElements: number;
+  maxDepth: number;
+}
+
+const DEFAULT_LIMITS: SnapshotLimits = { maxElements: 5_000_000, maxDepth: 16 };
+
+// Captured at load time, before any learner code runs in this process.
+const { getPrototypeOf, getOwnPropertyDescriptor, keys: objectKeys } = Object;
+const ownKeys = Reflect.ownKeys;
+const isArray = Array.isArray;
+
+function describePath(path: (string | number)[]): string {
+  return path.length === 0 ? "the result" : "result" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
+}
+
+export function snapshot(value: unknown, limits: SnapshotLimits = DEFAULT_LIMITS): unknown {
+  let budget = limits.maxElements;
+  const walk = (v: unknown, path: (string | number)[]): unknown => {
+    if (--budget < 0) throw new NotPlainData(`the result is too large (more than ${limits.maxElements} values)`);
+    switch (typeof v) {
+      case "number":
+      case "string":
+      case "boolean":
+        return v;
+      case "undefined":
+        return null;
+      case "bigint":
+        return Number(v);
+      case "function":
+        throw new NotPlainData(`${describePath(path)} is a function; return plain numbers and arrays`);
+      case "symbol":
+        throw new NotPlainData(`${describePath(path)} is a symbol`);
+    }
+    if (v === null) return null;
+    if (path.length > limits.maxDepth) throw new NotPlainData(`${describePath(path)} is nested too deeply`);
+    if (types.isProxy(v)) throw new NotPlainData(`${describePath(path)} is a Proxy; return plain arrays and numbers`);
+    if (types.isTypedArray(v)) {
+      const arr = v as unknown as ArrayLike<number | bigint>;
+      budget -= arr.length;
+      if (budget < 0) throw new NotPlainData("the result is too large");
+      return Array.from(arr, (x) => Number(x));
+    }
+    const obj = v as object;
+    if (isArray(obj)) {
+      const lengthDesc = getOwnPropertyDescriptor(obj, "length");
+      const length = lengthDesc && "value" in lengthDesc ? (lengthDesc.value as number) : 0;
+      if (ownKeys(obj).length !== length + 1) {
+        throw new NotPlainData(`${describePath(path)} is an array with holes or extra properties`);
+      }
+      const out = new Array(length);
+      for (let i = 0; i < length; i++) {
+        const d = getOwnPropertyDescriptor(obj, i);
+        if (!d || !("value" in d)) throw new NotPlainData(`${describePath([...path, i])} is a getter, not a value`);
+        out[i] = walk(d.value, [...path, i]);
+      }
+      return out;
+    }
+    const proto = getPrototypeOf(obj);
+    const isPlain = proto === null || (getPrototypeOf(proto) === null && getOwnPropertyDescriptor(proto, "hasOwnProperty") !== undefined);
+    if (!isPlain) throw new NotPlainData(`${describePath(path)} is not a plain object or array`);
+    if (ownKeys(obj).length !== objectKeys(obj).length) {
+      throw new NotPlainData(`${describePath(path)} has hidden or symbol properties`);
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of objectKeys(obj)) {
+      const d = getOwnPropertyDescriptor(obj, key);
+      if (!d || !("value" in d)) throw new NotPlainData(`${describePath([...path, key])} is a getter, not a value`);
+      out[key] = walk(d.value, [...path, key]);
+    }
+    return out;
+  };
+  return walk(value, []);
+}

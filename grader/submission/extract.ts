@@ -1,0 +1,208 @@
+/**
+ * From a submission's notebooks to the code the sandbox runs. Only setup cells and solution
+ * cells are taken, in the source notebook's order; setup cells always come from the source
+ * (a learner's edit to a locked cell is reported and undone), solution cells from the learner.
+ * Cells are matched by nbgrader grade_id, so moving cells around does not matter.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { Assignment, AssignmentNotebook, isSetupCell } from "../assignment/load";
+import { NotebookError, readNotebookSync, sourceText } from "../notebook/io";
+import { computeChecksum, nbgraderOfLenient } from "../notebook/nbgrader";
+import { Cell, Notebook } from "../notebook/schema";
+import { LearnerCell, LearnerProgram } from "../sandbox/protocol";
+import { transpileCell } from "./transpile";
+
+export type ProblemKind =
+  | "unreadable-submission"
+  | "missing-notebook"
+  | "missing-cell"
+  | "locked-cell-edited"
+  | "locked-cell-deleted"
+  | "compile-error"
+  | "type-error"
+  | "extra-notebook";
+
+export interface Problem {
+  kind: ProblemKind;
+  message: string;
+  notebook?: string;
+  exercise?: string;
+}
+
+export interface SubmissionNotebook {
+  /** The assignment notebook it answers. */
+  source: AssignmentNotebook;
+  file: string;
+  notebook: Notebook;
+}
+
+/** A cell's TypeScript as the learner wrote it (or as the source has it, for setup cells). */
+export interface CellSource {
+  notebook: string;
+  label: string;
+  exercise?: string;
+  source: string;
+}
+
+export interface ExtractedSubmission {
+  name: string;
+  input: string;
+  notebooks: SubmissionNotebook[];
+  program: LearnerProgram;
+  sources: CellSource[];
+  problems: Problem[];
+  /** Set when nothing could be read at all (score 0, with this message). */
+  fatal?: string;
+}
+
+function gradeIdOf(cell: Cell): string | undefined {
+  return nbgraderOfLenient(cell)?.grade_id ?? undefined;
+}
+
+function findByGradeId(nb: Notebook, id: string): { cell: Cell; index: number } | undefined {
+  const index = nb.cells.findIndex((c) => gradeIdOf(c) === id);
+  return index >= 0 ? { cell: nb.cells[index], index } : undefined;
+}
+
+/** Pick the assignment notebook a lone submitted notebook answers: by file name, else by grade_ids. */
+function matchNotebook(assignment: Assignment, file: string, nb: Notebook): AssignmentNotebook | undefined {
+  const byName = assignment.notebooks.find((a) => a.file === path.basename(file));
+  if (byName) return byName;
+  const ids = new Set(nb.cells.map(gradeIdOf).filter((x): x is string => !!x));
+  let best: AssignmentNotebook | undefined;
+  let bestScore = 0;
+  for (const a of assignment.notebooks) {
+    const score = a.notebook.cells.filter((c) => {
+      const id = gradeIdOf(c);
+      return id !== undefined && ids.has(id);
+    }).length;
+    if (score > bestScore) [best, bestScore] = [a, score];
+  }
+  return best;
+}
+
+function submissionFiles(input: string): string[] {
+  if (statSync(input).isDirectory()) {
+    const found: string[] = [];
+    const walk = (dir: string, depth: number) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.name.startsWith(".")) continue;
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory() && depth < 2) walk(full, depth + 1);
+        else if (entry.isFile() && entry.name.endsWith(".ipynb")) found.push(full);
+      }
+    };
+    walk(input, 0);
+    return found.sort();
+  }
+  return [input];
+}
+
+export function extractSubmission(assignment: Assignment, input: string, name: string): ExtractedSubmission {
+  const result: ExtractedSubmission = { name, input, notebooks: [], program: { cells: [] }, sources: [], problems: [] };
+  if (!existsSync(input)) {
+    result.fatal = `submission not found: ${input}`;
+    return result;
+  }
+  const files = submissionFiles(input);
+  if (files.length === 0) {
+    result.fatal = `no .ipynb notebook found in ${input}`;
+    return result;
+  }
+  const unreadable: string[] = [];
+  for (const file of files) {
+    let nb: Notebook;
+    try {
+      nb = readNotebookSync(file);
+    } catch (err) {
+      const message = err instanceof NotebookError ? err.message : `${file}: ${(err as Error).message}`;
+      unreadable.push(message);
+      result.problems.push({ kind: "unreadable-submission", message, notebook: path.basename(file) });
+      continue;
+    }
+    const source = matchNotebook(assignment, file, nb);
+    if (!source) {
+      result.problems.push({ kind: "extra-notebook", message: `${path.basename(file)} does not match any notebook of the assignment; ignored`, notebook: path.basename(file) });
+      continue;
+    }
+    if (result.notebooks.some((n) => n.source === source)) {
+      result.problems.push({ kind: "extra-notebook", message: `${path.basename(file)} answers ${source.file} a second time; ignored`, notebook: path.basename(file) });
+      continue;
+    }
+    result.notebooks.push({ source, file, notebook: nb });
+  }
+  if (result.notebooks.length === 0) {
+    result.fatal = unreadable.length ? unreadable.join("\n") : `none of the submitted notebooks belongs to assignment ${assignment.name}`;
+    return result;
+  }
+
+  for (const source of assignment.notebooks) {
+    const submitted = result.notebooks.find((n) => n.source === source);
+    if (!submitted) {
+      if (source.exercises.length) {
+        result.problems.push({
+          kind: "missing-notebook",
+          message: `notebook ${source.file} was not submitted; its exercises (${source.exercises.map((e) => e.name).join(", ")}) score 0`,
+          notebook: source.file,
+        });
+      }
+      continue;
+    }
+    checkLockedCells(source, submitted.notebook, result.problems);
+    result.program.cells.push(...programCells(source, submitted.notebook, result.problems, result.sources));
+  }
+  return result;
+}
+
+function checkLockedCells(source: AssignmentNotebook, nb: Notebook, problems: Problem[]): void {
+  for (const locked of source.lockedCells) {
+    const found = findByGradeId(nb, locked.gradeId);
+    const label = `${source.file}: locked cell ${locked.gradeId}`;
+    if (!found) {
+      problems.push({ kind: "locked-cell-deleted", notebook: source.file, message: `${label} was deleted; the original was used for grading` });
+      continue;
+    }
+    // Compare as nbgrader does (checksum of source, type and flags), with the source's flags,
+    // so a learner cannot hide an edit by also editing the metadata.
+    if (computeChecksum(found.cell, locked.meta) !== locked.checksum || found.cell.cell_type !== locked.cell.cell_type) {
+      problems.push({ kind: "locked-cell-edited", notebook: source.file, message: `${label} (cell ${found.index + 1}) was edited; the original was restored for grading` });
+    }
+  }
+}
+
+function programCells(source: AssignmentNotebook, nb: Notebook, problems: Problem[], sources: CellSource[]): LearnerCell[] {
+  const cells: LearnerCell[] = [];
+  source.notebook.cells.forEach((srcCell, srcIndex) => {
+    if (srcCell.cell_type !== "code") return;
+    const meta = nbgraderOfLenient(srcCell);
+    if (isSetupCell(srcCell)) {
+      const label = `${source.file}, setup cell ${srcIndex + 1}`;
+      sources.push({ notebook: source.file, label, source: sourceText(srcCell) });
+      cells.push(compile(sourceText(srcCell), label, undefined));
+      return;
+    }
+    if (!meta?.solution || !meta.grade_id) return;
+    const exercise = meta.grade_id;
+    const found = findByGradeId(nb, exercise);
+    if (!found) {
+      const message = `the solution cell for ${exercise} is missing from ${source.file}`;
+      problems.push({ kind: "missing-cell", notebook: source.file, exercise, message });
+      cells.push({ label: `${source.file} (${exercise})`, exercise, code: "", compileError: message });
+      return;
+    }
+    const label = `${source.file}, cell ${found.index + 1} (${exercise})`;
+    sources.push({ notebook: source.file, label, exercise, source: sourceText(found.cell) });
+    const cell = compile(sourceText(found.cell), label, exercise);
+    if (cell.compileError) {
+      problems.push({ kind: "compile-error", notebook: source.file, exercise, message: `${label}: ${cell.compileError}` });
+    }
+    cells.push(cell);
+  });
+  return cells;
+}
+
+function compile(source: string, label: string, exercise: string | undefined): LearnerCell {
+  const out = transpileCell(source, label);
+  return out.ok ? { label, exercise, code: out.code, map: out.map } : { label, exercise, code: "", compileError: out.error };
+}

@@ -1,0 +1,133 @@
+/**
+ * The API hidden tests are written with (imported as "tsnb/testing"). Tests never touch
+ * learner code directly: `learner.f(...)` sends the arguments to the submission's sandbox and
+ * resolves to the plain data it returned. Failures raised here carry messages written for the
+ * learner; the grader shows nothing else of a failing test (no source, no stack).
+ *
+ *   exercise("conv2dForward", () => {
+ *     graded("stride 2, pad 1, 3 channels", 2, async () => {
+ *       expectClose(await learner.conv2dForward(x, w, b, 2, 1), reference.conv2dForward(x, w, b, 2, 1));
+ *     });
+ *   });
+ */
+import { CallResult, Expectation, judge } from "@course-kit/kernel-helpers/checks";
+import type { CellLoadResult } from "../sandbox/protocol";
+import type { CallOutcome } from "../sandbox/host";
+
+/** The bridge the Jest environment installs on the test file's global object. */
+export interface SandboxBridge {
+  call(fn: string, args: unknown[]): Promise<CallOutcome>;
+  cells(): CellLoadResult[];
+}
+
+/** A failure whose message is meant for the learner. */
+export class GradingFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GradingFailure";
+  }
+}
+
+/** The learner's function threw; `thrown` lets expectThrows inspect it. */
+export class LearnerThrew extends GradingFailure {
+  constructor(
+    readonly fn: string,
+    readonly thrown: { name: string; message: string; where?: string },
+  ) {
+    super(`${fn} threw ${thrown.name}: ${thrown.message}${thrown.where ? ` (${thrown.where})` : ""}`);
+  }
+}
+
+function bridge(): SandboxBridge {
+  const b = (globalThis as { __tsnbSandbox?: SandboxBridge }).__tsnbSandbox;
+  if (!b) throw new Error("tsnb/testing: no learner sandbox; run these tests through `tsnb grade` or `tsnb check`");
+  return b;
+}
+
+/** Why a function is not there, in the learner's terms. */
+function missingMessage(fn: string, fallback: string): string {
+  const cells = bridge().cells();
+  const own = cells.find((c) => c.exercise === fn && !c.ok);
+  if (own) return `${fn} is not available: its cell could not be used (${own.error})`;
+  const broken = cells.filter((c) => !c.ok && !c.exercise);
+  if (broken.length) return `${fn} is not available; a setup cell failed: ${broken[0].error}`;
+  if (cells.some((c) => c.exercise === fn)) return `${fn} is not defined: was the function renamed? (${fallback})`;
+  return `${fn} is not defined in the submitted notebook (its solution cell is missing)`;
+}
+
+/** Call a learner function in the sandbox. Resolves to its result; rejects with GradingFailure. */
+export async function call(fn: string, ...args: unknown[]): Promise<unknown> {
+  const outcome = await bridge().call(fn, args);
+  switch (outcome.kind) {
+    case "returned":
+      return outcome.value;
+    case "threw":
+      throw new LearnerThrew(fn, { name: outcome.name, message: outcome.message, where: outcome.where });
+    case "missing":
+      throw new GradingFailure(missingMessage(fn, outcome.message));
+    case "invalid-result":
+      throw new GradingFailure(`${fn} returned something that is not plain data: ${outcome.message}`);
+    case "timeout":
+      throw new GradingFailure(`${outcome.message} (an infinite loop, or far too slow?)`);
+    case "crashed":
+      throw new GradingFailure(`${fn} stopped the grading process: ${outcome.message}`);
+    case "budget":
+      throw new GradingFailure(outcome.message);
+  }
+}
+
+type LearnerFunctions = Record<string, (...args: any[]) => Promise<any>>;
+
+/** `learner.name(...args)` is `call("name", ...args)`. */
+export const learner: LearnerFunctions = new Proxy({} as LearnerFunctions, {
+  get: (_target, fn) => (typeof fn === "string" ? (...args: unknown[]) => call(fn, ...args) : undefined),
+});
+
+function assertVerdict(result: CallResult, expect: Expectation): void {
+  const verdict = judge(result, expect);
+  if (!verdict.ok) throw new GradingFailure(verdict.message);
+}
+
+/** Numeric result within a relative tolerance (default 1e-5, float32-friendly). */
+export function expectClose(actual: unknown, expected: Extract<Expectation, { kind: "close" }>["value"], tolerance?: number): void {
+  assertVerdict({ returned: actual }, { kind: "close", value: expected, tolerance });
+}
+
+/** Exact structural equality. */
+export function expectEqual(actual: unknown, expected: unknown): void {
+  assertVerdict({ returned: actual }, { kind: "equal", value: expected });
+}
+
+/** The learner call must throw an error named `errorName`. Other failures pass through. */
+export async function expectThrows(pending: Promise<unknown>, errorName: string): Promise<void> {
+  let result: CallResult;
+  try {
+    result = { returned: await pending };
+  } catch (err) {
+    if (!(err instanceof LearnerThrew)) throw err;
+    result = { threw: err.thrown };
+  }
+  assertVerdict(result, { kind: "throws", errorName });
+}
+
+/** Fail with a learner-facing message unless `condition` holds. */
+export function ensure(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new GradingFailure(message);
+}
+
+declare const describe: (name: string, body: () => void) => void;
+declare const test: (name: string, body: () => Promise<void> | void, timeout?: number) => void;
+
+/** Group the tests of one exercise; `name` is the function's name. */
+export function exercise(name: string, body: () => void): void {
+  describe(name, body);
+}
+
+/** The marker the grader reads a test's points from; it is removed from the reported name. */
+export const POINTS_MARKER = /\s\[(\d+(?:\.\d+)?) pts?\]$/;
+
+/** One graded test worth `points`. */
+export function graded(title: string, points: number, body: () => Promise<void> | void): void {
+  if (!(points >= 0)) throw new Error(`graded("${title}"): points must be a number >= 0`);
+  test(`${title} [${points} ${points === 1 ? "pt" : "pts"}]`, body);
+}

@@ -1,0 +1,121 @@
+/**
+ * Public check cases: the few test cases learners see, used in three places with one meaning:
+ * the check cell after each exercise (run in the notebook's kernel), `tsnb check` (run against
+ * the sandboxed notebook code), and the hidden tests' assertions (`judge` gives both the same
+ * verdicts and messages). This module is dependency-free apart from tensor.ts.
+ */
+import { compareArrays, describeValue, NestedNumbers } from "./tensor";
+
+export type Expectation =
+  /** Numeric result (nested arrays, or an object of them such as { dx, dw, db }) within a relative tolerance. */
+  | { kind: "close"; value: NestedNumbers | Record<string, NestedNumbers>; tolerance?: number }
+  /** Exact structural equality (numbers compared with ===), e.g. describeNetwork's summaries. */
+  | { kind: "equal"; value: unknown }
+  /** The call must throw an error with this name, e.g. "RangeError". */
+  | { kind: "throws"; errorName: string };
+
+export interface PublicCase {
+  exercise: string;
+  name: string;
+  args: unknown[];
+  expect: Expectation;
+}
+
+/** What a call did: returned a value or threw. `where` locates the throw in the learner's code. */
+export type CallResult = { returned: unknown } | { threw: { name: string; message: string; where?: string } };
+
+export interface Verdict {
+  ok: boolean;
+  message: string;
+}
+
+function firstDifference(actual: unknown, expected: unknown, path: string): string | undefined {
+  if (typeof expected === "number" || typeof expected === "string" || typeof expected === "boolean" || expected === null) {
+    return Object.is(actual, expected) || actual === expected ? undefined : `${path || "result"}: expected ${JSON.stringify(expected)}, got ${describeValue(actual)}`;
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return `${path || "result"}: expected an array of length ${expected.length}, got ${describeValue(actual)}`;
+    if (actual.length !== expected.length) return `${path || "result"}: expected ${expected.length} entries, got ${actual.length}`;
+    for (let i = 0; i < expected.length; i++) {
+      const d = firstDifference(actual[i], expected[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (typeof expected === "object") {
+    if (typeof actual !== "object" || actual === null || Array.isArray(actual)) {
+      return `${path || "result"}: expected an object, got ${describeValue(actual)}`;
+    }
+    for (const key of Object.keys(expected as object)) {
+      const d = firstDifference((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+function isNumericTree(v: unknown): v is NestedNumbers {
+  return typeof v === "number" || Array.isArray(v);
+}
+
+/** Judge one call result against an expectation; the message is safe and useful to show learners. */
+export function judge(result: CallResult, expect: Expectation): Verdict {
+  if ("threw" in result) {
+    const { name, message, where } = result.threw;
+    const at = where ? ` (${where})` : "";
+    if (expect.kind === "throws") {
+      return name === expect.errorName
+        ? { ok: true, message: `threw ${name} as expected` }
+        : { ok: false, message: `expected a ${expect.errorName}, but it threw ${name}: ${message}${at}` };
+    }
+    return { ok: false, message: `threw ${name}: ${message}${at}` };
+  }
+  const actual = result.returned;
+  switch (expect.kind) {
+    case "throws":
+      return { ok: false, message: `expected a ${expect.errorName} to be thrown, but it returned ${describeValue(actual)}` };
+    case "equal": {
+      const diff = firstDifference(actual, expect.value, "");
+      return diff ? { ok: false, message: diff } : { ok: true, message: "equal" };
+    }
+    case "close": {
+      if (isNumericTree(expect.value)) return compareArrays(actual, expect.value, { tolerance: expect.tolerance, name: "result" });
+      if (typeof actual !== "object" || actual === null || Array.isArray(actual)) {
+        return { ok: false, message: `expected an object with ${Object.keys(expect.value).join(", ")}, got ${describeValue(actual)}` };
+      }
+      const notes: string[] = [];
+      for (const [key, value] of Object.entries(expect.value)) {
+        const c = compareArrays((actual as Record<string, unknown>)[key], value, { tolerance: expect.tolerance, name: key });
+        if (!c.ok) return { ok: false, message: `${key}: ${c.message}` };
+        notes.push(`${key} ${c.message}`);
+      }
+      return { ok: true, message: notes.join("; ") };
+    }
+  }
+}
+
+/** A deep copy through JSON, so a learner's function cannot change a case's arguments. */
+function copyArgs(args: unknown[]): unknown[] {
+  return JSON.parse(JSON.stringify(args)) as unknown[];
+}
+
+export interface CaseOutcome {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+/** Run cases directly on a function (inside the notebook kernel). Never throws. */
+export function runCases(cases: PublicCase[], fn: (...args: never[]) => unknown): CaseOutcome[] {
+  return cases.map((c) => {
+    let result: CallResult;
+    try {
+      result = { returned: (fn as (...args: unknown[]) => unknown)(...copyArgs(c.args)) };
+    } catch (err) {
+      const e = err as { name?: unknown; message?: unknown };
+      result = { threw: { name: typeof e?.name === "string" ? e.name : "Error", message: typeof e?.message === "string" ? e.message : String(err) } };
+    }
+    return { name: c.name, ...judge(result, c.expect) };
+  });
+}
