@@ -126,9 +126,9 @@ export function formatShape(shape: readonly number[]): string {
  * (wrong number of dimensions, empty dimension) whose message starts with `what`.
  */
 export function shape4(t: unknown, what = "tensor"): Shape4 {
+  if (!isArrayLikeNode(t)) throw new TypeError(`${what} must be a 4-D array, got ${describeValue(t)}`);
   const r = inspectNested(t, what);
   if (!r.ok) {
-    if (!isArrayLikeNode(t)) throw new TypeError(`${what} must be a 4-D array, got ${describeValue(t)}`);
     throw new TypeError(`${what} must be a 4-D array; ${r.message}`);
   }
   if (r.shape.length !== 4 || r.shape.some((d) => d === 0)) {
@@ -283,6 +283,7 @@ export function allClose(a: NestedNumbers, b: NestedNumbers, opts: { rtol?: numb
     const x = fa[i];
     const y = fb[i];
     if (x === y) continue;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return false; // NaN, or unequal infinities
     if (!(Math.abs(x - y) <= atol + rtol * Math.abs(y))) return false; // NaN fails here
   }
   return true;
