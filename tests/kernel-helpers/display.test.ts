@@ -394,13 +394,20 @@ describe("display: training curves", () => {
     assert.ok(values.every((v) => typeof v.value === "number" && Number.isFinite(v.value)));
     assert.deepEqual(spec.facet.field, "metric");
     assert.deepEqual(spec.facet.sort, ["loss", "acc"]);
-    assert.equal(spec.spec.mark.type, "line");
-    assert.deepEqual(spec.spec.encoding.x.field, "epoch");
-    assert.deepEqual(spec.spec.encoding.x.type, "quantitative");
-    assert.deepEqual(spec.spec.encoding.x.title, "Epoch");
-    assert.deepEqual(spec.spec.encoding.y.field, "value");
-    assert.deepEqual(spec.spec.encoding.color.field, "split");
-    assert.deepEqual(spec.spec.encoding.strokeDash.field, "split");
+    const [line, points] = spec.spec.layer;
+    assert.equal(line.mark.type, "line");
+    assert.equal(points.mark.type, "point");
+    assert.equal(spec.spec.encoding.x.field, "epoch");
+    assert.equal(spec.spec.encoding.x.type, "quantitative");
+    assert.equal(spec.spec.encoding.x.title, "Epoch");
+    assert.deepEqual(spec.spec.encoding.x.scale.domain, [1, 4]);
+    assert.deepEqual(spec.spec.encoding.x.axis.values, [1, 2, 3, 4]);
+    assert.equal(spec.spec.encoding.y.field, "value");
+    assert.equal(spec.spec.encoding.y.type, "quantitative");
+    assert.equal(spec.spec.encoding.color.field, "split");
+    assert.deepEqual(spec.spec.encoding.color.scale.domain, ["train", "val"]);
+    assert.equal(line.encoding.strokeDash.field, "split");
+    assert.equal(line.encoding.detail.field, "series");
     assert.deepEqual(spec.resolve, { scale: { y: "independent" } });
     // JSON round trip keeps it intact (no NaN turned into null)
     assert.deepEqual(JSON.parse(JSON.stringify(spec)), spec);
@@ -416,6 +423,10 @@ describe("display: training curves", () => {
     assert.ok(values.some((v) => v.run === "scratch" && v.key === "val_loss" && v.epoch === 3 && v.value === 1.6));
     const onlyVal = trainingCurvesSpec(h, { metrics: ["val_acc"] }) as Record<string, any>;
     assert.deepEqual([...new Set((onlyVal.data.values as Record<string, unknown>[]).map((v) => v.key))], ["val_acc"]);
+    // legends only list the splits that occur
+    const trainOnly = trainingCurvesSpec({ loss: [1, 2] }) as Record<string, any>;
+    assert.deepEqual(trainOnly.spec.encoding.color.scale.domain, ["train"]);
+    assert.deepEqual(trainOnly.spec.layer[0].encoding.strokeDash.scale.domain, ["train"]);
   });
 
   it("SVG: well-formed, one polyline per series, points inside the plot area and scaled by value", () => {
@@ -554,6 +565,23 @@ describe("display: sending to Jupyter", () => {
     assert.deepEqual(custom.metadata, {});
     // nothing left behind: outside the cell we are not in a kernel any more
     assert.equal(inTslabKernel(), false);
+  });
+
+  it("showFeatureMaps/showFilters: default labels, explicit labels win, [] gives the plain grid", () => {
+    const x: Tensor4 = [[[[1, 2, 3]]]];
+    const sent = insideFakeKernel(() => {
+      showFeatureMaps(x);
+      showFeatureMaps(x, { labels: ["a", "b", "c"] });
+      showFeatureMaps(x, { labels: [] });
+      showFilters([[[[1, -1]]]], { labels: undefined });
+    });
+    const html = sent.map((s) => s.content.data["text/html"] as string);
+    assert.ok(html[0].includes("channel 2"));
+    assert.ok(html[1].includes(">c</div>") && !html[1].includes("channel"));
+    assert.equal((html[2].match(/<img /g) ?? []).length, 1);
+    assert.ok(!html[2].includes("<table"));
+    assert.ok(html[3].includes("filter 1"));
+    assert.ok((sent[3].content.data["text/plain"] as string).includes("diverging, normalize=all"));
   });
 
   it("binary bundle values are sent as base64", () => {

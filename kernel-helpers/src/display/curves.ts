@@ -126,9 +126,9 @@ export interface CurvePoint {
 }
 
 /**
- * A Vega-Lite v5 spec (mime "application/vnd.vegalite.v5+json"): line marks faceted by metric
- * (independent y scales), x = epoch, y = value, colour = run (several runs) or split (one run),
- * stroke dash = split.
+ * A Vega-Lite v5 spec (mime "application/vnd.vegalite.v5+json"), faceted by metric (independent
+ * y scales); each facet layers a line mark (stroke dash = split) and a point mark (dots with
+ * tooltips). x = epoch (integer ticks), y = value, colour = run (several runs) or split (one run).
  */
 export function trainingCurvesSpec(
   histories: Record<string, TrainingHistory> | TrainingHistory,
@@ -160,7 +160,7 @@ export function trainingCurvesSpec(
     spec: {
       width: 260,
       height: 180,
-      mark: { type: "line", point: maxEpochs <= 30, tooltip: true },
+      // Shared by both layers: position and colour.
       encoding: {
         x: {
           field: "epoch", type: "quantitative", title: options.xLabel ?? "epoch",
@@ -172,13 +172,30 @@ export function trainingCurvesSpec(
           field: colorField, type: "nominal", title: colorField,
           scale: { domain: colorDomain, range: colorRange }, legend: { symbolType: "stroke", symbolStrokeWidth: 2 },
         },
-        strokeDash: {
-          field: "split", type: "nominal", title: "split",
-          scale: { domain: splits, range: dashes },
-          legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolStrokeColor: "#555" },
-        },
-        detail: { field: "series", type: "nominal" },
       },
+      layer: [
+        {
+          mark: { type: "line", strokeWidth: 1.8 },
+          encoding: {
+            strokeDash: {
+              field: "split", type: "nominal", title: "split",
+              scale: { domain: splits, range: dashes }, legend: { symbolType: "stroke", symbolStrokeWidth: 2 },
+            },
+            detail: { field: "series", type: "nominal" },
+          },
+        },
+        {
+          // Dots mark the epochs (and make a single-epoch series visible); tooltips show the values.
+          mark: { type: "point", filled: true, size: maxEpochs <= 30 ? 30 : 8 },
+          encoding: {
+            tooltip: [
+              { field: "series", type: "nominal" },
+              { field: "epoch", type: "quantitative" },
+              { field: "value", type: "quantitative", format: ".4~g" },
+            ],
+          },
+        },
+      ],
     },
     resolve: { scale: { y: "independent" } },
   };
