@@ -3,7 +3,11 @@
  * this file only wires them together and turns thrown errors into a message and exit code 2.
  */
 import { Command, CommanderError } from "commander";
+import { registerAssignCommand } from "./commands/assign";
+import { registerCheckCommand } from "./commands/check";
+import { registerGradeCommand } from "./commands/grade";
 import { registerKernelCommand } from "./commands/kernel";
+import { registerValidateCommand } from "./commands/validate";
 import { registerRunCommand } from "./commands/run";
 
 export class UsageError extends Error {}
@@ -13,6 +17,10 @@ export function buildProgram(): Command {
     .description("Course kit for TypeScript notebooks: release, grade and run tslab notebooks")
     .version(require("../../package.json").version)
     .showHelpAfterError("(run with --help for usage)");
+  registerAssignCommand(program);
+  registerGradeCommand(program);
+  registerValidateCommand(program);
+  registerCheckCommand(program);
   registerKernelCommand(program);
   registerRunCommand(program);
   return program;

@@ -64,7 +64,12 @@ export function listNotebooks(dir: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
-export function loadAssignment(dir: string): Assignment {
+export interface LoadOptions {
+  /** A released copy: solution cells hold stubs instead of solution regions. */
+  released?: boolean;
+}
+
+export function loadAssignment(dir: string, options: LoadOptions = {}): Assignment {
   const abs = path.resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new AssignmentError(`assignment folder not found: ${dir}`);
   const files = listNotebooks(abs);
@@ -72,7 +77,7 @@ export function loadAssignment(dir: string): Assignment {
 
   const exercises: Exercise[] = [];
   const notebooks = files.map((file) => {
-    const nb = loadSourceNotebook(file);
+    const nb = loadSourceNotebook(file, options);
     for (const ex of nb.exercises) {
       if (exercises.some((e) => e.name === ex.name)) {
         throw new AssignmentError(`exercise ${ex.name} is defined in two notebooks (${exercises.find((e) => e.name === ex.name)!.notebook} and ${nb.file})`);
@@ -101,7 +106,7 @@ export function loadAssignment(dir: string): Assignment {
   };
 }
 
-function loadSourceNotebook(file: string): AssignmentNotebook {
+function loadSourceNotebook(file: string, options: LoadOptions): AssignmentNotebook {
   const notebook = readNotebookSync(file);
   const name = path.basename(file);
   const where = (i: number) => `${name}, cell ${i + 1}`;
@@ -129,7 +134,7 @@ function loadSourceNotebook(file: string): AssignmentNotebook {
     if (meta.solution) {
       if (cell.cell_type !== "code") return;
       const text = sourceText(cell);
-      if (!text.includes(BEGIN_SOLUTION) || !text.includes(END_SOLUTION)) {
+      if (!options.released && (!text.includes(BEGIN_SOLUTION) || !text.includes(END_SOLUTION))) {
         throw new AssignmentError(`${where(index)}: solution cell ${id} has no ${BEGIN_SOLUTION} / ${END_SOLUTION} region`);
       }
       if (!new RegExp(`(function\\s+${id}\\s*\\()|((const|let|var)\\s+${id}\\b)`).test(text)) {

@@ -58,8 +58,8 @@ export interface SubmissionGrade {
 export interface BatchOptions {
   assignment: Assignment;
   submissions: SubmissionInput[];
-  /** The test files to run against every submission (hidden tests, or the public checks runner). */
-  testFiles: string[];
+  /** What to run against every submission: hiddenTests(...) or publicChecks(...). */
+  tests: TestPlan;
   jobs: number;
   limits?: Partial<SandboxLimits>;
   /** Keep the work folder (for debugging). */
@@ -69,7 +69,23 @@ export interface BatchOptions {
   onSubmissionDone?: (name: string) => void;
 }
 
+/** The body of each submission's generated test file, and the folders whose paths must not leak. */
+export interface TestPlan {
+  body: string;
+  privateRoots: string[];
+}
+
 const DIST_GRADER = path.join(__dirname, "..");
+const PACKAGE_ROOT = path.join(DIST_GRADER, "..", "..");
+
+export function hiddenTests(files: string[]): TestPlan {
+  return { body: files.map((f) => `require(${JSON.stringify(f)});`).join("\n"), privateRoots: files.map((f) => path.dirname(f)) };
+}
+
+export function publicChecks(checksFile: string): TestPlan {
+  const runner = path.join(DIST_GRADER, "jest", "public-checks.js");
+  return { body: `require(${JSON.stringify(runner)}).registerPublicChecks(require(${JSON.stringify(checksFile)}).publicCases);`, privateRoots: [] };
+}
 const ENVIRONMENT = path.join(DIST_GRADER, "jest", "environment.js");
 const TRANSFORMER = path.join(DIST_GRADER, "jest", "esbuild-transformer.js");
 const REPORTER = path.join(DIST_GRADER, "jest", "progress-reporter.js");
@@ -86,12 +102,16 @@ export function sanitizeMessage(message: string, hiddenRoots: string[]): string 
   return text.trim().slice(0, 2000);
 }
 
+const LEARNER_FACING = /^(GradingFailure|LearnerThrew): /;
+
 function failureMessage(assertion: TestResult["testResults"][number]): { learner: string; raw: string } {
   const raw = assertion.failureMessages.join("\n");
+  // In-band runs keep the thrown error; worker runs pass only its formatted text.
   const detail = assertion.failureDetails[0] as { message?: unknown; name?: unknown } | undefined;
-  const name = typeof detail?.name === "string" ? detail.name : "";
-  const message = typeof detail?.message === "string" ? detail.message : raw.split("\n")[0] ?? "failed";
-  if (name === "GradingFailure" || /^GradingFailure: /.test(raw) || /^LearnerThrew/.test(raw)) return { learner: message, raw };
+  const firstLine = raw.replace(/\u001b\[[0-9;]*m/g, "").split("\n")[0] ?? "";
+  const name = typeof detail?.name === "string" ? detail.name : (/^(\w+): /.exec(firstLine)?.[1] ?? "");
+  const message = typeof detail?.message === "string" ? detail.message : firstLine.replace(/^\w+: /, "");
+  if (name === "GradingFailure" || LEARNER_FACING.test(firstLine)) return { learner: message, raw };
   if (/Exceeded timeout/.test(raw)) return { learner: "the test ran out of time", raw };
   return { learner: `the test could not check your result (${name ? `${name}: ` : ""}${message})`, raw };
 }
@@ -119,8 +139,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
       writeFileSync(programFile, JSON.stringify(sub.program), { mode: 0o644 });
       const env: EnvironmentOptions = { programFile, moduleFiles, limits: options.limits };
       const testFile = path.join(dirs.tests, `submission-${i}.test.js`);
-      const requires = options.testFiles.map((f) => `require(${JSON.stringify(f)});`).join("\n");
-      writeFileSync(testFile, `/**\n * @jest-environment-options ${JSON.stringify({ tsnb: env })}\n */\n${requires}\n`);
+      writeFileSync(testFile, `/**\n * @jest-environment-options ${JSON.stringify({ tsnb: env })}\n */\n${options.tests.body}\n`);
       testFileOf.set(testFile, i);
     });
 
@@ -137,7 +156,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
     }
 
     const byFile = new Map(results.testResults.map((r) => [r.testFilePath, r]));
-    const hiddenRoots = [assignment.dir, ...options.testFiles.map((f) => path.dirname(f))];
+    const hiddenRoots = [...options.tests.privateRoots, assignment.dir];
     const perSubmissionSeconds = (Date.now() - started) / 1000 / Math.max(1, extracted.length);
     return extracted.map((sub, i) => {
       const testFile = path.join(dirs.tests, `submission-${i}.test.js`);
@@ -214,6 +233,8 @@ async function runJest(rootDir: string, testsDir: string, jobs: number): Promise
     testEnvironment: ENVIRONMENT,
     transform: { "\\.[cm]?tsx?$": TRANSFORMER },
     moduleNameMapper: { "^tsnb/testing$": TESTING },
+    // Assignment files outside this package (a release elsewhere) still find the kit's packages.
+    modulePaths: [path.join(PACKAGE_ROOT, "node_modules")],
     moduleFileExtensions: ["js", "ts", "json", "cjs", "mjs"],
     cacheDirectory: path.join(os.tmpdir(), "tsnb-jest-cache"),
     testTimeout: 120_000,

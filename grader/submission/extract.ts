@@ -82,21 +82,13 @@ function matchNotebook(assignment: Assignment, file: string, nb: Notebook): Assi
   return best;
 }
 
+/** The notebooks of a submission: the file itself, or the notebooks directly inside a folder. */
 function submissionFiles(input: string): string[] {
-  if (statSync(input).isDirectory()) {
-    const found: string[] = [];
-    const walk = (dir: string, depth: number) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        if (entry.name.startsWith(".")) continue;
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory() && depth < 2) walk(full, depth + 1);
-        else if (entry.isFile() && entry.name.endsWith(".ipynb")) found.push(full);
-      }
-    };
-    walk(input, 0);
-    return found.sort();
-  }
-  return [input];
+  if (!statSync(input).isDirectory()) return [input];
+  return readdirSync(input, { withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".ipynb") && !e.name.startsWith("."))
+    .map((e) => path.join(input, e.name))
+    .sort();
 }
 
 export function extractSubmission(assignment: Assignment, input: string, name: string): ExtractedSubmission {

@@ -1,0 +1,90 @@
+/**
+ * The learner's feedback page: each exercise, its tests, the points and a short message. It is
+ * built only from learner-safe data (test names, sanitized messages, the learner's own output),
+ * never from hidden test sources or stack traces.
+ */
+import type { SubmissionGrade, TestOutcome } from "../grading/batch";
+
+const PROBLEM_TITLES: Record<string, string> = {
+  "unreadable-submission": "Unreadable notebook",
+  "missing-notebook": "Missing notebook",
+  "missing-cell": "Missing cell",
+  "locked-cell-edited": "Locked cell edited",
+  "locked-cell-deleted": "Locked cell deleted",
+  "compile-error": "Syntax error",
+  "type-error": "Type error (no points taken)",
+  "extra-notebook": "Extra notebook",
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+function exerciseSection(name: string, tests: TestOutcome[]): string {
+  const score = tests.reduce((s, t) => s + t.score, 0);
+  const max = tests.reduce((s, t) => s + t.maxScore, 0);
+  const rows = tests
+    .map(
+      (t) => `<tr class="${t.passed ? "pass" : "fail"}"><td>${t.passed ? "✔" : "✘"}</td><td>${escapeHtml(t.title)}</td>` +
+        `<td class="pts">${fmt(t.score)} / ${fmt(t.maxScore)}</td><td>${escapeHtml(t.message)}</td></tr>`,
+    )
+    .join("\n");
+  return `<section>
+<h2><code>${escapeHtml(name)}</code> <span class="score">${fmt(score)} / ${fmt(max)}</span></h2>
+<table><thead><tr><th></th><th>Test</th><th>Points</th><th>Message</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</section>`;
+}
+
+export function feedbackHtml(grade: SubmissionGrade, assignmentName: string, exerciseOrder: string[]): string {
+  const groups = new Map<string, TestOutcome[]>();
+  for (const name of exerciseOrder) groups.set(name, []);
+  for (const t of grade.tests) {
+    if (!groups.has(t.exercise)) groups.set(t.exercise, []);
+    groups.get(t.exercise)!.push(t);
+  }
+  const sections = [...groups].filter(([, tests]) => tests.length).map(([name, tests]) => exerciseSection(name, tests));
+  const notes = grade.problems.length
+    ? `<section class="notes"><h2>Notes</h2><ul>${grade.problems
+        .map((p) => `<li><strong>${escapeHtml(PROBLEM_TITLES[p.kind] ?? p.kind)}:</strong> ${escapeHtml(p.message)}</li>`)
+        .join("")}</ul></section>`
+    : "";
+  const fatal = grade.fatal ? `<p class="fatal">Your submission could not be graded: ${escapeHtml(grade.fatal)}</p>` : "";
+  const output = grade.learnerOutput.trim()
+    ? `<details><summary>What your code printed while it was graded</summary><pre>${escapeHtml(grade.learnerOutput.slice(0, 20000))}</pre></details>`
+    : "";
+  return `<!doctype html>
+<html lang="ko">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(assignmentName)} — ${escapeHtml(grade.name)}</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+h1 .score, h2 .score { float: right; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
+th, td { border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left; vertical-align: top; }
+td.pts { white-space: nowrap; }
+tr.pass td:first-child { color: #1a7f37; }
+tr.fail td:first-child { color: #cf222e; }
+.notes { background: #fff8c5; padding: .5rem 1rem; border-radius: 6px; }
+.fatal { background: #ffebe9; padding: .75rem 1rem; border-radius: 6px; }
+pre { background: #f6f8fa; padding: .75rem; overflow-x: auto; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(assignmentName)} <span class="score">${fmt(grade.score)} / ${fmt(grade.maxScore)}</span></h1>
+<p>Submission: <code>${escapeHtml(grade.name)}</code></p>
+${fatal}
+${notes}
+${sections.join("\n")}
+${output}
+</body>
+</html>
+`;
+}

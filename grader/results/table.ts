@@ -1,0 +1,17 @@
+/** Plain-text tables for the terminal (summary after grading, check results). */
+
+export type Align = "left" | "right";
+
+export function textTable(header: string[], rows: (string | number)[][], align: Align[] = []): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => [...(r[c] ?? "")].length)));
+  const line = (r: string[]) =>
+    r
+      .map((v, c) => {
+        const pad = " ".repeat(widths[c] - [...v].length);
+        return align[c] === "right" ? pad + v : v + pad;
+      })
+      .join("  ")
+      .trimEnd();
+  return [line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n") + "\n";
+}
