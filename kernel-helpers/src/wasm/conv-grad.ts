@@ -35,6 +35,28 @@ function conv2dExplicit(
   } as unknown as tf.NamedAttrMap);
 }
 
+/**
+ * tfjs's conv2d gradient does not pass dimRoundingMode on to the backprop kernels, so with
+ * 'round'/'ceil' dy can have more rows/columns than the kernel's conv info says. The cpu backend
+ * then reads only the first outHeight x outWidth positions of dy; so do we.
+ */
+function dyMatchingInfo(
+  backend: WasmBackend,
+  dy: tf.TensorInfo,
+  outHeight: number,
+  outWidth: number,
+  temps: tf.TensorInfo[],
+): tf.TensorInfo {
+  const [, h, w] = asShape4(dy.shape, "dy");
+  if (h === outHeight && w === outWidth) return dy;
+  if (h < outHeight || w < outWidth) {
+    throw new Error(`conv2d gradient: dy is [${dy.shape.join(", ")}] but the conv produces ${outHeight}x${outWidth}`);
+  }
+  const cut = callWasm("Slice", backend, { x: dy }, { begin: [0, 0, 0, 0], size: [-1, outHeight, outWidth, -1] });
+  temps.push(cut);
+  return cut;
+}
+
 export function conv2DBackpropFilterWasm(args: {
   inputs: tf.NamedTensorInfoMap;
   backend: unknown;
@@ -63,6 +85,7 @@ export function conv2DBackpropFilterWasm(args: {
       temps.push(x, dy);
     }
     const { inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+    dy = dyMatchingInfo(backend, dy, outHeight, outWidth, temps);
     const { top, left } = info.padInfo;
     // Rows of the padded input that the filter gradient reads: kh + sh*oh < filterHeight + sh*(outHeight-1).
     const bottom = filterHeight + strideHeight * (outHeight - 1) - top - inHeight;
@@ -121,7 +144,7 @@ export function conv2DBackpropInputViaConv(args: {
 }): tf.TensorInfo | undefined {
   const backend = args.backend as WasmBackend;
   const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  const dy = args.inputs.dy as tf.TensorInfo;
+  let dy = args.inputs.dy as tf.TensorInfo;
   const filter = args.inputs.filter as tf.TensorInfo;
   const format = convertConv2DDataFormat(attrs.dataFormat);
   if (format !== "channelsLast" || dy.dtype !== "float32" || filter.dtype !== "float32") return undefined;
@@ -145,6 +168,7 @@ export function conv2DBackpropInputViaConv(args: {
   if (pads.some((p) => p < 0)) return undefined;
   const temps: tf.TensorInfo[] = [];
   try {
+    dy = dyMatchingInfo(backend, dy, outHeight, outWidth, temps);
     let src = dy;
     if (strideHeight > 1 || strideWidth > 1) {
       src = insertZeros(backend, dy, strideHeight, strideWidth);

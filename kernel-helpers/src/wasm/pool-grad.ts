@@ -33,10 +33,14 @@ export function maxPoolGradJs(args: {
   const top = info.padInfo.top;
   const left = info.padInfo.left;
 
+  // Overlapping windows can route several dy values to one pixel: add them in float64 (as the
+  // cpu backend does) and round once. Otherwise each pixel gets at most one value.
+  const overlapping = strideHeight < fh || strideWidth < fw;
   const out = backend.makeOutput(input.shape.slice(), "float32");
-  const dx = f32(backend, out);
   const x = f32(backend, input);
   const g = f32(backend, dy);
+  const result = f32(backend, out);
+  const dx: Float32Array | Float64Array = overlapping ? new Float64Array(result.length) : result;
   dx.fill(0);
   for (let b = 0; b < batchSize; b++) {
     for (let r = 0; r < outHeight; r++) {
@@ -65,6 +69,7 @@ export function maxPoolGradJs(args: {
       }
     }
   }
+  if (overlapping) result.set(dx);
   return out;
 }
 
