@@ -54,33 +54,52 @@ function main(): void {
   const modules = moduleFiles.map((f) => JSON.parse(readFileSync(f, "utf8")) as SandboxModule);
   lockDownProcess();
 
-  const realm = new LearnerRealm(modules);
+  // One realm per notebook, as each notebook has a kernel of its own.
+  const realms = new Map<string, LearnerRealm>();
+  const realmOf = (notebook: string): LearnerRealm => {
+    let realm = realms.get(notebook);
+    if (!realm) realms.set(notebook, (realm = new LearnerRealm(modules)));
+    return realm;
+  };
+  const home = new Map<string, string>();
   const maps = new Map<string, string>();
   const loaded: CellLoadResult[] = program.cells.map((cell, index) => {
+    if (cell.exercise) home.set(cell.exercise, cell.notebook);
     if (cell.compileError) return { label: cell.label, exercise: cell.exercise, ok: false, error: cell.compileError };
     const filename = `cell-${index}.js`;
     if (cell.map) maps.set(filename, cell.map);
     try {
-      realm.runCell(cell.code, filename, CELL_TIMEOUT_MS);
+      realmOf(cell.notebook).runCell(cell.code, filename, CELL_TIMEOUT_MS);
       return { label: cell.label, exercise: cell.exercise, ok: true };
     } catch (err) {
       const thrown = describeThrown(err, program.cells, maps);
       return { label: cell.label, exercise: cell.exercise, ok: false, error: `${thrown.name}: ${thrown.message}${thrown.where ? ` (${thrown.where})` : ""}` };
     }
   });
-  send({ type: "ready", cells: loaded, output: realm.drainOutput() });
+  const drainOutput = () => [...realms.values()].map((r) => r.drainOutput()).join("");
+  /** The realm and function for a name: the exercise's own notebook first, then any other. */
+  const find = (name: string, timeoutMs: number): { realm: LearnerRealm; fn: unknown } | undefined => {
+    const preferred = home.get(name);
+    const order = [...realms.entries()].sort(([a], [b]) => Number(b === preferred) - Number(a === preferred));
+    for (const [, realm] of order) {
+      const fn = realm.lookup(name, timeoutMs);
+      if (fn !== undefined) return { realm, fn };
+    }
+    return undefined;
+  };
+  send({ type: "ready", cells: loaded, output: drainOutput() });
 
   process.on("message", async (raw: unknown) => {
     const req = raw as CallRequest;
     if (!req || req.type !== "call") return;
     const started = performance.now();
     const reply = (body: Record<string, unknown>): void =>
-      send({ type: "reply", id: req.id, output: realm.drainOutput(), ms: performance.now() - started, ...body } as CallReply);
+      send({ type: "reply", id: req.id, output: drainOutput(), ms: performance.now() - started, ...body } as CallReply);
     if (!IDENTIFIER.test(req.fn)) return reply({ kind: "missing", message: `invalid function name ${JSON.stringify(req.fn)}` });
     try {
-      const fn = realm.lookup(req.fn, req.timeoutMs);
-      if (fn === undefined) return reply({ kind: "missing", message: `${req.fn} is not defined` });
-      const { threw, result, error } = realm.call(fn, JSON.stringify(req.args), req.timeoutMs);
+      const found = find(req.fn, req.timeoutMs);
+      if (!found) return reply({ kind: "missing", message: `${req.fn} is not defined` });
+      const { threw, result, error } = found.realm.call(found.fn, JSON.stringify(req.args), req.timeoutMs);
       if (threw) return reply({ kind: "threw", ...describeThrown(error, program.cells, maps) });
       // Exercises are synchronous, but an async answer is still an answer: wait for it, within
       // what is left of the time limit.

@@ -8,6 +8,8 @@
 export interface LearnerCell {
   /** Human label used in feedback, e.g. "week07-01-conv.ipynb, cell 12 (conv2dForward)". */
   label: string;
+  /** The notebook it belongs to. Each notebook gets a realm of its own, as it gets a kernel. */
+  notebook: string;
   /** The exercise this cell implements (solution cells), if any. */
   exercise?: string;
   /** JavaScript produced from the cell's TypeScript. */

@@ -171,7 +171,7 @@ function programCells(source: AssignmentNotebook, nb: Notebook, problems: Proble
     if (isSetupCell(srcCell)) {
       const label = `${source.file}, setup cell ${srcIndex + 1}`;
       sources.push({ notebook: source.file, label, source: sourceText(srcCell) });
-      cells.push(compile(sourceText(srcCell), label, undefined));
+      cells.push(compile(sourceText(srcCell), label, source.file, undefined));
       return;
     }
     if (!meta?.solution || !meta.grade_id) return;
@@ -180,12 +180,12 @@ function programCells(source: AssignmentNotebook, nb: Notebook, problems: Proble
     if (!found) {
       const message = `the solution cell for ${exercise} is missing from ${source.file}`;
       problems.push({ kind: "missing-cell", notebook: source.file, exercise, message });
-      cells.push({ label: `${source.file} (${exercise})`, exercise, code: "", compileError: message });
+      cells.push({ label: `${source.file} (${exercise})`, notebook: source.file, exercise, code: "", compileError: message });
       return;
     }
     const label = `${source.file}, cell ${found.index + 1} (${exercise})`;
     sources.push({ notebook: source.file, label, exercise, source: sourceText(found.cell) });
-    const cell = compile(sourceText(found.cell), label, exercise);
+    const cell = compile(sourceText(found.cell), label, source.file, exercise);
     if (cell.compileError) {
       problems.push({ kind: "compile-error", notebook: source.file, exercise, message: `${label}: ${cell.compileError}` });
     }
@@ -194,7 +194,7 @@ function programCells(source: AssignmentNotebook, nb: Notebook, problems: Proble
   return cells;
 }
 
-function compile(source: string, label: string, exercise: string | undefined): LearnerCell {
+function compile(source: string, label: string, notebook: string, exercise: string | undefined): LearnerCell {
   const out = transpileCell(source, label);
-  return out.ok ? { label, exercise, code: out.code, map: out.map } : { label, exercise, code: "", compileError: out.error };
+  return out.ok ? { label, notebook, exercise, code: out.code, map: out.map } : { label, notebook, exercise, code: "", compileError: out.error };
 }

@@ -8,3 +8,5 @@ export * from "./tf-convert";
 export * from "./backend";
 export * from "./mnist";
 export * from "./models";
+export * from "./checks";
+export * from "./exercise-support";

@@ -1,0 +1,43 @@
+/**
+ * What a notebook's exercise cells use around the learner's code: the check cell's pass/fail
+ * table, and a guard that lets demo cells run in a fresh release where the exercises are still
+ * stubs (a stub throws "<name>: not implemented yet").
+ */
+import { PublicCase, runCases } from "./checks";
+import { displayBundle } from "./display/bundle";
+import { tableHtml, tableText } from "./display/html";
+
+const NOT_IMPLEMENTED = /: not implemented yet$/;
+
+export function isNotImplemented(err: unknown): boolean {
+  return err instanceof Error && NOT_IMPLEMENTED.test(err.message);
+}
+
+/**
+ * Run the public cases of `exercise` on `fn` and show a pass/fail table. Never throws, so a
+ * check cell does not stop a notebook; returns whether every case passed.
+ */
+export function showChecks(exercise: string, fn: (...args: never[]) => unknown, cases: PublicCase[]): boolean {
+  const mine = cases.filter((c) => c.exercise === exercise);
+  const outcomes = runCases(mine, fn);
+  const passed = outcomes.filter((o) => o.ok).length;
+  const rows = outcomes.map((o) => [o.ok ? "✔ pass" : "✘ fail", o.name, o.message]);
+  const caption = `${exercise}: ${passed} / ${outcomes.length} public checks passed`;
+  const options = { header: ["", "case", "message"], caption };
+  displayBundle({ "text/html": tableHtml(rows, options), "text/plain": tableText(rows, options) });
+  return passed === outcomes.length;
+}
+
+/**
+ * Run a demo that uses learner functions. If one of them is still a stub, print a short note
+ * instead of failing, so the notebook runs top to bottom; any other error is rethrown.
+ */
+export function whenImplemented<T>(demo: () => T): T | undefined {
+  try {
+    return demo();
+  } catch (err) {
+    if (!isNotImplemented(err)) throw err;
+    process.stdout.write(`(건너뜀: ${(err as Error).message} — 연습 문제를 구현하면 이 셀의 결과가 보입니다)\n`);
+    return undefined;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Hidden tests for 02-im2col-backprop: im2col, conv2dIm2col, conv2dBackward, maxPoolBackward.
+ * Backward passes are also checked against float64 central-difference gradients, which do not
+ * depend on the reference backward kernels at all.
+ */
+import { numericalBackward } from "@course-kit/kernel-helpers/gradcheck";
+import { randn4, randnArray } from "@course-kit/kernel-helpers/random";
+import { reference } from "@course-kit/kernel-helpers/reference";
+import type { Shape4, Tensor4 } from "@course-kit/kernel-helpers/tensor";
+import { exercise, expectClose, graded, learner } from "tsnb/testing";
+
+const FLOAT32_TOLERANCE = 1e-5;
+const NUMERIC_TOLERANCE = 1e-4;
+
+exercise("im2col", () => {
+  graded("row order (n, oh, ow) and column order (kh, kw, c) on a tiny input", 3, async () => {
+    // Distinct integers make any misplaced entry visible.
+    const x: Tensor4 = [[[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]], [[13, 14], [15, 16], [17, 18]]]];
+    expectClose(await learner.im2col(x, 2, 2, 1, 0), reference.im2col(x, 2, 2, 1, 0));
+  });
+  graded("stride 2, pad 1, batch of 2, 2 channels", 3, async () => {
+    const x = randn4([2, 5, 5, 2], 41);
+    expectClose(await learner.im2col(x, 3, 3, 2, 1), reference.im2col(x, 3, 3, 2, 1), FLOAT32_TOLERANCE);
+  });
+  graded("non-square 2x3 filter on a non-square 4x7 input", 2, async () => {
+    const x = randn4([1, 4, 7, 3], 42);
+    expectClose(await learner.im2col(x, 2, 3, 1, 0), reference.im2col(x, 2, 3, 1, 0), FLOAT32_TOLERANCE);
+  });
+  graded("1x1 filter: one row per pixel, one column per channel", 2, async () => {
+    const x = randn4([2, 3, 4, 5], 43);
+    expectClose(await learner.im2col(x, 1, 1, 1, 0), reference.im2col(x, 1, 1, 1, 0), FLOAT32_TOLERANCE);
+  });
+});
+
+interface ConvCase {
+  title: string;
+  points: number;
+  x: Shape4;
+  w: Shape4;
+  stride: number;
+  pad: number;
+  seed: number;
+}
+
+const im2colConvCases: ConvCase[] = [
+  { title: "stride 1, pad 0, one channel", points: 2, x: [1, 6, 6, 1], w: [3, 3, 1, 2], stride: 1, pad: 0, seed: 51 },
+  { title: "stride 2, pad 1, batch of 2, 3 -> 4 channels", points: 3, x: [2, 7, 7, 3], w: [3, 3, 3, 4], stride: 2, pad: 1, seed: 52 },
+  { title: "non-square input and 3x2 filter, stride 3, pad 2", points: 3, x: [2, 9, 6, 2], w: [3, 2, 2, 3], stride: 3, pad: 2, seed: 53 },
+  { title: "1x1 filter", points: 2, x: [3, 4, 4, 4], w: [1, 1, 4, 2], stride: 1, pad: 0, seed: 54 },
+];
+
+exercise("conv2dIm2col", () => {
+  for (const c of im2colConvCases) {
+    graded(c.title, c.points, async () => {
+      const x = randn4(c.x, c.seed);
+      const w = randn4(c.w, c.seed + 100);
+      const b = randnArray(c.w[3], c.seed + 200);
+      expectClose(await learner.conv2dIm2col(x, w, b, c.stride, c.pad), reference.conv2dForward(x, w, b, c.stride, c.pad), FLOAT32_TOLERANCE);
+    });
+  }
+});
+
+function convData(c: Omit<ConvCase, "title" | "points">) {
+  const x = randn4(c.x, c.seed);
+  const w = randn4(c.w, c.seed + 100);
+  const outH = reference.convOutputSize(c.x[1], c.w[0], c.stride, c.pad);
+  const outW = reference.convOutputSize(c.x[2], c.w[1], c.stride, c.pad);
+  const dout = randn4([c.x[0], outH, outW, c.w[3]], c.seed + 300);
+  return { x, w, dout };
+}
+
+exercise("conv2dBackward", () => {
+  graded("db sums dout over the batch and all positions", 3, async () => {
+    const { x, w, dout } = convData({ x: [2, 5, 5, 2], w: [3, 3, 2, 3], stride: 1, pad: 0, seed: 61 });
+    const got = await learner.conv2dBackward(dout, x, w, 1, 0);
+    expectClose(got, { db: reference.conv2dBackward(dout, x, w, 1, 0).db }, FLOAT32_TOLERANCE);
+  });
+  graded("dw, stride 1, pad 0", 3, async () => {
+    const { x, w, dout } = convData({ x: [1, 5, 6, 2], w: [3, 3, 2, 2], stride: 1, pad: 0, seed: 62 });
+    const got = await learner.conv2dBackward(dout, x, w, 1, 0);
+    expectClose(got, { dw: reference.conv2dBackward(dout, x, w, 1, 0).dw }, FLOAT32_TOLERANCE);
+  });
+  graded("dx, stride 1, pad 0", 3, async () => {
+    const { x, w, dout } = convData({ x: [1, 5, 6, 2], w: [3, 3, 2, 2], stride: 1, pad: 0, seed: 63 });
+    const got = await learner.conv2dBackward(dout, x, w, 1, 0);
+    expectClose(got, { dx: reference.conv2dBackward(dout, x, w, 1, 0).dx }, FLOAT32_TOLERANCE);
+  });
+  graded("stride 2, pad 1, 3 channels: dx, dw and db", 4, async () => {
+    const { x, w, dout } = convData({ x: [1, 7, 7, 3], w: [3, 3, 3, 2], stride: 2, pad: 1, seed: 64 });
+    expectClose(await learner.conv2dBackward(dout, x, w, 2, 1), reference.conv2dBackward(dout, x, w, 2, 1), FLOAT32_TOLERANCE);
+  });
+  graded("batch of 2, non-square 2x3 filter, stride 3, pad 2", 4, async () => {
+    const { x, w, dout } = convData({ x: [2, 8, 9, 2], w: [2, 3, 2, 3], stride: 3, pad: 2, seed: 65 });
+    expectClose(await learner.conv2dBackward(dout, x, w, 3, 2), reference.conv2dBackward(dout, x, w, 3, 2), FLOAT32_TOLERANCE);
+  });
+  graded("dx and dw agree with numerical gradients (stride 2, pad 1)", 3, async () => {
+    const { x, w, dout } = convData({ x: [2, 5, 5, 2], w: [3, 3, 2, 2], stride: 2, pad: 1, seed: 66 });
+    const b = [0.1, -0.2];
+    const numDx = numericalBackward((xx) => reference.conv2dForward(xx, w, b, 2, 1), x, dout);
+    const numDw = numericalBackward((ww) => reference.conv2dForward(x, ww, b, 2, 1), w, dout);
+    expectClose(await learner.conv2dBackward(dout, x, w, 2, 1), { dx: numDx, dw: numDw }, NUMERIC_TOLERANCE);
+  });
+});
+
+exercise("maxPoolBackward", () => {
+  graded("2x2 pool, stride 2: the gradient goes to each window's maximum", 3, async () => {
+    const x = randn4([1, 4, 4, 1], 71);
+    const dout = randn4([1, 2, 2, 1], 72);
+    expectClose(await learner.maxPoolBackward(dout, x, 2, 2), reference.maxPoolBackward(dout, x, 2, 2), FLOAT32_TOLERANCE);
+  });
+  graded("overlapping windows accumulate (3x3 pool, stride 1)", 3, async () => {
+    const x = randn4([1, 5, 5, 2], 73);
+    const dout = randn4([1, 3, 3, 2], 74);
+    expectClose(await learner.maxPoolBackward(dout, x, 3, 1), reference.maxPoolBackward(dout, x, 3, 1), FLOAT32_TOLERANCE);
+  });
+  graded("batch of 2, 3 channels, pool 2 with stride 3, non-square input", 2, async () => {
+    const x = randn4([2, 8, 11, 3], 75);
+    const dout = randn4([2, 3, 4, 3], 76);
+    expectClose(await learner.maxPoolBackward(dout, x, 2, 3), reference.maxPoolBackward(dout, x, 2, 3), FLOAT32_TOLERANCE);
+  });
+  graded("agrees with a numerical gradient", 2, async () => {
+    const x = randn4([2, 4, 6, 2], 77);
+    const dout = randn4([2, 2, 3, 2], 78);
+    const numeric = numericalBackward((xx) => reference.maxPoolForward(xx, 2, 2), x, dout);
+    expectClose(await learner.maxPoolBackward(dout, x, 2, 2), numeric, NUMERIC_TOLERANCE);
+  });
+});
