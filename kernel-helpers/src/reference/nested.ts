@@ -108,11 +108,15 @@ export function conv2dNaive(x: Tensor4, w: Filter4, b: number[], stride: number,
           let s = bias[co];
           for (let kh = 0; kh < KH; kh++) {
             const h = oh * stride - pad + kh;
-            if (h < 0 || h >= H) continue;
+            if (h < 0 || h >= H) continue; // zero padding contributes nothing
+            const xRow = x[n][h];
+            const wRow = w[kh];
             for (let kw = 0; kw < KW; kw++) {
               const ww = ow * stride - pad + kw;
               if (ww < 0 || ww >= W) continue;
-              for (let c = 0; c < C; c++) s += x[n][h][ww][c] * w[kh][kw][c][co];
+              const xPix = xRow[ww];
+              const wPix = wRow[kw];
+              for (let c = 0; c < C; c++) s += xPix[c] * wPix[c][co];
             }
           }
           pix.push(s);
