@@ -73,6 +73,8 @@ export function registerRunCommand(program: Command): void {
     .option("--cwd <dir>", "working directory for the kernel (default: each notebook's folder)")
     .option("-j, --jobs <n>", "notebooks to run at once, each in its own kernel", positiveInt, 1)
     .addHelpText("after", HELP)
+    // Commander errors (bad option values) must reach cli.ts's handler, which exits with 2.
+    .exitOverride()
     .action(
       async (
         files: string[],

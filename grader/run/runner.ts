@@ -206,14 +206,15 @@ export async function runAll(runs: PreparedRun[], options: RunOptions = {}): Pro
         stopOnComplete: false,
         fps: 5,
         autopadding: true,
+        gracefulExit: false, // tsnb handles SIGINT itself (interrupts cells, writes notebooks)
       },
       Presets.shades_classic,
     );
   }
+  // With bars, each notebook's bar stays with its final status and the summary lines follow
+  // once all bars are done; without, a summary line is printed as each notebook finishes.
   const print = (line: string) => {
-    if (progress === "none") return;
-    if (multibar) multibar.log(`${line}\n`);
-    else stream.write(`${line}\n`);
+    if (progress === "lines") stream.write(`${line}\n`);
   };
   let next = 0;
   const worker = async () => {
@@ -223,8 +224,7 @@ export async function runAll(runs: PreparedRun[], options: RunOptions = {}): Pro
       let bar: SingleBar | undefined;
       if (multibar) bar = multibar.create(Math.max(run.codeCells, 1), 0, { name: relative(run.input), status: "queued" });
       const outcome = await runOne(run, options, (done, status) => bar?.update(done, { status }));
-      bar?.update(outcome.result?.stats.executedCells ?? 0, { status: outcome.status });
-      if (bar && multibar) multibar.remove(bar);
+      bar?.update(outcome.result?.stats.executedCells ?? 0, { status: outcome.summary.split(" ")[0] });
       outcomes[i] = outcome;
       print(outcome.summary);
     }
@@ -234,6 +234,7 @@ export async function runAll(runs: PreparedRun[], options: RunOptions = {}): Pro
   } finally {
     multibar?.stop();
   }
+  if (multibar) for (const o of outcomes) if (o) stream.write(`${o.summary}\n`);
   return outcomes;
 }
 
