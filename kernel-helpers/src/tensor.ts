@@ -103,6 +103,7 @@ export function inspectNested(t: unknown, name = "x"): Inspection {
     }
     if (typeof node === "number") return undefined;
     if (isArrayLikeNode(node)) return fail(`${here} is an array but ${zeros(depth)} is a number`);
+    if (node === null) return fail(`${here} is null, expected a number (NaN and Infinity become null in JSON)`);
     if (typeof node === "string") return fail(`${here} is a string (${JSON.stringify(node.length > 20 ? node.slice(0, 20) + "…" : node)}), expected a number`);
     return fail(`${here} is ${describeValue(node)}, expected a number`);
   };

@@ -27,6 +27,7 @@ import {
   reference,
   relError,
   toTensor4,
+  transposeFlat,
 } from "@course-kit/kernel-helpers";
 
 // ---------------------------------------------------------------------------------------------
@@ -544,6 +545,13 @@ describe("flat kernels", () => {
     const r = maxPoolForwardFlat(Float64Array.from(flat(x)), [2, 5, 6, 3], 2, 2);
     const xflat = flat(x);
     r.argmax.forEach((idx, i) => assert.equal(xflat[idx], r.data[i]));
+  });
+
+  it("transposeFlat transposes a row-major matrix", () => {
+    assert.deepEqual(Array.from(transposeFlat([1, 2, 3, 4, 5, 6], 2, 3)), [1, 4, 2, 5, 3, 6]);
+    const rng = createRng(4);
+    const a = mat(37, 45, rng); // larger than one 32x32 tile in both directions
+    assert.deepEqual(Array.from(transposeFlat(flat(a), 37, 45)), flat(T(a)));
   });
 
   it("flat kernels reject data that does not fill the shape", () => {

@@ -76,7 +76,7 @@ function checkFlat(data: NumericArray, shape: readonly number[], what: string): 
 // ---------------------------------------------------------------------------------------------
 
 /** Row-major transpose of a rows x cols matrix into a new Float64Array (cols x rows). */
-export function transpose(a: NumericArray, rows: number, cols: number): Float64Array {
+export function transposeFlat(a: NumericArray, rows: number, cols: number): Float64Array {
   const out = new Float64Array(rows * cols);
   // Tiles of 32x32 keep both the reads and the writes within a few cache lines.
   const T = 32;
@@ -126,8 +126,8 @@ export function gemm(
   if (b.length < k * n) throw new RangeError(`gemm: B has ${b.length} values, needs ${k * n}`);
   if (c.length < m * n) throw new RangeError(`gemm: C has ${c.length} values, needs ${m * n}`);
   // A as m x k, B^T as n x k, both contiguous along k.
-  const A: NumericArray = opts.transA ? transpose(a, k, m) : a;
-  const Bt: NumericArray = opts.transB ? b : transpose(b, k, n);
+  const A: NumericArray = opts.transA ? transposeFlat(a, k, m) : a;
+  const Bt: NumericArray = opts.transB ? b : transposeFlat(b, k, n);
   if (!opts.accumulate) for (let i = 0; i < m * n; i++) c[i] = 0;
   const m4 = m - (m % 4);
   const n4 = n - (n % 4);
@@ -325,7 +325,7 @@ export function conv2dForwardFlat(
   if (b && b.length !== g.Cout) throw new RangeError(`conv2dForwardFlat: b has ${b.length} values but there are ${g.Cout} filters`);
   const out = new Float64Array(g.N * g.P * g.Cout);
   const cols = new Float64Array(g.P * g.K);
-  const Wt = transpose(w, g.K, g.Cout); // packed once for all images
+  const Wt = transposeFlat(w, g.K, g.Cout); // packed once for all images
   for (let n = 0; n < g.N; n++) {
     im2colImage(x, n * g.H * g.W * g.C, g.H, g.W, g.C, g.KH, g.KW, stride, pad, g.OH, g.OW, cols, 0);
     const o = out.subarray(n * g.P * g.Cout, (n + 1) * g.P * g.Cout);

@@ -47,6 +47,6 @@ export {
   im2colFlat,
   maxPoolBackwardFlat,
   maxPoolForwardFlat,
-  transpose,
+  transposeFlat,
 } from "./flat";
 export type { ConvBackwardFlat, FlatTensor4, FloatArray, GemmOptions, NumericArray } from "./flat";
