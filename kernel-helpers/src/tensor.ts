@@ -43,7 +43,10 @@ export function describeValue(v: unknown): string {
 }
 
 function isNumericTypedArray(v: unknown): v is ArrayLike<number> {
-  return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
+  if (!ArrayBuffer.isView(v)) return false;
+  // The tag check also works for typed arrays made in another realm (a vm context).
+  const tag = Object.prototype.toString.call(v);
+  return tag !== "[object DataView]" && tag !== "[object BigInt64Array]" && tag !== "[object BigUint64Array]";
 }
 
 /** Arrays and numeric typed arrays count as arrays (a Float32Array row is fine for a learner). */
@@ -79,33 +82,42 @@ export function inspectNested(t: unknown, name = "x"): Inspection {
   const fail = (message: string): Inspection => ({ ok: false, message, where: path.slice() });
   const zeros = (depth: number) => `${name}${indexPath(new Array<number>(depth).fill(0))}`;
 
+  // Messages are built only on failure; the common (valid) path does no string work.
+  const here = () => `${name}${indexPath(path)}`;
+  const leafProblem = (node: unknown, depth: number): Inspection => {
+    if (isArrayLikeNode(node)) return fail(`${here()} is an array but ${zeros(depth)} is a number`);
+    if (node === null) return fail(`${here()} is null, expected a number (NaN and Infinity become null in JSON)`);
+    if (typeof node === "string") {
+      return fail(`${here()} is a string (${JSON.stringify(node.length > 20 ? node.slice(0, 20) + "…" : node)}), expected a number`);
+    }
+    return fail(`${here()} is ${describeValue(node)}, expected a number`);
+  };
+  const last = shape.length - 1;
   const visit = (node: unknown, depth: number): Inspection | undefined => {
-    const here = `${name}${indexPath(path)}`;
-    if (depth < shape.length) {
-      if (!isArrayLikeNode(node)) {
-        return fail(`${here} is ${describeValue(node)} but ${zeros(depth)} is an array`);
-      }
-      if (node.length !== shape[depth]) {
-        return fail(`${here} has ${node.length} entries but ${zeros(depth)} has ${shape[depth]}`);
-      }
-      if (isNumericTypedArray(node)) {
-        // A typed array is a leaf row of numbers; it must sit at the last depth.
-        if (depth !== shape.length - 1) return fail(`${here} is ${describeValue(node)} but ${zeros(depth + 1)} is an array`);
-        return undefined;
-      }
-      for (let i = 0; i < node.length; i++) {
-        path.push(i);
-        const r = visit(node[i], depth + 1);
-        path.pop();
-        if (r) return r;
+    if (!isArrayLikeNode(node)) return fail(`${here()} is ${describeValue(node)} but ${zeros(depth)} is an array`);
+    const len = node.length;
+    if (len !== shape[depth]) return fail(`${here()} has ${len} entries but ${zeros(depth)} has ${shape[depth]}`);
+    if (!Array.isArray(node)) {
+      // A typed array is a row of numbers; it must sit at the last depth.
+      return depth === last ? undefined : fail(`${here()} is ${describeValue(node)} but ${zeros(depth + 1)} is an array`);
+    }
+    if (depth === last) {
+      for (let i = 0; i < len; i++) {
+        const v: unknown = node[i];
+        if (typeof v !== "number") {
+          path.push(i);
+          return leafProblem(v, depth + 1);
+        }
       }
       return undefined;
     }
-    if (typeof node === "number") return undefined;
-    if (isArrayLikeNode(node)) return fail(`${here} is an array but ${zeros(depth)} is a number`);
-    if (node === null) return fail(`${here} is null, expected a number (NaN and Infinity become null in JSON)`);
-    if (typeof node === "string") return fail(`${here} is a string (${JSON.stringify(node.length > 20 ? node.slice(0, 20) + "…" : node)}), expected a number`);
-    return fail(`${here} is ${describeValue(node)}, expected a number`);
+    for (let i = 0; i < len; i++) {
+      path.push(i);
+      const r = visit(node[i], depth + 1);
+      if (r) return r;
+      path.pop();
+    }
+    return undefined;
   };
   const r = visit(t, 0);
   return r ?? { ok: true, shape };
