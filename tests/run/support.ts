@@ -82,7 +82,7 @@ import json, sys, time, nbformat
 from nbclient import NotebookClient
 src, dst, kernel, allow, timeout = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", float(sys.argv[5])
 nb = nbformat.read(src, as_version=4)
-client = NotebookClient(nb, kernel_name=kernel, allow_errors=allow, timeout=(timeout or None),
+client = NotebookClient(nb, kernel_name=kernel, allow_errors=allow, timeout=(int(timeout) or None),
                         resources={"metadata": {"path": sys.argv[6]}})
 raised = None
 t0 = time.time()
