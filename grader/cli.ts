@@ -10,13 +10,14 @@ import { registerKernelCommand } from "./commands/kernel";
 import { registerValidateCommand } from "./commands/validate";
 import { registerRunCommand } from "./commands/run";
 
-export class UsageError extends Error {}
-
 export function buildProgram(): Command {
   const program = new Command("tsnb")
     .description("Course kit for TypeScript notebooks: release, grade and run tslab notebooks")
     .version(require("../../package.json").version)
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    // Before the subcommands are added, so that they inherit it: usage errors throw, and main()
+    // turns them into exit code 2.
+    .exitOverride();
   registerAssignCommand(program);
   registerGradeCommand(program);
   registerValidateCommand(program);
@@ -28,7 +29,6 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {

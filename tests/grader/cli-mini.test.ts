@@ -1,0 +1,126 @@
+/**
+ * tsnb assign / grade / check / validate end to end on a two-exercise fixture assignment.
+ * The week 7 assignment has its own, slower suite (week07.test.ts).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { gradescopeResultsSchema } from "../../grader/results/gradescope";
+import { validateWithNbformat } from "../support/nbformat-validator";
+
+const ROOT = path.resolve(__dirname, "..", "..", "..");
+const TSNB = path.join(ROOT, "bin", "tsnb.js");
+const MINI = path.join(ROOT, "tests", "fixtures", "mini-assignment");
+
+export function tsnb(args: string[], cwd = ROOT): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [TSNB, ...args], { cwd, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function editCell(nbFile: string, gradeId: string, source: string, out: string): void {
+  const nb = JSON.parse(readFileSync(nbFile, "utf8"));
+  const cell = nb.cells.find((c: { metadata: { nbgrader?: { grade_id?: string } } }) => c.metadata.nbgrader?.grade_id === gradeId);
+  cell.source = source;
+  writeFileSync(out, JSON.stringify(nb));
+}
+
+describe("tsnb on the fixture assignment", function () {
+  this.timeout(120_000);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "tsnb-mini-"));
+
+  it("--help lists every command and each command has its own help", () => {
+    const help = tsnb(["--help"]);
+    assert.equal(help.status, 0);
+    for (const cmd of ["assign", "grade", "validate", "check", "kernel", "run"]) assert.match(help.stdout, new RegExp(`\\b${cmd}\\b`));
+    const grade = tsnb(["grade", "--help"]);
+    assert.equal(grade.status, 0);
+    assert.match(grade.stdout, /--jobs/);
+    assert.match(grade.stdout, /--out/);
+  });
+
+  it("exits 2 with a clear message on a missing assignment folder or missing arguments", () => {
+    const r = tsnb(["grade", path.join(tmp, "nope"), "x.ipynb"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /assignment folder not found/);
+    assert.equal(tsnb(["grade"]).status, 2);
+    assert.equal(tsnb(["grade", MINI, "x.ipynb", "--jobs", "zero"]).status, 2);
+  });
+
+  it("assign writes stubs that keep the signature and closing brace, checksums, and no hidden tests", () => {
+    const r = tsnb(["assign", MINI, "--out", tmp]);
+    assert.equal(r.status, 0, r.stderr);
+    const dir = path.join(tmp, "mini-assignment");
+    assert.deepEqual(readdirSync(dir).sort(), ["checks.ts", "mini.ipynb"]);
+    const nb = JSON.parse(readFileSync(path.join(dir, "mini.ipynb"), "utf8"));
+    const solution = nb.cells.find((c: { metadata: { nbgrader?: { grade_id?: string } } }) => c.metadata.nbgrader?.grade_id === "convOutputSize");
+    const lines: string[] = solution.source.join("").split("\n");
+    assert.equal(lines[0], "function convOutputSize(inputSize: number, filterSize: number, stride: number, pad: number): number {");
+    assert.deepEqual(lines.slice(1), ["  // YOUR CODE HERE", '  throw new Error("convOutputSize: not implemented yet");', "}"]);
+    for (const c of nb.cells) {
+      const meta = c.metadata.nbgrader;
+      if (meta?.locked || meta?.grade) assert.match(meta.checksum, /^[0-9a-f]{32}$/);
+      if (c.cell_type === "code") assert.deepEqual([c.outputs, c.execution_count], [[], null]);
+    }
+    assert.ok(validateWithNbformat(path.join(dir, "mini.ipynb"))[0].ok);
+    assert.equal(tsnb(["assign", MINI, "--out", tmp]).status, 2, "refuses to replace an existing release without --force");
+    assert.equal(tsnb(["assign", MINI, "--out", tmp, "--force"]).status, 0);
+  });
+
+  it("grade scores the solution, a stub, partial work and unreadable files, and writes every result", () => {
+    const release = path.join(tmp, "mini-assignment", "mini.ipynb");
+    const partial = path.join(tmp, "partial.ipynb");
+    editCell(MINI + "/mini.ipynb", "relu4", "function relu4(x: Tensor4): Tensor4 {\n  return x;\n}", partial);
+    const broken = path.join(tmp, "broken.ipynb");
+    writeFileSync(broken, "{ this is not json");
+    const v3 = path.join(tmp, "old.ipynb");
+    writeFileSync(v3, JSON.stringify({ nbformat: 3, nbformat_minor: 0, worksheets: [], metadata: {} }));
+    const out = path.join(tmp, "results");
+    const r = tsnb(["grade", MINI, path.join(MINI, "mini.ipynb"), release, partial, broken, v3, "--out", out, "--jobs", "2"]);
+    assert.equal(r.status, 0, r.stderr);
+    const csv = readFileSync(path.join(out, "grades.csv"), "utf8").trim().split("\n");
+    assert.deepEqual(csv, [
+      "submission,convOutputSize,relu4,total,max",
+      "mini,3,2,5,5",
+      "mini-2,0,0,0,5",
+      "partial,3,0,3,5",
+      "broken,0,0,0,5",
+      "old,0,0,0,5",
+    ]);
+    for (const name of ["mini", "mini-2", "partial", "broken", "old"]) {
+      const results = JSON.parse(readFileSync(path.join(out, name, "results.json"), "utf8"));
+      gradescopeResultsSchema.parse(results);
+      assert.ok(existsSync(path.join(out, name, "feedback.html")));
+    }
+    const partialResults = JSON.parse(readFileSync(path.join(out, "partial", "results.json"), "utf8"));
+    const reluTest = partialResults.tests.find((t: { name: string }) => t.name.startsWith("relu4: "));
+    assert.equal(reluTest.status, "failed");
+    assert.match(reluTest.output, /largest relative error .* at \[0\]\[0\]\[0\]\[0\]: expected 0, got -1/);
+    const broken2 = JSON.parse(readFileSync(path.join(out, "broken", "results.json"), "utf8"));
+    assert.equal(broken2.score, 0);
+    assert.match(broken2.output, /not valid JSON/);
+    const old = JSON.parse(readFileSync(path.join(out, "old", "results.json"), "utf8"));
+    assert.match(old.output, /version 3 is not supported/);
+    assert.match(r.stdout, /partial\s+3\/3\s+0\/2\s+3\/5/);
+  });
+
+  it("check runs the public cases and exits 1 while some fail, 0 when all pass", () => {
+    const stub = tsnb(["check", path.join(tmp, "mini-assignment", "mini.ipynb")]);
+    assert.equal(stub.status, 1);
+    assert.match(stub.stdout, /0 of 3 public checks passed/);
+    const solved = tsnb(["check", path.join(MINI, "mini.ipynb")]);
+    assert.equal(solved.status, 0, solved.stdout + solved.stderr);
+    assert.match(solved.stdout, /3 of 3 public checks passed/);
+    const notNotebook = tsnb(["check", path.join(ROOT, "package.json")]);
+    assert.equal(notNotebook.status, 2);
+    assert.match(notNotebook.stderr, /not a Jupyter notebook/);
+  });
+
+  it("validate passes on a correct assignment", () => {
+    const r = tsnb(["validate", MINI]);
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /instructor solution scores full marks \(5 \/ 5\)/);
+    assert.match(r.stdout, /released stubs score 0/);
+  });
+});
