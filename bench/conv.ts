@@ -118,12 +118,23 @@ function median(values: number[]): number {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
+interface Reps {
+  /** Warm-up calls: at most this many, and no more once `warmupBudgetMs` is spent (at least 1). */
+  warmup: number;
+  warmupBudgetMs: number;
+  /** Timed calls: at most this many, and no more once `budgetMs` is spent (at least 2). */
+  runs: number;
+  budgetMs: number;
+}
+
 /**
- * Warm-up calls, then timed calls until `runs` are done or `budgetMs` is spent (at least 2).
- * Records wall time and this process's CPU time (user + system, all threads).
+ * Warm-up calls, then timed calls; returns the medians of wall time and of this process's CPU
+ * time (user + system, all threads).
  */
-function measure(fn: () => void, warmup: number, runs: number, budgetMs: number): Timing {
-  for (let i = 0; i < warmup; i++) fn();
+function measure(fn: () => void, reps: Reps): Timing {
+  const { warmup, warmupBudgetMs, runs, budgetMs } = reps;
+  const w0 = performance.now();
+  for (let i = 0; i < warmup && (i < 1 || performance.now() - w0 < warmupBudgetMs); i++) fn();
   const wall: number[] = [];
   const cpu: number[] = [];
   const start = performance.now();
@@ -167,7 +178,7 @@ async function tfjsRow(
   x: Float64Array,
   w: Float64Array,
   expected: Float64Array,
-  reps: { warmup: number; runs: number; budgetMs: number },
+  reps: Reps,
 ): Promise<ConvBenchRow> {
   try {
     const ok = await tf.setBackend(backend);
@@ -181,7 +192,7 @@ async function tfjsRow(
       last = y.dataSync() as Float32Array;
       y.dispose();
     };
-    const t = measure(run, reps.warmup, reps.runs, reps.budgetMs);
+    const t = measure(run, reps);
     xt.dispose();
     wt.dispose();
     const note = backend === "wasm"
@@ -205,8 +216,13 @@ async function tfjsRow(
 export async function runConvBench(options: { quick?: boolean; log?: (line: string) => void } = {}): Promise<ConvBenchRow[]> {
   const quick = options.quick ?? false;
   const log = options.log ?? (() => undefined);
-  const slow = quick ? { warmup: 1, runs: 3, budgetMs: 5_000 } : { warmup: 2, runs: 7, budgetMs: 30_000 };
-  const fast = quick ? { warmup: 5, runs: 15, budgetMs: 3_000 } : { warmup: 8, runs: 31, budgetMs: 10_000 };
+  // "slow" rows take seconds per call (naive loops, tfjs cpu), "fast" rows milliseconds to ~1 s.
+  const slow: Reps = quick
+    ? { warmup: 1, warmupBudgetMs: 0, runs: 3, budgetMs: 5_000 }
+    : { warmup: 2, warmupBudgetMs: 10_000, runs: 7, budgetMs: 30_000 };
+  const fast: Reps = quick
+    ? { warmup: 5, warmupBudgetMs: 1_000, runs: 15, budgetMs: 2_000 }
+    : { warmup: 8, warmupBudgetMs: 3_000, runs: 31, budgetMs: 10_000 };
   const rows: ConvBenchRow[] = [];
   const peak = estimatePeakGflops();
   rows.push({
@@ -236,7 +252,7 @@ export async function runConvBench(options: { quick?: boolean; log?: (line: stri
     let expected = new Float64Array(0);
     const ref = measure(() => {
       expected = conv2dForwardFlat(x, layer.input, w, layer.filter, b, layer.stride, layer.pad).data;
-    }, fast.warmup, fast.runs, fast.budgetMs);
+    }, fast);
 
     // Naive loops on nested arrays (the exercise's data structure).
     const xn = unflatten4(x, layer.input);
@@ -247,7 +263,7 @@ export async function runConvBench(options: { quick?: boolean; log?: (line: stri
     const naiveWarmup = quick && layer !== CONV_LAYERS[0] ? 0 : slow.warmup;
     const naive = measure(() => {
       naiveOut = reference.conv2dNaive(xn, wn, bn, layer.stride, layer.pad);
-    }, naiveWarmup, slow.runs, slow.budgetMs);
+    }, { ...slow, warmup: naiveWarmup });
     finish({
       layer: layer.name, impl: "naive loops", status: "ok", ...naive,
       gflops: convFlops(layer) / (naive.medianMs * 1e6),
