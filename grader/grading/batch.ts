@@ -15,8 +15,8 @@ import { SandboxLimits } from "../sandbox/host";
 import { writeOfferedModules } from "../sandbox/offered-modules";
 import { PROGRAM_FILE } from "../sandbox/protocol";
 import { POINTS_MARKER } from "../testing";
-import { extractSubmission, ExtractedSubmission, Problem } from "../submission/extract";
-import { typeCheckSubmissions } from "../submission/typecheck";
+import { compileProgram, extractSubmission, ExtractedSubmission, Problem } from "../submission/extract";
+import { typeCheckInWorker } from "../submission/typecheck-worker";
 
 export interface SubmissionInput {
   name: string;
@@ -128,15 +128,16 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
 
   try {
     const extracted: ExtractedSubmission[] = options.submissions.map((s) => extractSubmission(assignment, s.input, s.name));
-    if (options.typeCheck !== false) {
-      for (const [i, problems] of typeCheckSubmissions(extracted).entries()) extracted[i].problems.push(...problems);
-    }
+    // Type errors are feedback only; the check runs beside Jest and joins the results at the end.
+    const typeErrors: Promise<Problem[][]> =
+      options.typeCheck === false ? Promise.resolve([]) : typeCheckInWorker(extracted.map((s) => s.sources)).catch(() => []);
     const testFileOf = new Map<string, number>();
+    const programs = await Promise.all(extracted.map((sub) => compileProgram(sub.sources, sub.problems)));
     extracted.forEach((sub, i) => {
       const programDir = path.join(dirs.programs, String(i));
       mkdirSync(programDir, { mode: 0o755 });
       const programFile = path.join(programDir, PROGRAM_FILE);
-      writeFileSync(programFile, JSON.stringify(sub.program), { mode: 0o644 });
+      writeFileSync(programFile, JSON.stringify(programs[i]), { mode: 0o644 });
       const env: EnvironmentOptions = { programFile, moduleFiles, limits: options.limits };
       const testFile = path.join(dirs.tests, `submission-${i}.test.js`);
       writeFileSync(testFile, `/**\n * @jest-environment-options ${JSON.stringify({ tsnb: env })}\n */\n${options.tests.body}\n`);
@@ -155,6 +156,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
       progressEvents.off("file", onFile);
     }
 
+    for (const [i, problems] of (await typeErrors).entries()) extracted[i].problems.push(...problems);
     const byFile = new Map(results.testResults.map((r) => [r.testFilePath, r]));
     const hiddenRoots = [...options.tests.privateRoots, assignment.dir];
     const perSubmissionSeconds = (Date.now() - started) / 1000 / Math.max(1, extracted.length);

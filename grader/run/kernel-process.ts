@@ -192,6 +192,7 @@ export class Heartbeat extends EventEmitter {
   private socket?: zmq.Request;
   private stopped = false;
   private declaredDead = false;
+  private wakeUp: () => void = () => undefined;
 
   constructor(
     readonly address: string,
@@ -243,12 +244,21 @@ export class Heartbeat extends EventEmitter {
         }
       }
       const wait = this.intervalMs - (Date.now() - started);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0 && !this.stopped) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
     }
   }
 
   stop(): void {
     this.stopped = true;
+    this.wakeUp();
     try {
       this.socket?.close();
     } catch {

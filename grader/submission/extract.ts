@@ -1,5 +1,5 @@
 /**
- * From a submission's notebooks to the code the sandbox runs. Only setup cells and solution
+ * From a submission's notebooks to the cells the sandbox runs. Only setup cells and solution
  * cells are taken, in the source notebook's order; setup cells always come from the source
  * (a learner's edit to a locked cell is reported and undone), solution cells from the learner.
  * Cells are matched by nbgrader grade_id, so moving cells around does not matter.
@@ -11,7 +11,7 @@ import { NotebookError, readNotebookSync, sourceText } from "../notebook/io";
 import { computeChecksum, nbgraderOfLenient } from "../notebook/nbgrader";
 import { Cell, Notebook } from "../notebook/schema";
 import { LearnerCell, LearnerProgram } from "../sandbox/protocol";
-import { transpileCell } from "./transpile";
+import { transpileCellAsync } from "./transpile";
 
 export type ProblemKind =
   | "unreadable-submission"
@@ -42,14 +42,17 @@ export interface CellSource {
   notebook: string;
   label: string;
   exercise?: string;
-  source: string;
+  /** Undefined when the cell is missing from the submission. */
+  source?: string;
+  /** Why the cell cannot be used, when it is missing. */
+  missing?: string;
 }
 
 export interface ExtractedSubmission {
   name: string;
   input: string;
   notebooks: SubmissionNotebook[];
-  program: LearnerProgram;
+  /** Setup and solution cells, in the order the sandbox loads them. */
   sources: CellSource[];
   problems: Problem[];
   /** Set when nothing could be read at all (score 0, with this message). */
@@ -92,7 +95,7 @@ function submissionFiles(input: string): string[] {
 }
 
 export function extractSubmission(assignment: Assignment, input: string, name: string): ExtractedSubmission {
-  const result: ExtractedSubmission = { name, input, notebooks: [], program: { cells: [] }, sources: [], problems: [] };
+  const result: ExtractedSubmission = { name, input, notebooks: [], sources: [], problems: [] };
   if (!existsSync(input)) {
     result.fatal = `submission not found: ${input}`;
     return result;
@@ -142,7 +145,7 @@ export function extractSubmission(assignment: Assignment, input: string, name: s
       continue;
     }
     checkLockedCells(source, submitted.notebook, result.problems);
-    result.program.cells.push(...programCells(source, submitted.notebook, result.problems, result.sources));
+    result.sources.push(...programCells(source, submitted.notebook, result.problems));
   }
   return result;
 }
@@ -163,38 +166,40 @@ function checkLockedCells(source: AssignmentNotebook, nb: Notebook, problems: Pr
   }
 }
 
-function programCells(source: AssignmentNotebook, nb: Notebook, problems: Problem[], sources: CellSource[]): LearnerCell[] {
-  const cells: LearnerCell[] = [];
+function programCells(source: AssignmentNotebook, nb: Notebook, problems: Problem[]): CellSource[] {
+  const cells: CellSource[] = [];
   source.notebook.cells.forEach((srcCell, srcIndex) => {
     if (srcCell.cell_type !== "code") return;
     const meta = nbgraderOfLenient(srcCell);
     if (isSetupCell(srcCell)) {
-      const label = `${source.file}, setup cell ${srcIndex + 1}`;
-      sources.push({ notebook: source.file, label, source: sourceText(srcCell) });
-      cells.push(compile(sourceText(srcCell), label, source.file, undefined));
+      cells.push({ notebook: source.file, label: `${source.file}, setup cell ${srcIndex + 1}`, source: sourceText(srcCell) });
       return;
     }
     if (!meta?.solution || !meta.grade_id) return;
     const exercise = meta.grade_id;
     const found = findByGradeId(nb, exercise);
     if (!found) {
-      const message = `the solution cell for ${exercise} is missing from ${source.file}`;
-      problems.push({ kind: "missing-cell", notebook: source.file, exercise, message });
-      cells.push({ label: `${source.file} (${exercise})`, notebook: source.file, exercise, code: "", compileError: message });
+      const missing = `the solution cell for ${exercise} is missing from ${source.file}`;
+      problems.push({ kind: "missing-cell", notebook: source.file, exercise, message: missing });
+      cells.push({ notebook: source.file, label: `${source.file} (${exercise})`, exercise, missing });
       return;
     }
-    const label = `${source.file}, cell ${found.index + 1} (${exercise})`;
-    sources.push({ notebook: source.file, label, exercise, source: sourceText(found.cell) });
-    const cell = compile(sourceText(found.cell), label, source.file, exercise);
-    if (cell.compileError) {
-      problems.push({ kind: "compile-error", notebook: source.file, exercise, message: `${label}: ${cell.compileError}` });
-    }
-    cells.push(cell);
+    cells.push({ notebook: source.file, label: `${source.file}, cell ${found.index + 1} (${exercise})`, exercise, source: sourceText(found.cell) });
   });
   return cells;
 }
 
-function compile(source: string, label: string, notebook: string, exercise: string | undefined): LearnerCell {
-  const out = transpileCell(source, label);
-  return out.ok ? { label, notebook, exercise, code: out.code, map: out.map } : { label, notebook, exercise, code: "", compileError: out.error };
+/** Transpile the cells (concurrently); syntax errors become problems and unloadable cells. */
+export async function compileProgram(sources: CellSource[], problems: Problem[]): Promise<LearnerProgram> {
+  const cells = await Promise.all(
+    sources.map(async (c): Promise<LearnerCell> => {
+      const base = { label: c.label, notebook: c.notebook, exercise: c.exercise };
+      if (c.source === undefined) return { ...base, code: "", compileError: c.missing ?? "missing" };
+      const out = await transpileCellAsync(c.source, c.label);
+      if (out.ok) return { ...base, code: out.code, map: out.map };
+      problems.push({ kind: "compile-error", notebook: c.notebook, exercise: c.exercise, message: `${c.label}: ${out.error}` });
+      return { ...base, code: "", compileError: out.error };
+    }),
+  );
+  return { cells };
 }

@@ -4,7 +4,7 @@
  * cells share top-level declarations the way they do in a notebook kernel; ES imports are
  * rewritten to `var` bindings from the sandbox's `require`, and exports are dropped.
  */
-import { transformSync } from "esbuild";
+import { transform, TransformOptions, transformSync } from "esbuild";
 
 export type TranspileResult = { ok: true; code: string; map: string } | { ok: false; error: string };
 
@@ -55,26 +55,52 @@ export function moduleToScript(js: string): string {
     .join("\n");
 }
 
+function options(sourcefile: string): TransformOptions {
+  return {
+    loader: "ts",
+    format: "esm",
+    target: "es2022",
+    sourcemap: "external",
+    sourcefile,
+    // Keep imports whose names are unused in this cell: later cells use them.
+    tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
+    logLevel: "silent",
+  };
+}
+
+function failure(err: unknown): TranspileResult {
+  const errors = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors;
+  if (errors?.length) {
+    const first = errors[0];
+    const at = first.location ? ` (line ${first.location.line}, column ${first.location.column + 1})` : "";
+    return { ok: false, error: `SyntaxError: ${first.text}${at}` };
+  }
+  return { ok: false, error: `could not compile: ${(err as Error).message}` };
+}
+
+function finish(code: string, map: string): TranspileResult {
+  try {
+    return { ok: true, code: moduleToScript(code), map };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+}
+
 export function transpileCell(source: string, sourcefile: string): TranspileResult {
   try {
-    const out = transformSync(source, {
-      loader: "ts",
-      format: "esm",
-      target: "es2022",
-      sourcemap: "external",
-      sourcefile,
-      // Keep imports whose names are unused in this cell: later cells use them.
-      tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
-      logLevel: "silent",
-    });
-    return { ok: true, code: moduleToScript(out.code), map: out.map };
+    const out = transformSync(source, options(sourcefile));
+    return finish(out.code, out.map);
   } catch (err) {
-    const errors = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors;
-    if (errors?.length) {
-      const first = errors[0];
-      const at = first.location ? ` (line ${first.location.line}, column ${first.location.column + 1})` : "";
-      return { ok: false, error: `SyntaxError: ${first.text}${at}` };
-    }
-    return { ok: false, error: `could not compile: ${(err as Error).message}` };
+    return failure(err);
+  }
+}
+
+/** The same, through esbuild's asynchronous service: many cells compile concurrently. */
+export async function transpileCellAsync(source: string, sourcefile: string): Promise<TranspileResult> {
+  try {
+    const out = await transform(source, options(sourcefile));
+    return finish(out.code, out.map);
+  } catch (err) {
+    return failure(err);
   }
 }

@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import ts from "typescript";
-import { ExtractedSubmission, Problem } from "./extract";
+import type { CellSource, Problem } from "./extract";
 
 const MAX_REPORTED = 5;
 
@@ -29,7 +29,8 @@ interface CellSpan {
   exercise?: string;
 }
 
-export function typeCheckSubmissions(submissions: ExtractedSubmission[]): Problem[][] {
+/** One list of type-error problems per submission, given each submission's cell sources. */
+export function typeCheckSubmissions(submissions: CellSource[][]): Problem[][] {
   const root = "/__tsnb_typecheck__";
   const helpersFile = `${root}/kernel-helpers.d.ts`;
   const ambientFile = `${root}/ambient.d.ts`;
@@ -39,12 +40,13 @@ export function typeCheckSubmissions(submissions: ExtractedSubmission[]): Proble
   ]);
   const spans = new Map<string, { submission: number; notebook: string; cells: CellSpan[] }>();
 
-  submissions.forEach((sub, i) => {
-    for (const nb of sub.notebooks) {
+  submissions.forEach((sources, i) => {
+    for (const notebook of new Set(sources.map((c) => c.notebook))) {
       const parts: string[] = [];
       const cells: CellSpan[] = [];
       let line = 0;
-      for (const cell of sub.sources.filter((c) => c.notebook === nb.source.file)) {
+      for (const cell of sources.filter((c) => c.notebook === notebook)) {
+        if (cell.source === undefined) continue;
         const text = cell.source.endsWith("\n") ? cell.source : cell.source + "\n";
         const lines = text.split("\n").length - 1;
         cells.push({ startLine: line, endLine: line + lines, label: cell.label, exercise: cell.exercise });
@@ -52,9 +54,9 @@ export function typeCheckSubmissions(submissions: ExtractedSubmission[]): Proble
         line += lines;
       }
       parts.push("export {};\n");
-      const file = `${root}/s${i}/${nb.source.file.replace(/\.ipynb$/, "")}.ts`;
+      const file = `${root}/s${i}/${notebook.replace(/\.ipynb$/, "").replace(/[^\w.-]/g, "_")}.ts`;
       files.set(file, parts.join(""));
-      spans.set(file, { submission: i, notebook: nb.source.file, cells });
+      spans.set(file, { submission: i, notebook, cells });
     }
   });
 
