@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError } from "commander";
-import { exitCodeFor, prepareRuns, runAll } from "../run/runner";
 
 function seconds(name: string, allowZero: boolean) {
   return (value: string): number => {
@@ -80,6 +79,8 @@ export function registerRunCommand(program: Command): void {
         files: string[],
         opts: { output?: string; inplace?: boolean; timeout: number; startupTimeout: number; allowErrors?: boolean; kernel?: string; cwd?: string; jobs: number },
       ) => {
+        // Loaded here, not at the top: every tsnb command would otherwise pay for zeromq and friends.
+        const { exitCodeFor, prepareRuns, runAll } = await import("../run/runner");
         const runs = await prepareRuns(files, { output: opts.output, inplace: opts.inplace, kernel: opts.kernel, cwd: opts.cwd });
         const controller = new AbortController();
         let interrupts = 0;

@@ -45,7 +45,12 @@ export interface StartupStats {
   kernelInfoRequests: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** `promise`, or `fallback` after `ms`; the timer is cleared either way, so it never holds the process open. */
+function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export class RunningKernel {
   /** Resolves when the kernel is found dead (never rejects, never resolves on a clean shutdown). */
@@ -123,8 +128,8 @@ export class RunningKernel {
     try {
       if (!this.dead && this.process.alive) {
         const { reply } = this.client.request("control", "shutdown_request", { restart: false });
-        await Promise.race([reply.catch(() => undefined), sleep(graceMs)]);
-        const exitedInTime = await Promise.race([this.process.exited.then(() => true), sleep(graceMs).then(() => false)]);
+        await within(reply.catch(() => undefined), graceMs, undefined);
+        const exitedInTime = await within(this.process.exited.then(() => true), graceMs, false);
         if (!exitedInTime) await this.process.terminate(graceMs);
       }
       this.process.killGroup();
