@@ -86,7 +86,9 @@ export function conv2dIm2col(x: Tensor4, w: Filter4, b: number[], stride: number
 
 /**
  * The plain nested-loop convolution (loops over n, oh, ow, cout, kh, kw, cin) on nested arrays,
- * for benchmarks and comparisons. Same signature and result as conv2dForward.
+ * written the way the exercise is usually first solved (full x[n][h][w][c] * w[kh][kw][c][co]
+ * indexing, padding skipped by bounds checks), for benchmarks and comparisons. Same signature and
+ * result as conv2dForward.
  */
 export function conv2dNaive(x: Tensor4, w: Filter4, b: number[], stride: number, pad: number): Tensor4 {
   const [N, H, W, C] = shape4(x, "x");
@@ -108,15 +110,11 @@ export function conv2dNaive(x: Tensor4, w: Filter4, b: number[], stride: number,
           let s = bias[co];
           for (let kh = 0; kh < KH; kh++) {
             const h = oh * stride - pad + kh;
-            if (h < 0 || h >= H) continue; // zero padding contributes nothing
-            const xRow = x[n][h];
-            const wRow = w[kh];
+            if (h < 0 || h >= H) continue;
             for (let kw = 0; kw < KW; kw++) {
               const ww = ow * stride - pad + kw;
               if (ww < 0 || ww >= W) continue;
-              const xPix = xRow[ww];
-              const wPix = wRow[kw];
-              for (let c = 0; c < C; c++) s += xPix[c] * wPix[c][co];
+              for (let c = 0; c < C; c++) s += x[n][h][ww][c] * w[kh][kw][c][co];
             }
           }
           pix.push(s);
