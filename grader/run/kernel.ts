@@ -192,7 +192,7 @@ async function waitForReady(kernel: RunningKernel, started: number, timeoutMs: n
       const left = started + timeoutMs - now;
       if (left <= 0) {
         throw new KernelStartError(
-          `kernel ${kernel.found.name} did not become ready within ${Math.round(timeoutMs / 1000)} s (` +
+          `kernel ${kernel.found.name} did not become ready within ${timeoutMs / 1000} s (` +
             (reply ? "it answered on shell but nothing arrived on iopub" : "no kernel_info_reply") +
             `); command: ${kernel.process.argv.join(" ")}`,
         );
