@@ -74,6 +74,9 @@ export function inspectNested(t: unknown, name = "x"): Inspection {
   const shape: number[] = [];
   let cur: unknown = t;
   while (isArrayLikeNode(cur)) {
+    if (shape.length === 32) {
+      return { ok: false, message: `${name} is nested more than 32 levels deep (is it an array that contains itself?)`, where: [] };
+    }
     shape.push(cur.length);
     if (cur.length === 0) break;
     cur = cur[0];

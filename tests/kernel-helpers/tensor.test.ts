@@ -81,6 +81,10 @@ describe("shape4 / shapeOf", () => {
     assert.equal(shapeOf("12"), undefined);
     assert.equal(shapeOf(null), undefined);
     assert.equal(shapeOf({}), undefined);
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    assert.equal(shapeOf(cyclic), undefined);
+    assert.match(compareArrays(cyclic, [1]).message, /nested more than 32 levels/);
   });
 });
 
