@@ -1,8 +1,8 @@
 /**
- * Grade a batch of submissions with one Jest run. Each submission gets a generated test file
- * that loads the assignment's test files under the learner environment, so Jest starts once,
- * its workers and transform cache are shared by the whole batch, and every submission still
- * gets a fresh sandbox process of its own.
+ * Grade a batch of submissions with one Jest run: extract each submission's cells, compile
+ * them, type-check them beside the run, and grade groups of submissions per generated test
+ * file (see jest/environment.ts). Jest starts once, its workers and transform cache serve the
+ * whole batch, and every submission still gets a sandbox process of its own.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -10,8 +10,9 @@ import path from "node:path";
 import type { AggregatedResult, TestResult } from "@jest/test-result";
 import { Assignment } from "../assignment/load";
 import type { EnvironmentOptions, SandboxReport } from "../jest/environment";
+import { REGISTRY_GLOBAL } from "../jest/registry";
 import { progressEvents } from "../jest/progress-reporter";
-import { SandboxLimits } from "../sandbox/host";
+import { disposeWarmSandboxes, SandboxLimits } from "../sandbox/host";
 import { writeOfferedModules } from "../sandbox/offered-modules";
 import { PROGRAM_FILE } from "../sandbox/protocol";
 import { POINTS_MARKER } from "../testing";
@@ -118,9 +119,8 @@ function failureMessage(assertion: TestResult["testResults"][number]): { learner
 
 export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade[]> {
   const { assignment } = options;
-  const started = Date.now();
   const work = mkdtempSync(path.join(os.tmpdir(), "tsnb-grade-"));
-  // The sandbox may run as `nobody`: it must be able to read its program, nothing more.
+  // The sandbox may run as `nobody`: it must be able to read the offered modules, nothing more.
   chmodSync(work, 0o755);
   const dirs = { programs: path.join(work, "programs"), tests: path.join(work, "tests"), modules: path.join(work, "modules") };
   for (const d of Object.values(dirs)) mkdirSync(d, { mode: 0o755 });
@@ -131,44 +131,122 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
     // Type errors are feedback only; the check runs beside Jest and joins the results at the end.
     const typeErrors: Promise<Problem[][]> =
       options.typeCheck === false ? Promise.resolve([]) : typeCheckInWorker(extracted.map((s) => s.sources)).catch(() => []);
-    const testFileOf = new Map<string, number>();
     const programs = await Promise.all(extracted.map((sub) => compileProgram(sub.sources, sub.problems)));
-    extracted.forEach((sub, i) => {
+    const programFiles = programs.map((program, i) => {
       const programDir = path.join(dirs.programs, String(i));
       mkdirSync(programDir, { mode: 0o755 });
       const programFile = path.join(programDir, PROGRAM_FILE);
-      writeFileSync(programFile, JSON.stringify(programs[i]), { mode: 0o644 });
-      const env: EnvironmentOptions = { programFile, moduleFiles, limits: options.limits };
-      const testFile = path.join(dirs.tests, `submission-${i}.test.js`);
-      writeFileSync(testFile, `/**\n * @jest-environment-options ${JSON.stringify({ tsnb: env })}\n */\n${options.tests.body}\n`);
-      testFileOf.set(testFile, i);
+      writeFileSync(programFile, JSON.stringify(program), { mode: 0o644 });
+      return programFile;
     });
 
-    const onFile = (testPath: string) => {
-      const i = testFileOf.get(testPath);
-      if (i !== undefined) options.onSubmissionDone?.(extracted[i].name);
-    };
-    progressEvents.on("file", onFile);
-    let results: AggregatedResult;
-    try {
-      results = await runJest(work, dirs.tests, options.jobs);
-    } finally {
-      progressEvents.off("file", onFile);
+    const env = { moduleFiles, limits: options.limits, prewarm: extracted.length > 1 };
+    let fileResults = await runGroups(dirs.tests, "pass1", groupSubmissions(extracted.length, options.jobs), programFiles, env, options, (i) =>
+      options.onSubmissionDone?.(extracted[i].name),
+    );
+    // A group whose test file could not run at all is graded again one submission per file, so
+    // that one submission's failure cannot take its group down with it.
+    const failedGroups = fileResults.filter((r) => r.execError);
+    if (failedGroups.length) {
+      const retry = failedGroups.flatMap((r) => r.indices).map((i) => [i]);
+      const again = await runGroups(dirs.tests, "pass2", retry, programFiles, env, options, () => undefined);
+      fileResults = [...fileResults.filter((r) => !r.execError), ...again];
+    }
+    const bySubmission = new Map<number, { assertions: AssertionResult[]; execError?: string; execStack?: string; seconds: number }>();
+    for (const r of fileResults) {
+      r.indices.forEach((i, k) => {
+        const assertions = r.result?.testResults.filter((a) => a.ancestorTitles[0] === groupTitle(k)) ?? [];
+        bySubmission.set(i, { assertions, execError: r.execError, execStack: r.execStack, seconds: r.seconds / r.indices.length });
+      });
     }
 
     for (const [i, problems] of (await typeErrors).entries()) extracted[i].problems.push(...problems);
-    const byFile = new Map(results.testResults.map((r) => [r.testFilePath, r]));
     const hiddenRoots = [...options.tests.privateRoots, assignment.dir];
-    const perSubmissionSeconds = (Date.now() - started) / 1000 / Math.max(1, extracted.length);
     return extracted.map((sub, i) => {
-      const testFile = path.join(dirs.tests, `submission-${i}.test.js`);
-      const fileResult = byFile.get(testFile);
       const report = readReport(path.join(dirs.programs, String(i)));
-      return toGrade(sub, fileResult, report, hiddenRoots, fileResult ? (fileResult.perfStats.runtime || 0) / 1000 : perSubmissionSeconds);
+      return toGrade(sub, bySubmission.get(i), report, hiddenRoots);
     });
   } finally {
     if (!options.keepWork) rmSync(work, { recursive: true, force: true });
   }
+}
+
+type AssertionResult = TestResult["testResults"][number];
+
+interface GroupResult {
+  indices: number[];
+  result?: TestResult;
+  execError?: string;
+  execStack?: string;
+  seconds: number;
+}
+
+/** Submissions per generated test file: enough to spread Jest's per-file cost, not so many that the workers go unbalanced. */
+export function groupSubmissions(count: number, jobs: number): number[][] {
+  const size = Math.min(16, Math.max(1, Math.ceil(count / (Math.max(1, jobs) * 4))));
+  const groups: number[][] = [];
+  for (let i = 0; i < count; i += size) groups.push(Array.from({ length: Math.min(size, count - i) }, (_, k) => i + k));
+  return groups;
+}
+
+function groupTitle(k: number): string {
+  return `submission ${k}`;
+}
+
+/** One generated test file per group; each submission's tests load afresh in their own describe block. */
+function groupTestFile(options: EnvironmentOptions, body: string): string {
+  return `/**
+ * @jest-environment-options ${JSON.stringify({ tsnb: options })}
+ */
+const registry = globalThis.${REGISTRY_GLOBAL};
+for (let k = 0; k < ${options.programFiles.length}; k++) {
+  describe(${JSON.stringify(groupTitle(0).replace(/0$/, ""))} + k, () => {
+    registry.current = k;
+    jest.isolateModules(() => {
+${body}
+    });
+    afterAll(() => registry.finish(k));
+  });
+}
+`;
+}
+
+async function runGroups(
+  testsDir: string,
+  pass: string,
+  groups: number[][],
+  programFiles: string[],
+  env: Omit<EnvironmentOptions, "programFiles">,
+  options: BatchOptions,
+  onDone: (index: number) => void,
+): Promise<GroupResult[]> {
+  const dir = path.join(testsDir, pass);
+  mkdirSync(dir, { mode: 0o755 });
+  const fileGroup = new Map<string, number[]>();
+  groups.forEach((indices, g) => {
+    const file = path.join(dir, `group-${g}.test.js`);
+    writeFileSync(file, groupTestFile({ ...env, programFiles: indices.map((i) => programFiles[i]) }, options.tests.body));
+    fileGroup.set(file, indices);
+  });
+  const onFile = (testPath: string) => fileGroup.get(testPath)?.forEach(onDone);
+  progressEvents.on("file", onFile);
+  let results: AggregatedResult;
+  try {
+    results = await runJest(path.dirname(testsDir), dir, options.jobs);
+  } finally {
+    progressEvents.off("file", onFile);
+    disposeWarmSandboxes();
+  }
+  const byFile = new Map(results.testResults.map((r) => [r.testFilePath, r]));
+  return [...fileGroup].map(([file, indices]) => {
+    const result = byFile.get(file);
+    const seconds = result ? (result.perfStats.runtime || 0) / 1000 : 0;
+    if (!result) return { indices, execError: "Jest produced no result for this submission", seconds };
+    if (result.testExecError) {
+      return { indices, result, execError: `the tests could not run: ${result.testExecError.message}`, execStack: result.testExecError.stack ?? undefined, seconds };
+    }
+    return { indices, result, seconds };
+  });
 }
 
 function readReport(programDir: string): SandboxReport | undefined {
@@ -181,25 +259,24 @@ function readReport(programDir: string): SandboxReport | undefined {
 
 function toGrade(
   sub: ExtractedSubmission,
-  fileResult: TestResult | undefined,
+  outcome: { assertions: AssertionResult[]; execError?: string; execStack?: string; seconds: number } | undefined,
   report: SandboxReport | undefined,
   hiddenRoots: string[],
-  seconds: number,
 ): SubmissionGrade {
   const instructorLog = [...(report?.log ?? [])];
   const tests: TestOutcome[] = [];
   let graderError: string | undefined;
-  if (!fileResult) {
+  if (!outcome) {
     graderError = "Jest produced no result for this submission";
-  } else if (fileResult.testExecError) {
-    graderError = `the tests could not run: ${fileResult.testExecError.message}`;
-    instructorLog.push(fileResult.testExecError.stack ?? fileResult.testExecError.message);
+  } else if (outcome.execError) {
+    graderError = outcome.execError;
+    instructorLog.push(outcome.execStack ?? outcome.execError);
   }
-  for (const a of fileResult?.testResults ?? []) {
+  for (const a of outcome?.assertions ?? []) {
     const marker = POINTS_MARKER.exec(a.title);
     const maxScore = marker ? Number(marker[1]) : 0;
     const title = marker ? a.title.slice(0, marker.index) : a.title;
-    const exercise = a.ancestorTitles[0] ?? "other";
+    const exercise = a.ancestorTitles[1] ?? "other";
     const passed = a.status === "passed";
     let message = "";
     if (!passed) {
@@ -222,7 +299,7 @@ function toGrade(
     fatal: sub.fatal,
     graderError,
     instructorLog,
-    seconds,
+    seconds: outcome?.seconds ?? 0,
   };
 }
 

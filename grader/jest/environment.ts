@@ -1,19 +1,24 @@
 /**
- * The Jest test environment for grading: one per submission test file. It starts the
- * submission's sandbox before the hidden tests run, gives them the call bridge, and stops the
- * sandbox afterwards, leaving a report (cell load results, learner output, sandbox log) for the
- * grader beside the compiled program.
+ * The Jest test environment for grading. One generated test file grades a group of
+ * submissions: for each, it loads the assignment's tests afresh (jest.isolateModules) inside a
+ * `describe` block named after the submission, and those tests talk to that submission's own
+ * sandbox process. Jest's per-file start-up is paid once per group; isolation between
+ * submissions comes from their separate processes. Each sandbox leaves a report (cell load
+ * results, learner output, sandbox log) beside its program when its submission is done.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { TestEnvironment } from "jest-environment-node";
 import { DEFAULT_LIMITS, LearnerSandbox, SandboxLimits } from "../sandbox/host";
-import type { SandboxBridge } from "../testing";
+import { REGISTRY_GLOBAL, SandboxRegistry } from "./registry";
 
 export interface EnvironmentOptions {
-  programFile: string;
+  /** The compiled program of each submission in this file, in order. */
+  programFiles: string[];
   moduleFiles: string[];
   limits?: Partial<SandboxLimits>;
+  /** More submissions follow: start their sandbox processes ahead of time. */
+  prewarm?: boolean;
 }
 
 export const REPORT_FILE = "sandbox-report.json";
@@ -28,35 +33,43 @@ type Config = ConstructorParameters<typeof TestEnvironment>[0];
 type Context = ConstructorParameters<typeof TestEnvironment>[1];
 
 export default class LearnerEnvironment extends TestEnvironment {
-  private readonly sandbox: LearnerSandbox;
-  private readonly reportFile: string;
+  private readonly sandboxes: LearnerSandbox[];
+  private readonly programFiles: string[];
+  private readonly finished = new Set<number>();
 
   constructor(config: Config, context: Context) {
     super(config, context);
     const options = (config.projectConfig.testEnvironmentOptions as { tsnb?: EnvironmentOptions }).tsnb;
     if (!options) throw new Error("tsnb environment: missing testEnvironmentOptions.tsnb");
     delete (this.global as Record<string, unknown>).tsnb;
-    this.sandbox = new LearnerSandbox(
-      { programFile: options.programFile, moduleFiles: options.moduleFiles },
-      { ...DEFAULT_LIMITS, ...options.limits },
+    this.programFiles = options.programFiles;
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.sandboxes = options.programFiles.map(
+      (programFile) => new LearnerSandbox({ programFile, moduleFiles: options.moduleFiles, prewarm: options.prewarm }, limits),
     );
-    this.reportFile = path.join(path.dirname(options.programFile), REPORT_FILE);
-    const bridge: SandboxBridge = {
-      call: (fn, args) => this.sandbox.call(fn, args),
-      cells: () => this.sandbox.cells,
+    const registry: SandboxRegistry = {
+      current: 0,
+      bridge: (index) => {
+        const sandbox = this.sandboxes[index];
+        if (!sandbox) throw new Error(`tsnb environment: no submission ${index}`);
+        return { call: (fn, args) => sandbox.call(fn, args), cells: () => sandbox.cells };
+      },
+      finish: (index) => this.finish(index),
     };
-    (this.global as Record<string, unknown>).__tsnbSandbox = bridge;
+    (this.global as Record<string, unknown>)[REGISTRY_GLOBAL] = registry;
   }
 
-  async setup(): Promise<void> {
-    await super.setup();
-    await this.sandbox.start();
+  private async finish(index: number): Promise<void> {
+    if (this.finished.has(index)) return;
+    this.finished.add(index);
+    const sandbox = this.sandboxes[index];
+    await sandbox.dispose();
+    const report: SandboxReport = { cells: sandbox.cells, output: sandbox.output, log: sandbox.log };
+    writeFileSync(path.join(path.dirname(this.programFiles[index]), REPORT_FILE), JSON.stringify(report));
   }
 
   async teardown(): Promise<void> {
-    await this.sandbox.dispose();
-    const report: SandboxReport = { cells: this.sandbox.cells, output: this.sandbox.output, log: this.sandbox.log };
-    writeFileSync(this.reportFile, JSON.stringify(report));
+    for (let i = 0; i < this.sandboxes.length; i++) await this.finish(i);
     await super.teardown();
   }
 }

@@ -3,13 +3,15 @@
  * course helpers it may offer and the learner's transpiled cells into a LearnerRealm, reports
  * which cells loaded, then answers calls from the tests with plain data.
  *
- * argv: <program.json> <module-file>...   (module files: JSON SandboxModule descriptions)
+ * argv: <module-file>...   (JSON SandboxModule descriptions). The program itself arrives as the
+ * first IPC message, so a process can be started before it is known whose code it will run,
+ * and it never needs read access to any submission's files.
  */
 import { readFileSync } from "node:fs";
 import { types } from "node:util";
 import { LearnerRealm, SandboxModule } from "./context";
 import { describeThrown } from "./errors";
-import { CallReply, CallRequest, CellLoadResult, IDENTIFIER, LearnerProgram, boxNumbers } from "./protocol";
+import { CallReply, CallRequest, CellLoadResult, IDENTIFIER, LearnerProgram, LoadRequest, boxNumbers } from "./protocol";
 import { NotPlainData, snapshot } from "./snapshot";
 
 const CELL_TIMEOUT_MS = 5000;
@@ -49,11 +51,18 @@ function send(message: object): void {
 }
 
 function main(): void {
-  const [programFile, ...moduleFiles] = process.argv.slice(2);
-  const program = JSON.parse(readFileSync(programFile, "utf8")) as LearnerProgram;
-  const modules = moduleFiles.map((f) => JSON.parse(readFileSync(f, "utf8")) as SandboxModule);
+  const modules = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, "utf8")) as SandboxModule);
   lockDownProcess();
+  process.once("message", (raw: unknown) => {
+    const msg = raw as LoadRequest;
+    if (msg?.type !== "load") return process.exit(2);
+    serve(msg.program, modules);
+  });
+  // The grader going away (or a Jest worker ending) must end this process too.
+  process.on("disconnect", () => process.exit(0));
+}
 
+function serve(program: LearnerProgram, modules: SandboxModule[]): void {
   // One realm per notebook, as each notebook has a kernel of its own.
   const realms = new Map<string, LearnerRealm>();
   const realmOf = (notebook: string): LearnerRealm => {
@@ -115,8 +124,6 @@ function main(): void {
       return reply({ kind: "threw", ...describeThrown(thrown, program.cells, maps) });
     }
   });
-  // The grader going away (or a Jest worker ending) must end this process too.
-  process.on("disconnect", () => process.exit(0));
 }
 
 main();

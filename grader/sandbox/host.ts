@@ -1,8 +1,9 @@
 /**
  * The grader's side of a learner sandbox: a child process that runs learner code and nothing
  * else. Its limits, each enforced from outside the child:
- * - Node's permission model: it may read only its own code, the helper modules it offers and
- *   the submission's compiled cells; it may not write files, spawn processes or start workers.
+ * - Node's permission model: it may read only its own code and the helper modules it offers
+ *   (the learner's cells arrive over IPC); it may not write files, spawn processes or start
+ *   workers.
  * - When the grader runs as root, the child runs as `nobody`, so it cannot signal the grader.
  * - A V8 heap limit, plus an RSS watchdog for memory outside the heap (typed arrays).
  * - A time limit per call (the child is killed and restarted when it is exceeded), a limit for
@@ -36,10 +37,12 @@ export const DEFAULT_LIMITS: SandboxLimits = {
 };
 
 export interface SandboxFiles {
-  /** The compiled cells (protocol.LearnerProgram as JSON). */
+  /** The compiled cells (protocol.LearnerProgram as JSON), read by the grader, not the child. */
   programFile: string;
   /** SandboxModule JSON files offered to learner code. */
   moduleFiles: string[];
+  /** Start the next sandbox process in the background, for a batch that will need one. */
+  prewarm?: boolean;
 }
 
 export type CallOutcome =
@@ -48,9 +51,74 @@ export type CallOutcome =
   | { kind: "missing" | "invalid-result" | "timeout" | "crashed" | "budget"; message: string; output: string; ms: number };
 
 const CHILD_SCRIPT = path.join(__dirname, "child.js");
+const CHILD_DIR = path.dirname(CHILD_SCRIPT);
 const OUTPUT_CAP = 65536;
 const RUNNING_AS_ROOT = typeof process.getuid === "function" && process.getuid() === 0;
 const NOBODY = 65534;
+
+/**
+ * Started, idle sandbox processes waiting for a program, one per distinct command line. A
+ * batch pays for process start-up while the previous submission's tests are still running.
+ */
+const warm = new Map<string, ChildProcess>();
+
+function childArgs(moduleFiles: string[], memoryMb: number): string[] {
+  const heapMb = Math.max(64, Math.floor(memoryMb / 2));
+  return [
+    "--experimental-permission",
+    ...[CHILD_DIR, ...moduleFiles].map((p) => `--allow-fs-read=${p}`),
+    `--max-old-space-size=${heapMb}`,
+    "--disallow-code-generation-from-strings",
+    "--no-warnings",
+    "--stack-size=984",
+    CHILD_SCRIPT,
+    ...moduleFiles,
+  ];
+}
+
+function startProcess(args: string[]): ChildProcess {
+  return spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+    serialization: "json",
+    cwd: CHILD_DIR,
+    env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" },
+    ...(RUNNING_AS_ROOT ? { uid: NOBODY, gid: NOBODY } : {}),
+  });
+}
+
+/** Let an idle process not keep the grader alive, or make it count again once in use. */
+function setRef(child: ChildProcess, ref: boolean): void {
+  const handles = [child, child.channel, child.stdout, child.stderr] as ({ ref?(): void; unref?(): void } | null | undefined)[];
+  for (const h of handles) (ref ? h?.ref : h?.unref)?.call(h);
+}
+
+function takeProcess(args: string[]): ChildProcess {
+  const key = args.join("\0");
+  const idle = warm.get(key);
+  warm.delete(key);
+  if (idle && idle.exitCode === null && idle.signalCode === null && idle.connected) {
+    setRef(idle, true);
+    return idle;
+  }
+  idle?.kill("SIGKILL");
+  return startProcess(args);
+}
+
+function prewarm(args: string[]): void {
+  const key = args.join("\0");
+  if (warm.has(key)) return;
+  const child = startProcess(args);
+  child.on("error", () => warm.delete(key));
+  child.on("exit", () => warm.get(key) === child && warm.delete(key));
+  setRef(child, false);
+  warm.set(key, child);
+}
+
+/** Stop idle sandbox processes (the end of a batch run in this process). */
+export function disposeWarmSandboxes(): void {
+  for (const child of warm.values()) child.kill("SIGKILL");
+  warm.clear();
+}
 
 interface Pending {
   id: number;
@@ -161,29 +229,17 @@ export class LearnerSandbox {
 
   private spawnChild(): Promise<ReadyMessage | CallOutcome> {
     const started = Date.now();
-    const programDir = path.dirname(this.files.programFile);
-    const readable = [CHILD_SCRIPT, path.dirname(CHILD_SCRIPT), programDir, ...this.files.moduleFiles];
-    const heapMb = Math.max(64, Math.floor(this.limits.memoryMb / 2));
-    const args = [
-      "--experimental-permission",
-      ...readable.map((p) => `--allow-fs-read=${p}`),
-      `--max-old-space-size=${heapMb}`,
-      "--disallow-code-generation-from-strings",
-      "--no-warnings",
-      "--stack-size=984",
-      CHILD_SCRIPT,
-      this.files.programFile,
-      ...this.files.moduleFiles,
-    ];
+    let program: string;
+    try {
+      program = readFileSync(this.files.programFile, "utf8");
+    } catch (err) {
+      this.log.push(`cannot read the program: ${(err as Error).message}`);
+      return Promise.resolve({ kind: "crashed", message: "the grader could not prepare your code", output: "", ms: 0 });
+    }
+    const args = childArgs(this.files.moduleFiles, this.limits.memoryMb);
     this.stderr = "";
     this.killedFor = undefined;
-    const child = spawn(process.execPath, args, {
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-      serialization: "json",
-      cwd: programDir,
-      env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" },
-      ...(RUNNING_AS_ROOT ? { uid: NOBODY, gid: NOBODY } : {}),
-    });
+    const child = takeProcess(args);
     this.child = child;
     child.stdout?.on("data", (chunk: Buffer) => this.appendOutput(chunk.toString("utf8")));
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -210,6 +266,7 @@ export class LearnerSandbox {
           this.cells = msg.cells;
           this.appendOutput(msg.output);
           finish(msg);
+          if (this.files.prewarm) prewarm(args);
         } else if (msg.type === "reply" && this.pending && msg.id === this.pending.id) {
           this.settle(this.fromReply(msg));
         }
@@ -218,6 +275,11 @@ export class LearnerSandbox {
         this.log.push(`spawn error: ${err.message}`);
         finish({ kind: "crashed", message: "the sandbox process could not start", output: "", ms: 0 });
       });
+      try {
+        child.send({ type: "load", program: JSON.parse(program) });
+      } catch (err) {
+        this.log.push(`cannot send the program: ${(err as Error).message}`);
+      }
       child.on("exit", (code, signal) => {
         this.stopWatchdog();
         const why = this.exitReason(code, signal);

@@ -40,6 +40,12 @@ export interface ReadyMessage {
   output: string;
 }
 
+/** Parent → child, first: the program to load. */
+export interface LoadRequest {
+  type: "load";
+  program: LearnerProgram;
+}
+
 /** Parent → child. */
 export interface CallRequest {
   type: "call";

@@ -11,14 +11,7 @@
  *   });
  */
 import { CallResult, Expectation, judge } from "@course-kit/kernel-helpers/checks";
-import type { CellLoadResult } from "../sandbox/protocol";
-import type { CallOutcome } from "../sandbox/host";
-
-/** The bridge the Jest environment installs on the test file's global object. */
-export interface SandboxBridge {
-  call(fn: string, args: unknown[]): Promise<CallOutcome>;
-  cells(): CellLoadResult[];
-}
+import type { SandboxBridge, SandboxRegistry } from "../jest/registry";
 
 /** A failure whose message is meant for the learner. */
 export class GradingFailure extends Error {
@@ -38,10 +31,14 @@ export class LearnerThrew extends GradingFailure {
   }
 }
 
+// The grading environment loads this module once per submission (jest.isolateModules), after
+// setting `current`; so each copy of the module talks to one submission's sandbox.
+const registry = (globalThis as { __tsnbSandboxes?: SandboxRegistry }).__tsnbSandboxes;
+const submissionIndex = registry?.current ?? 0;
+
 function bridge(): SandboxBridge {
-  const b = (globalThis as { __tsnbSandbox?: SandboxBridge }).__tsnbSandbox;
-  if (!b) throw new Error("tsnb/testing: no learner sandbox; run these tests through `tsnb grade` or `tsnb check`");
-  return b;
+  if (!registry) throw new Error("tsnb/testing: no learner sandbox; run these tests through `tsnb grade` or `tsnb check`");
+  return registry.bridge(submissionIndex);
 }
 
 /** Why a function is not there, in the learner's terms. */

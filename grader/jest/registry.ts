@@ -1,0 +1,22 @@
+/**
+ * How a generated group test file, the grading environment and tsnb/testing find each other:
+ * the environment puts a registry on the test file's global object under REGISTRY_GLOBAL.
+ */
+import type { CallOutcome } from "../sandbox/host";
+import type { CellLoadResult } from "../sandbox/protocol";
+
+export const REGISTRY_GLOBAL = "__tsnbSandboxes";
+
+/** One submission's sandbox, as tests see it. */
+export interface SandboxBridge {
+  call(fn: string, args: unknown[]): Promise<CallOutcome>;
+  cells(): CellLoadResult[];
+}
+
+export interface SandboxRegistry {
+  /** The submission whose tests are being registered (read by tsnb/testing when it loads). */
+  current: number;
+  bridge(index: number): SandboxBridge;
+  /** The submission's tests are over: stop its sandbox and write its report. */
+  finish(index: number): Promise<void>;
+}
