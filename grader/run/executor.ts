@@ -68,6 +68,9 @@ export interface NotebookRunResult {
 
 export const DEFAULT_ABORT_RETRY_DELAYS_MS = [50, 100, 150, 250, 400, 600, 1000, 1500, 2000, 3000];
 
+/** While a cell ignores an interrupt, how often to send another. */
+const REINTERRUPT_MS = 1000;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** nbclient's timestamp format: UTC with six fractional digits, e.g. 2024-05-01T12:00:00.123000Z. */
@@ -122,6 +125,13 @@ export async function executeNotebook(input: Notebook, kernel: RunningKernel, op
     }
     options.onCellStart?.({ index, done, total: runnable.length });
     const result = await executeCell(kernel, outputs, cell, index, options, stats);
+    if (kernel.dead && result.status === "ok") {
+      // The cell finished, but the kernel died right after (e.g. a timer it started called
+      // process.exit): it is the likeliest culprit, and the run cannot go on.
+      const evalue = `The kernel died just after this cell finished: ${kernel.deathInfo?.message ?? "unknown cause"}`;
+      outputs.add(cell, { output_type: "error", ename: "DeadKernelError", evalue, traceback: [`DeadKernelError: ${evalue}`] });
+      Object.assign(result, { status: "dead", ename: "DeadKernelError", evalue });
+    }
     cells.push(result);
     stats.executedCells++;
     done++;
@@ -189,6 +199,7 @@ async function attemptCell(
   let replyAt = 0;
   let idle = false;
   let sawIopubError = false;
+  let inputCount: number | null = null;
   const stderrMessages: string[] = [];
   let notify: () => void = () => undefined;
   const changed = (ms: number) =>
@@ -211,6 +222,7 @@ async function attemptCell(
       }
     } else if (type === "execute_input") {
       timing["iopub.execute_input"] = formatTimestamp(msg.header.date);
+      if (typeof msg.content.execution_count === "number") inputCount = msg.content.execution_count;
     } else {
       if (type === "stream" && msg.content.name === "stderr" && typeof msg.content.text === "string") stderrMessages.push(msg.content.text);
       if (type === "error") sawIopubError = true;
@@ -250,6 +262,7 @@ async function attemptCell(
   const graceMs = options.interruptGraceMs ?? 5000;
   const iopubTimeoutMs = options.iopubTimeoutMs ?? 4000;
   let interruptedAt: number | undefined;
+  let lastInterruptAt = 0;
   let timedOut = false;
   let cancelled = false;
   let killedAfterTimeout = false;
@@ -265,12 +278,21 @@ async function attemptCell(
       if (options.signal?.aborted && !cancelled) {
         cancelled = true;
         interruptedAt ??= now;
+        lastInterruptAt = now;
         kernel.interrupt();
         continue;
       }
       if (timeoutMs !== undefined && !timedOut && !reply && now - sentAt >= timeoutMs) {
         timedOut = true;
         interruptedAt ??= now;
+        lastInterruptAt = now;
+        kernel.interrupt();
+        continue;
+      }
+      if (interruptedAt !== undefined && !reply && now - lastInterruptAt >= REINTERRUPT_MS && now - interruptedAt < graceMs) {
+        // A SIGINT that lands while tslab is still compiling the cell is lost (Node only breaks
+        // into running vm code), so keep interrupting until the cell stops.
+        lastInterruptAt = now;
         kernel.interrupt();
         continue;
       }
@@ -285,7 +307,7 @@ async function attemptCell(
       }
       const deadlines = [
         timeoutMs !== undefined && !timedOut && !reply ? sentAt + timeoutMs : Infinity,
-        interruptedAt !== undefined && !reply ? interruptedAt + graceMs : Infinity,
+        interruptedAt !== undefined && !reply ? Math.min(interruptedAt + graceMs, lastInterruptAt + REINTERRUPT_MS) : Infinity,
         reply && !idle ? replyAt + iopubTimeoutMs : Infinity,
       ];
       const next = Math.min(...deadlines);
@@ -298,7 +320,7 @@ async function attemptCell(
   }
 
   const content = reply?.content ?? {};
-  if (typeof content.execution_count === "number") cell.execution_count = content.execution_count;
+  cell.execution_count = typeof content.execution_count === "number" ? content.execution_count : inputCount;
 
   // Whatever the kernel printed about the failure moves from stderr into our error output.
   const takeKernelErrorText = (): string[] => {

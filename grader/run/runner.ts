@@ -147,9 +147,8 @@ function summarize(run: PreparedRun, outcome: Omit<RunOutcome, "summary">): stri
     detail = `; ${failed.length} cell${failed.length === 1 ? "" : "s"} failed (allowed): ${describeCell(result.notebook, failed[0])}`;
   } else if ((outcome.status === "failed" || outcome.status === "cancelled") && result?.stoppedAt) {
     detail = `; stopped at ${describeCell(result.notebook, result.stoppedAt)}`;
-  } else if (outcome.error) {
-    detail = `; ${outcome.error.message.split("\n")[0]}`;
   }
+  if (outcome.error) detail += `; ${outcome.error.message.split("\n")[0]}`;
   return `${label.padEnd(9)} ${relative(run.input)} (${counts}, ${seconds} s)${detail}${target}`;
 }
 
@@ -183,9 +182,14 @@ export async function runOne(run: PreparedRun, options: RunOptions, onProgress?:
   } finally {
     await kernel.shutdown().catch(() => undefined);
   }
-  await writeAtomically(run.output, result.notebook);
   const cancelled = result.stoppedAt?.status === "cancelled";
   const status: RunStatus = cancelled ? "cancelled" : result.stoppedAt ? "failed" : result.completed ? "ok" : "errors-allowed";
+  try {
+    await writeAtomically(run.output, result.notebook);
+  } catch (err) {
+    const error = new Error(`could not write ${run.output}: ${(err as Error).message}`);
+    return finish({ status: status === "cancelled" ? status : "failed", written: false, result, kernelStartMs, error });
+  }
   return finish({ status, written: true, result, kernelStartMs });
 }
 

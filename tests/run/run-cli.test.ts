@@ -201,6 +201,17 @@ describe("tsnb run: executing tslab notebooks", function () {
     assert.equal(streamText(cells[2], "stdout"), "after the loop true\n", "the loop's variable survived the interrupt");
   });
 
+  it("keeps interrupting when the first SIGINT is lost (it lands while tslab is still compiling the cell)", async () => {
+    // 50 ms is shorter than tslab's compile time for a cell, so the first interrupt usually
+    // arrives before the loop starts; the cell must still be interrupted, not killed.
+    const output = path.join(out, "loop-tiny.ipynb");
+    const r = await tsnbRun([fixture("infinite-loop.ipynb"), "--kernel", TEST_KERNEL, "-o", output, "--timeout", "0.05", "--allow-errors"]);
+    assert.equal(r.code, 0, r.stderr);
+    const cells = codeCells(readJson(output));
+    assert.equal(errorOf(cells[1])?.evalue, "Cell execution timed out after 0.05 s and was interrupted");
+    assert.equal(streamText(cells[2], "stdout"), "after the loop true\n");
+  });
+
   it("reports process.exit on the cell that called it, without hanging, even with --allow-errors", async () => {
     const output = path.join(out, "exit.ipynb");
     const r = await tsnbRun([fixture("process-exit.ipynb"), "--kernel", TEST_KERNEL, "-o", output, "--allow-errors"], { timeoutMs: 60_000 });
