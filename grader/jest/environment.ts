@@ -29,6 +29,21 @@ export interface SandboxReport {
   log: string[];
 }
 
+/**
+ * Test data by key, for every test file this worker process runs. Kept as JSON text, so that
+ * no object of one test file's realm is handed to another and nothing can be changed in place.
+ */
+const fixtures = new Map<string, string>();
+
+function fixture<T>(key: string, compute: () => T): T {
+  let text = fixtures.get(key);
+  if (text === undefined) {
+    text = JSON.stringify(compute());
+    fixtures.set(key, text);
+  }
+  return JSON.parse(text) as T;
+}
+
 type Config = ConstructorParameters<typeof TestEnvironment>[0];
 type Context = ConstructorParameters<typeof TestEnvironment>[1];
 
@@ -55,6 +70,7 @@ export default class LearnerEnvironment extends TestEnvironment {
         return { call: (fn, args) => sandbox.call(fn, args), cells: () => sandbox.cells };
       },
       finish: (index) => this.finish(index),
+      fixture,
     };
     (this.global as Record<string, unknown>)[REGISTRY_GLOBAL] = registry;
   }

@@ -19,4 +19,6 @@ export interface SandboxRegistry {
   bridge(index: number): SandboxBridge;
   /** The submission's tests are over: stop its sandbox and write its report. */
   finish(index: number): Promise<void>;
+  /** Test data shared by every submission graded in this process (see tsnb/testing fixture()). */
+  fixture<T>(key: string, compute: () => T): T;
 }

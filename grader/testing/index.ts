@@ -52,6 +52,15 @@ function missingMessage(fn: string, fallback: string): string {
   return `${fn} is not defined in the submitted notebook (its solution cell is missing)`;
 }
 
+/**
+ * Test data that does not depend on the submission (inputs, expected results, numerical
+ * gradients), computed once per grading process and reused for every submission. It must be
+ * plain JSON data; `key` must be unique within the assignment's tests.
+ */
+export function fixture<T>(key: string, compute: () => T): T {
+  return registry ? registry.fixture(key, compute) : compute();
+}
+
 /** Call a learner function in the sandbox. Resolves to its result; rejects with GradingFailure. */
 export async function call(fn: string, ...args: unknown[]): Promise<unknown> {
   const outcome = await bridge().call(fn, args);

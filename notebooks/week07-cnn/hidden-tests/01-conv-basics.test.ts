@@ -5,7 +5,7 @@
 import { randn4, randnArray } from "@course-kit/kernel-helpers/random";
 import { reference } from "@course-kit/kernel-helpers/reference";
 import type { Shape4 } from "@course-kit/kernel-helpers/tensor";
-import { ensure, exercise, expectClose, expectEqual, expectThrows, graded, learner } from "tsnb/testing";
+import { exercise, expectClose, expectEqual, expectThrows, fixture, graded, learner } from "tsnb/testing";
 
 const FLOAT32_TOLERANCE = 1e-5;
 
@@ -57,10 +57,13 @@ const convCases: ConvCase[] = [
 exercise("conv2dForward", () => {
   for (const c of convCases) {
     graded(c.title, c.points, async () => {
-      const x = randn4(c.x, c.seed);
-      const w = randn4(c.w, c.seed + 100);
-      const b = randnArray(c.w[3], c.seed + 200);
-      expectClose(await learner.conv2dForward(x, w, b, c.stride, c.pad), reference.conv2dForward(x, w, b, c.stride, c.pad), FLOAT32_TOLERANCE);
+      const { x, w, b, want } = fixture(`conv2dForward/${c.title}`, () => {
+        const x = randn4(c.x, c.seed);
+        const w = randn4(c.w, c.seed + 100);
+        const b = randnArray(c.w[3], c.seed + 200);
+        return { x, w, b, want: reference.conv2dForward(x, w, b, c.stride, c.pad) };
+      });
+      expectClose(await learner.conv2dForward(x, w, b, c.stride, c.pad), want, FLOAT32_TOLERANCE);
     });
   }
   graded("the bias is added once per output channel", 2, async () => {
@@ -90,8 +93,11 @@ const maxCases: PoolCase[] = [
 exercise("maxPoolForward", () => {
   for (const c of maxCases) {
     graded(c.title, c.points, async () => {
-      const x = randn4(c.x, c.seed);
-      expectClose(await learner.maxPoolForward(x, c.size, c.stride), reference.maxPoolForward(x, c.size, c.stride), FLOAT32_TOLERANCE);
+      const { x, want } = fixture(`maxPoolForward/${c.title}`, () => {
+        const x = randn4(c.x, c.seed);
+        return { x, want: reference.maxPoolForward(x, c.size, c.stride) };
+      });
+      expectClose(await learner.maxPoolForward(x, c.size, c.stride), want, FLOAT32_TOLERANCE);
     });
   }
   graded("all-negative input: the maximum is not clipped at 0", 2, async () => {
@@ -110,10 +116,11 @@ const avgCases: PoolCase[] = [
 exercise("avgPoolForward", () => {
   for (const c of avgCases) {
     graded(c.title, c.points, async () => {
-      const x = randn4(c.x, c.seed);
-      const out = await learner.avgPoolForward(x, c.size, c.stride);
-      ensure(out !== undefined, "avgPoolForward returned nothing");
-      expectClose(out, reference.avgPoolForward(x, c.size, c.stride), FLOAT32_TOLERANCE);
+      const { x, want } = fixture(`avgPoolForward/${c.title}`, () => {
+        const x = randn4(c.x, c.seed);
+        return { x, want: reference.avgPoolForward(x, c.size, c.stride) };
+      });
+      expectClose(await learner.avgPoolForward(x, c.size, c.stride), want, FLOAT32_TOLERANCE);
     });
   }
 });

@@ -7,7 +7,7 @@ import { numericalBackward } from "@course-kit/kernel-helpers/gradcheck";
 import { randn4, randnArray } from "@course-kit/kernel-helpers/random";
 import { reference } from "@course-kit/kernel-helpers/reference";
 import type { Shape4, Tensor4 } from "@course-kit/kernel-helpers/tensor";
-import { exercise, expectClose, graded, learner } from "tsnb/testing";
+import { exercise, expectClose, fixture, graded, learner } from "tsnb/testing";
 
 const FLOAT32_TOLERANCE = 1e-5;
 const NUMERIC_TOLERANCE = 1e-4;
@@ -18,18 +18,17 @@ exercise("im2col", () => {
     const x: Tensor4 = [[[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]], [[13, 14], [15, 16], [17, 18]]]];
     expectClose(await learner.im2col(x, 2, 2, 1, 0), reference.im2col(x, 2, 2, 1, 0));
   });
-  graded("stride 2, pad 1, batch of 2, 2 channels", 3, async () => {
-    const x = randn4([2, 5, 5, 2], 41);
-    expectClose(await learner.im2col(x, 3, 3, 2, 1), reference.im2col(x, 3, 3, 2, 1), FLOAT32_TOLERANCE);
-  });
-  graded("non-square 2x3 filter on a non-square 4x7 input", 2, async () => {
-    const x = randn4([1, 4, 7, 3], 42);
-    expectClose(await learner.im2col(x, 2, 3, 1, 0), reference.im2col(x, 2, 3, 1, 0), FLOAT32_TOLERANCE);
-  });
-  graded("1x1 filter: one row per pixel, one column per channel", 2, async () => {
-    const x = randn4([2, 3, 4, 5], 43);
-    expectClose(await learner.im2col(x, 1, 1, 1, 0), reference.im2col(x, 1, 1, 1, 0), FLOAT32_TOLERANCE);
-  });
+  const im2colCase = (title: string, points: number, shape: Shape4, fh: number, fw: number, stride: number, pad: number, seed: number) =>
+    graded(title, points, async () => {
+      const { x, want } = fixture(`im2col/${title}`, () => {
+        const x = randn4(shape, seed);
+        return { x, want: reference.im2col(x, fh, fw, stride, pad) };
+      });
+      expectClose(await learner.im2col(x, fh, fw, stride, pad), want, FLOAT32_TOLERANCE);
+    });
+  im2colCase("stride 2, pad 1, batch of 2, 2 channels", 3, [2, 5, 5, 2], 3, 3, 2, 1, 41);
+  im2colCase("non-square 2x3 filter on a non-square 4x7 input", 2, [1, 4, 7, 3], 2, 3, 1, 0, 42);
+  im2colCase("1x1 filter: one row per pixel, one column per channel", 2, [2, 3, 4, 5], 1, 1, 1, 0, 43);
 });
 
 interface ConvCase {
@@ -52,76 +51,77 @@ const im2colConvCases: ConvCase[] = [
 exercise("conv2dIm2col", () => {
   for (const c of im2colConvCases) {
     graded(c.title, c.points, async () => {
-      const x = randn4(c.x, c.seed);
-      const w = randn4(c.w, c.seed + 100);
-      const b = randnArray(c.w[3], c.seed + 200);
-      expectClose(await learner.conv2dIm2col(x, w, b, c.stride, c.pad), reference.conv2dForward(x, w, b, c.stride, c.pad), FLOAT32_TOLERANCE);
+      const { x, w, b, want } = fixture(`conv2dIm2col/${c.title}`, () => {
+        const x = randn4(c.x, c.seed);
+        const w = randn4(c.w, c.seed + 100);
+        const b = randnArray(c.w[3], c.seed + 200);
+        return { x, w, b, want: reference.conv2dForward(x, w, b, c.stride, c.pad) };
+      });
+      expectClose(await learner.conv2dIm2col(x, w, b, c.stride, c.pad), want, FLOAT32_TOLERANCE);
     });
   }
 });
 
-function convData(c: Omit<ConvCase, "title" | "points">) {
-  const x = randn4(c.x, c.seed);
-  const w = randn4(c.w, c.seed + 100);
-  const outH = reference.convOutputSize(c.x[1], c.w[0], c.stride, c.pad);
-  const outW = reference.convOutputSize(c.x[2], c.w[1], c.stride, c.pad);
-  const dout = randn4([c.x[0], outH, outW, c.w[3]], c.seed + 300);
-  return { x, w, dout };
+/** Inputs, upstream gradient and the reference gradients of one backward case, computed once. */
+function backwardCase(key: string, c: Omit<ConvCase, "title" | "points">) {
+  return fixture(`conv2dBackward/${key}`, () => {
+    const x = randn4(c.x, c.seed);
+    const w = randn4(c.w, c.seed + 100);
+    const outH = reference.convOutputSize(c.x[1], c.w[0], c.stride, c.pad);
+    const outW = reference.convOutputSize(c.x[2], c.w[1], c.stride, c.pad);
+    const dout = randn4([c.x[0], outH, outW, c.w[3]], c.seed + 300);
+    return { x, w, dout, want: reference.conv2dBackward(dout, x, w, c.stride, c.pad) };
+  });
 }
 
 exercise("conv2dBackward", () => {
   graded("db sums dout over the batch and all positions", 3, async () => {
-    const { x, w, dout } = convData({ x: [2, 5, 5, 2], w: [3, 3, 2, 3], stride: 1, pad: 0, seed: 61 });
-    const got = await learner.conv2dBackward(dout, x, w, 1, 0);
-    expectClose(got, { db: reference.conv2dBackward(dout, x, w, 1, 0).db }, FLOAT32_TOLERANCE);
+    const { x, w, dout, want } = backwardCase("db", { x: [2, 5, 5, 2], w: [3, 3, 2, 3], stride: 1, pad: 0, seed: 61 });
+    expectClose(await learner.conv2dBackward(dout, x, w, 1, 0), { db: want.db }, FLOAT32_TOLERANCE);
   });
   graded("dw, stride 1, pad 0", 3, async () => {
-    const { x, w, dout } = convData({ x: [1, 5, 6, 2], w: [3, 3, 2, 2], stride: 1, pad: 0, seed: 62 });
-    const got = await learner.conv2dBackward(dout, x, w, 1, 0);
-    expectClose(got, { dw: reference.conv2dBackward(dout, x, w, 1, 0).dw }, FLOAT32_TOLERANCE);
+    const { x, w, dout, want } = backwardCase("dw", { x: [1, 5, 6, 2], w: [3, 3, 2, 2], stride: 1, pad: 0, seed: 62 });
+    expectClose(await learner.conv2dBackward(dout, x, w, 1, 0), { dw: want.dw }, FLOAT32_TOLERANCE);
   });
   graded("dx, stride 1, pad 0", 3, async () => {
-    const { x, w, dout } = convData({ x: [1, 5, 6, 2], w: [3, 3, 2, 2], stride: 1, pad: 0, seed: 63 });
-    const got = await learner.conv2dBackward(dout, x, w, 1, 0);
-    expectClose(got, { dx: reference.conv2dBackward(dout, x, w, 1, 0).dx }, FLOAT32_TOLERANCE);
+    const { x, w, dout, want } = backwardCase("dx", { x: [1, 5, 6, 2], w: [3, 3, 2, 2], stride: 1, pad: 0, seed: 63 });
+    expectClose(await learner.conv2dBackward(dout, x, w, 1, 0), { dx: want.dx }, FLOAT32_TOLERANCE);
   });
   graded("stride 2, pad 1, 3 channels: dx, dw and db", 4, async () => {
-    const { x, w, dout } = convData({ x: [1, 7, 7, 3], w: [3, 3, 3, 2], stride: 2, pad: 1, seed: 64 });
-    expectClose(await learner.conv2dBackward(dout, x, w, 2, 1), reference.conv2dBackward(dout, x, w, 2, 1), FLOAT32_TOLERANCE);
+    const { x, w, dout, want } = backwardCase("s2p1", { x: [1, 7, 7, 3], w: [3, 3, 3, 2], stride: 2, pad: 1, seed: 64 });
+    expectClose(await learner.conv2dBackward(dout, x, w, 2, 1), want, FLOAT32_TOLERANCE);
   });
   graded("batch of 2, non-square 2x3 filter, stride 3, pad 2", 4, async () => {
-    const { x, w, dout } = convData({ x: [2, 8, 9, 2], w: [2, 3, 2, 3], stride: 3, pad: 2, seed: 65 });
-    expectClose(await learner.conv2dBackward(dout, x, w, 3, 2), reference.conv2dBackward(dout, x, w, 3, 2), FLOAT32_TOLERANCE);
+    const { x, w, dout, want } = backwardCase("s3p2", { x: [2, 8, 9, 2], w: [2, 3, 2, 3], stride: 3, pad: 2, seed: 65 });
+    expectClose(await learner.conv2dBackward(dout, x, w, 3, 2), want, FLOAT32_TOLERANCE);
   });
   graded("dx and dw agree with numerical gradients (stride 2, pad 1)", 3, async () => {
-    const { x, w, dout } = convData({ x: [2, 5, 5, 2], w: [3, 3, 2, 2], stride: 2, pad: 1, seed: 66 });
-    const b = [0.1, -0.2];
-    const numDx = numericalBackward((xx) => reference.conv2dForward(xx, w, b, 2, 1), x, dout);
-    const numDw = numericalBackward((ww) => reference.conv2dForward(x, ww, b, 2, 1), w, dout);
+    const { x, w, dout, numDx, numDw } = fixture("conv2dBackward/numeric", () => {
+      const { x, w, dout } = backwardCase("numeric-data", { x: [2, 5, 5, 2], w: [3, 3, 2, 2], stride: 2, pad: 1, seed: 66 });
+      const b = [0.1, -0.2];
+      const numDx = numericalBackward((xx) => reference.conv2dForward(xx, w, b, 2, 1), x, dout);
+      const numDw = numericalBackward((ww) => reference.conv2dForward(x, ww, b, 2, 1), w, dout);
+      return { x, w, dout, numDx, numDw };
+    });
     expectClose(await learner.conv2dBackward(dout, x, w, 2, 1), { dx: numDx, dw: numDw }, NUMERIC_TOLERANCE);
   });
 });
 
 exercise("maxPoolBackward", () => {
-  graded("2x2 pool, stride 2: the gradient goes to each window's maximum", 3, async () => {
-    const x = randn4([1, 4, 4, 1], 71);
-    const dout = randn4([1, 2, 2, 1], 72);
-    expectClose(await learner.maxPoolBackward(dout, x, 2, 2), reference.maxPoolBackward(dout, x, 2, 2), FLOAT32_TOLERANCE);
-  });
-  graded("overlapping windows accumulate (3x3 pool, stride 1)", 3, async () => {
-    const x = randn4([1, 5, 5, 2], 73);
-    const dout = randn4([1, 3, 3, 2], 74);
-    expectClose(await learner.maxPoolBackward(dout, x, 3, 1), reference.maxPoolBackward(dout, x, 3, 1), FLOAT32_TOLERANCE);
-  });
-  graded("batch of 2, 3 channels, pool 2 with stride 3, non-square input", 2, async () => {
-    const x = randn4([2, 8, 11, 3], 75);
-    const dout = randn4([2, 3, 4, 3], 76);
-    expectClose(await learner.maxPoolBackward(dout, x, 2, 3), reference.maxPoolBackward(dout, x, 2, 3), FLOAT32_TOLERANCE);
-  });
-  graded("agrees with a numerical gradient", 2, async () => {
-    const x = randn4([2, 4, 6, 2], 77);
-    const dout = randn4([2, 2, 3, 2], 78);
-    const numeric = numericalBackward((xx) => reference.maxPoolForward(xx, 2, 2), x, dout);
-    expectClose(await learner.maxPoolBackward(dout, x, 2, 2), numeric, NUMERIC_TOLERANCE);
-  });
+  const poolCase = (title: string, points: number, xShape: Shape4, doutShape: Shape4, pool: number, stride: number, seed: number, numeric = false) =>
+    graded(title, points, async () => {
+      const { x, dout, want } = fixture(`maxPoolBackward/${title}`, () => {
+        const x = randn4(xShape, seed);
+        const dout = randn4(doutShape, seed + 1);
+        const want = numeric
+          ? numericalBackward((xx) => reference.maxPoolForward(xx, pool, stride), x, dout)
+          : reference.maxPoolBackward(dout, x, pool, stride);
+        return { x, dout, want };
+      });
+      expectClose(await learner.maxPoolBackward(dout, x, pool, stride), want, numeric ? NUMERIC_TOLERANCE : FLOAT32_TOLERANCE);
+    });
+  poolCase("2x2 pool, stride 2: the gradient goes to each window's maximum", 3, [1, 4, 4, 1], [1, 2, 2, 1], 2, 2, 71);
+  poolCase("overlapping windows accumulate (3x3 pool, stride 1)", 3, [1, 5, 5, 2], [1, 3, 3, 2], 3, 1, 73);
+  poolCase("batch of 2, 3 channels, pool 2 with stride 3, non-square input", 2, [2, 8, 11, 3], [2, 3, 4, 3], 2, 3, 75);
+  poolCase("agrees with a numerical gradient", 2, [2, 4, 6, 2], [2, 2, 3, 2], 2, 2, 77, true);
 });

@@ -4,10 +4,11 @@
  */
 import type { LayerSpec } from "@course-kit/kernel-helpers/layers";
 import { reference } from "@course-kit/kernel-helpers/reference";
-import { exercise, expectEqual, expectThrows, graded, learner } from "tsnb/testing";
+import { exercise, expectEqual, expectThrows, fixture, graded, learner } from "tsnb/testing";
 
 async function expectSameSummary(input: [number, number, number], layers: LayerSpec[]): Promise<void> {
-  expectEqual(await learner.describeNetwork(input, layers), reference.describeNetwork(input, layers));
+  const want = fixture(`describeNetwork/${JSON.stringify([input, layers])}`, () => reference.describeNetwork(input, layers));
+  expectEqual(await learner.describeNetwork(input, layers), want);
 }
 
 exercise("describeNetwork", () => {
