@@ -142,6 +142,9 @@ export function extractSubmission(assignment: Assignment, input: string, name: s
           notebook: source.file,
         });
       }
+      for (const ex of source.exercises) {
+        result.sources.push({ notebook: source.file, label: `${source.file} (${ex.name})`, exercise: ex.name, missing: `notebook ${source.file} was not submitted` });
+      }
       continue;
     }
     checkLockedCells(source, submitted.notebook, result.problems);

@@ -1,0 +1,122 @@
+/**
+ * Learner submissions made from an assignment's source notebooks, for benchmarks, tests and
+ * the bundled samples: the released notebooks with solution cells filled in the way a learner
+ * would (the instructor's code without the solution markers), then changed to taste.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { releaseNotebook } from "../grader/assign/release";
+import { Assignment } from "../grader/assignment/load";
+import { sourceText, writeNotebook } from "../grader/notebook/io";
+import { BEGIN_SOLUTION, END_SOLUTION, nbgraderOfLenient } from "../grader/notebook/nbgrader";
+import { Cell, Notebook } from "../grader/notebook/schema";
+
+/** A submission in memory: notebook file name → notebook. */
+export type Notebooks = Map<string, Notebook>;
+
+function gradeId(cell: Cell): string | undefined {
+  return nbgraderOfLenient(cell)?.grade_id ?? undefined;
+}
+
+/** The instructor's solution as a learner would submit it: released notebooks, bodies filled in. */
+export function solvedNotebooks(assignment: Assignment): Notebooks {
+  const out: Notebooks = new Map();
+  for (const nb of assignment.notebooks) {
+    const released = releaseNotebook(nb.notebook, nb.file);
+    const cells = released.cells.map((cell) => {
+      const id = gradeId(cell);
+      const meta = nbgraderOfLenient(cell);
+      if (!meta?.solution || cell.cell_type !== "code" || !id) return cell;
+      const original = nb.notebook.cells.find((c) => gradeId(c) === id)!;
+      const body = sourceText(original)
+        .split("\n")
+        .filter((line) => !line.includes(BEGIN_SOLUTION) && !line.includes(END_SOLUTION))
+        .join("\n");
+      return { ...cell, source: body };
+    });
+    out.set(nb.file, { ...released, cells });
+  }
+  return out;
+}
+
+/** The bare release: every exercise a stub. */
+export function releasedNotebooks(assignment: Assignment): Notebooks {
+  return new Map(assignment.notebooks.map((nb) => [nb.file, releaseNotebook(nb.notebook, nb.file)]));
+}
+
+/** A copy with the cell of `id` (an nbgrader grade_id) given a new source, or removed. */
+export function withCell(nbs: Notebooks, id: string, source: string | null): Notebooks {
+  const out: Notebooks = new Map();
+  let found = false;
+  for (const [file, nb] of nbs) {
+    const cells = nb.cells.flatMap((cell) => {
+      if (gradeId(cell) !== id) return [cell];
+      found = true;
+      return source === null ? [] : [{ ...cell, source } as Cell];
+    });
+    out.set(file, { ...nb, cells });
+  }
+  if (!found) throw new Error(`no cell with grade_id ${id}`);
+  return out;
+}
+
+/** The source of the cell with grade_id `id`. */
+export function cellSource(nbs: Notebooks, id: string): string {
+  for (const nb of nbs.values()) {
+    const cell = nb.cells.find((c) => gradeId(c) === id);
+    if (cell) return sourceText(cell);
+  }
+  throw new Error(`no cell with grade_id ${id}`);
+}
+
+/** Replace exercise `id` by its released stub. */
+export function unsolved(nbs: Notebooks, released: Notebooks, id: string): Notebooks {
+  return withCell(nbs, id, cellSource(released, id));
+}
+
+export async function writeSubmission(nbs: Notebooks, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  for (const [file, nb] of nbs) await writeNotebook(path.join(dir, file), nb);
+  return dir;
+}
+
+export type SubmissionKind = "full" | "partial" | "broken" | "slow";
+
+/**
+ * The submission kinds used by the benchmark and the bundled samples:
+ * - full: every exercise solved;
+ * - partial: a few exercises left as stubs and one with a bug;
+ * - broken: a syntax error in one exercise, an edited locked cell, and a missing notebook;
+ * - slow: correct, but one exercise burns about 250 ms of CPU on every call.
+ */
+export function makeSubmission(assignment: Assignment, kind: SubmissionKind, variant = 0): Notebooks {
+  const solved = solvedNotebooks(assignment);
+  const released = releasedNotebooks(assignment);
+  const names = assignment.exercises.map((e) => e.name);
+  const pick = (k: number) => names[(variant + k) % names.length];
+  switch (kind) {
+    case "full":
+      return solved;
+    case "partial": {
+      let nbs = unsolved(unsolved(solved, released, pick(1)), released, pick(4));
+      // A plausible bug: the first return statement answers with its input unchanged.
+      const buggy = pick(7);
+      nbs = withCell(nbs, buggy, cellSource(nbs, buggy).replace(/\n(\s*)return /, "\n$1return arguments[0] ?? "));
+      return nbs;
+    }
+    case "broken": {
+      const target = pick(2);
+      let nbs = withCell(solved, target, cellSource(solved, target).replace(/\)\s*\{/, ") {{"));
+      const check = assignment.notebooks[0].lockedCells.find((c) => c.gradeId.startsWith("check-"));
+      if (check) nbs = withCell(nbs, check.gradeId, "// all checks passed, trust me\n");
+      const graded = assignment.notebooks.filter((n) => n.exercises.length > 0);
+      if (graded.length > 1) nbs.delete(graded[graded.length - 1].file);
+      return nbs;
+    }
+    case "slow": {
+      const target = pick(5);
+      const burn = "{\n  for (const end = Date.now() + 250; Date.now() < end; );";
+      return withCell(solved, target, cellSource(solved, target).replace(/\{/, burn));
+    }
+  }
+}
