@@ -15,6 +15,7 @@
  * feature maps (see `featureExtractor`).
  */
 import * as tf from "@tensorflow/tfjs";
+import { createRng } from "./random";
 
 export type LeNetActivation = "relu" | "tanh";
 
@@ -108,4 +109,85 @@ export function transferLeNet5(base: tf.LayersModel, options: TransferOptions = 
 export function featureExtractor(model: tf.LayersModel, layerNames: readonly string[]): tf.LayersModel {
   const outputs = layerNames.map((name) => model.getLayer(name).output as tf.SymbolicTensor);
   return tf.model({ inputs: model.inputs, outputs });
+}
+
+export interface FitShuffledOptions {
+  epochs: number;
+  batchSize?: number;
+  /** Seed of the per-epoch shuffles. Default 0. */
+  seed?: number;
+  /**
+   * Learning rate of each epoch (e.g. a step decay), set on the model's optimizer before the
+   * epoch. Works with tfjs's Adam, SGD, momentum and RMSProp optimizers.
+   */
+  learningRate?: (epoch: number) => number;
+  /** Called after each epoch with its mean training loss and accuracy. */
+  onEpochEnd?: (epoch: number, loss: number, accuracy: number | undefined) => void | Promise<void>;
+}
+
+export interface FitShuffledResult {
+  /** Mean training loss of each epoch. */
+  loss: number[];
+  /** Mean training accuracy of each epoch (when the model was compiled with the accuracy metric). */
+  accuracy: number[];
+  seconds: number;
+}
+
+/**
+ * model.fit, but reproducible: model.fit's own shuffle uses Math.random, so here every epoch
+ * reorders the data with createRng(seed + epoch) and fits one epoch without shuffling.
+ */
+export async function fitShuffled(
+  model: tf.LayersModel,
+  xs: tf.Tensor,
+  ys: tf.Tensor,
+  options: FitShuffledOptions,
+): Promise<FitShuffledResult> {
+  const n = xs.shape[0];
+  const batchSize = options.batchSize ?? 32;
+  const seed = options.seed ?? 0;
+  const loss: number[] = [];
+  const accuracy: number[] = [];
+  const start = performance.now();
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    if (options.learningRate !== undefined) {
+      const optimizer = model.optimizer as unknown as { learningRate?: number } | undefined;
+      if (optimizer === undefined || typeof optimizer.learningRate !== "number") {
+        throw new Error("fitShuffled: the model's optimizer has no learningRate to schedule (compile the model first)");
+      }
+      optimizer.learningRate = options.learningRate(epoch);
+    }
+    const indices = tf.tensor1d(createRng(seed + epoch).shuffle(order), "int32");
+    const xe = tf.gather(xs, indices);
+    const ye = tf.gather(ys, indices);
+    try {
+      const history = await model.fit(xe, ye, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+      const epochLoss = history.history.loss[0] as number;
+      const acc = (history.history.acc ?? history.history.accuracy)?.[0] as number | undefined;
+      loss.push(epochLoss);
+      if (acc !== undefined) accuracy.push(acc);
+      await options.onEpochEnd?.(epoch, epochLoss, acc);
+    } finally {
+      tf.dispose([indices, xe, ye]);
+    }
+  }
+  return { loss, accuracy, seconds: (performance.now() - start) / 1000 };
+}
+
+/** Fraction of rows whose arg-max prediction equals the arg-max of the one-hot `ys`. */
+export function evaluateAccuracy(model: tf.LayersModel, xs: tf.Tensor, ys: tf.Tensor, batchSize = 500): number {
+  const n = xs.shape[0];
+  if (n === 0) return Number.NaN;
+  let correct = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    correct += tf.tidy(() => {
+      const x = tf.slice(xs, start, size);
+      const y = tf.slice(ys, start, size);
+      const predicted = tf.argMax(model.predict(x) as tf.Tensor, 1);
+      return tf.sum(tf.cast(tf.equal(predicted, tf.argMax(y, 1)), "int32")).dataSync()[0];
+    });
+  }
+  return correct / n;
 }
