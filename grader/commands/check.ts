@@ -20,6 +20,11 @@ export function registerCheckCommand(program: Command): void {
     const dir = path.dirname(file);
     const assignment = loadAssignment(dir, { released: true });
     if (!assignment.publicChecks) throw new Error(`no public checks: ${path.join(dir, "checks.ts")} does not exist`);
+    const mine = new Set(assignment.notebooks.filter((n) => n.file === path.basename(file)).flatMap((n) => n.exercises.map((e) => e.name)));
+    if (mine.size === 0) {
+      process.stdout.write(`${path.basename(file)} has no exercises, so there is nothing to check.\n`);
+      return;
+    }
     const [grade] = await gradeBatch({
       assignment,
       submissions: [{ name: path.basename(file, ".ipynb"), input: file }],
@@ -27,11 +32,10 @@ export function registerCheckCommand(program: Command): void {
       jobs: 1,
       limits: limitsFrom(opts),
     });
-    const mine = new Set(assignment.notebooks.filter((n) => n.file === path.basename(file)).flatMap((n) => n.exercises.map((e) => e.name)));
-    const tests = grade.tests.filter((t) => mine.size === 0 || mine.has(t.exercise));
+    const tests = grade.tests.filter((t) => mine.has(t.exercise));
     const rows = tests.map((t) => [t.exercise, t.title, t.passed ? "PASS" : "FAIL", t.passed ? "" : t.message]);
     process.stdout.write(textTable(["exercise", "check", "result", "message"], rows));
-    for (const p of grade.problems) process.stdout.write(`note: ${p.message}\n`);
+    for (const p of grade.problems.filter((p) => p.notebook === path.basename(file))) process.stdout.write(`note: ${p.message}\n`);
     if (grade.graderError) throw new Error(grade.graderError);
     const passed = tests.filter((t) => t.passed).length;
     process.stdout.write(`\n${passed} of ${tests.length} public checks passed.\n`);

@@ -15,9 +15,9 @@ export function isNotImplemented(err: unknown): boolean {
 
 /**
  * Run the public cases of `exercise` on `fn` and show a pass/fail table. Never throws, so a
- * check cell does not stop a notebook; returns whether every case passed.
+ * check cell does not stop a notebook. Returns nothing, so that the kernel prints only the table.
  */
-export function showChecks(exercise: string, fn: (...args: never[]) => unknown, cases: PublicCase[]): boolean {
+export function showChecks(exercise: string, fn: (...args: never[]) => unknown, cases: PublicCase[]): void {
   const mine = cases.filter((c) => c.exercise === exercise);
   const outcomes = runCases(mine, fn);
   const passed = outcomes.filter((o) => o.ok).length;
@@ -25,7 +25,6 @@ export function showChecks(exercise: string, fn: (...args: never[]) => unknown, 
   const caption = `${exercise}: ${passed} / ${outcomes.length} public checks passed`;
   const options = { header: ["", "case", "message"], caption };
   displayBundle({ "text/html": tableHtml(rows, options), "text/plain": tableText(rows, options) });
-  return passed === outcomes.length;
 }
 
 /**
