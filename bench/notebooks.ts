@@ -11,7 +11,7 @@
  *  - end to end: `node bin/tsnb.js run` vs `jupyter nbconvert --to notebook --execute`, as
  *    child processes, on the trivial notebook and on the week 7 notebooks when present.
  *
- * Run with `node dist/bench/notebooks.js [--repeats N] [--cells N] [--no-week7]`.
+ * Run with `node dist/bench/notebooks.js [--repeats N] [--cells N] [--no-week7] [--week7-repeats N]`.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -34,6 +34,8 @@ export interface BenchOptions {
   cells?: number;
   /** Also time the week 7 notebooks end to end when they exist. Default true. */
   week7?: boolean;
+  /** Measurements per tool for each week 7 notebook (they take minutes). Default 1. */
+  week7Repeats?: number;
   /** Progress messages (default: none). */
   log?: (line: string) => void;
 }
@@ -203,10 +205,10 @@ export async function runNotebookBench(options: BenchOptions = {}): Promise<Benc
     row("per-cell client overhead", label, overhead.tsnb, overhead.nbclient);
 
     // End to end, as child processes, the way people run them.
-    const endToEnd = async (file: string, name: string) => {
+    const endToEnd = async (file: string, name: string, times: number) => {
       const samples = { tsnb: [] as number[], nbclient: [] as number[] };
-      for (let i = 0; i < repeats; i++) {
-        log(`end to end ${name} ${i + 1}/${repeats}`);
+      for (let i = 0; i < times; i++) {
+        log(`end to end ${name} ${i + 1}/${times}`);
         samples.tsnb.push(await timed(process.execPath, [path.join(REPO, "bin", "tsnb.js"), "run", file, "--kernel", KERNEL, "-o", path.join(outDir, "tsnb.ipynb")], env));
         samples.nbclient.push(
           await timed(
@@ -218,9 +220,9 @@ export async function runNotebookBench(options: BenchOptions = {}): Promise<Benc
       }
       row("end-to-end wall", name, samples.tsnb, samples.nbclient);
     };
-    await endToEnd(trivial, label);
+    await endToEnd(trivial, label, repeats);
     if (options.week7 ?? true) {
-      for (const file of week7()) await endToEnd(file, path.relative(REPO, file));
+      for (const file of week7()) await endToEnd(file, path.relative(REPO, file), options.week7Repeats ?? 1);
     }
   } finally {
     rmSync(nbDir, { recursive: true, force: true });
@@ -255,6 +257,7 @@ if (require.main === module) {
     repeats: value("--repeats"),
     cells: value("--cells"),
     week7: !args.includes("--no-week7"),
+    week7Repeats: value("--week7-repeats"),
     log: (l) => process.stderr.write(`bench: ${l}\n`),
   }).then(
     (rows) => {

@@ -166,13 +166,9 @@ async function executeCell(
     if (outcome.kind !== "abort") break;
     stats.abortedReplies++;
     if (attempts > delays.length) {
-      outputs.add(cell, {
-        output_type: "error",
-        ename: "ExecutionAborted",
-        evalue: `the kernel aborted this cell ${attempts} times in a row without running it`,
-        traceback: [`ExecutionAborted: the kernel answered execute_request with status "abort" ${attempts} times`],
-      });
-      outcome = { kind: "error", ename: "ExecutionAborted", evalue: "aborted by the kernel" };
+      const evalue = `the kernel aborted this cell ${attempts} time${attempts === 1 ? "" : "s"} in a row without running it`;
+      outputs.add(cell, { output_type: "error", ename: "ExecutionAborted", evalue, traceback: [`ExecutionAborted: ${evalue}`] });
+      outcome = { kind: "error", ename: "ExecutionAborted", evalue };
       break;
     }
     await sleep(delays[attempts - 1]);

@@ -35,6 +35,8 @@ export interface StartKernelOptions {
   env?: NodeJS.ProcessEnv;
   startupTimeoutMs?: number;
   heartbeat?: HeartbeatOptions;
+  /** Aborting it stops waiting for the kernel (which is then shut down). */
+  signal?: AbortSignal;
 }
 
 export interface StartupStats {
@@ -156,7 +158,7 @@ export async function startKernel(found: FoundKernelSpec, options: StartKernelOp
     kernel.setConnectionFileRemover(connection.remove);
     client.connect();
     heartbeat.start();
-    await waitForReady(kernel, started, timeoutMs);
+    await waitForReady(kernel, started, timeoutMs, options.signal);
     return kernel;
   } catch (err) {
     if (kernel) {
@@ -170,7 +172,7 @@ export async function startKernel(found: FoundKernelSpec, options: StartKernelOp
   }
 }
 
-async function waitForReady(kernel: RunningKernel, started: number, timeoutMs: number): Promise<void> {
+async function waitForReady(kernel: RunningKernel, started: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const { client } = kernel;
   let reply: JupyterMessage | undefined;
   let sawIopub = false;
@@ -183,8 +185,11 @@ async function waitForReady(kernel: RunningKernel, started: number, timeoutMs: n
     wake();
   });
   void kernel.death.then(() => wake());
+  const onAbort = () => wake();
+  signal?.addEventListener("abort", onAbort);
   try {
     while (!(reply && sawIopub)) {
+      if (signal?.aborted) throw new KernelStartError(`start-up of kernel ${kernel.found.name} was cancelled`);
       if (kernel.dead) {
         throw new KernelStartError(`kernel ${kernel.found.name} died during start-up: ${kernel.deathInfo!.message}`, kernel.process.outputTail());
       }
@@ -226,6 +231,7 @@ async function waitForReady(kernel: RunningKernel, started: number, timeoutMs: n
       });
     }
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     stopWatching();
     for (const id of sentIds) client.forget(id);
   }

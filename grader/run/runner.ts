@@ -163,8 +163,9 @@ export async function runOne(run: PreparedRun, options: RunOptions, onProgress?:
   let kernel;
   try {
     onProgress?.(0, "starting kernel");
-    kernel = await startKernel(run.kernel, { cwd: run.cwd, env: options.env, startupTimeoutMs: options.startupTimeoutMs });
+    kernel = await startKernel(run.kernel, { cwd: run.cwd, env: options.env, startupTimeoutMs: options.startupTimeoutMs, signal: options.signal });
   } catch (err) {
+    if (options.signal?.aborted) return finish({ status: "cancelled", written: false });
     return finish({ status: "kernel-error", written: false, error: err as Error });
   }
   const kernelStartMs = Date.now() - started;

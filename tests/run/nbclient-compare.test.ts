@@ -142,11 +142,12 @@ describe("tsnb run compared with nbclient (same tslab kernelspec)", function () 
   const maybe = week7.length ? it : it.skip;
   maybe(`week 7 notebooks (${week7.length ? week7.map((f) => path.basename(f)).join(", ") : "none found yet"}): same outputs cell by cell`, async function () {
     this.timeout(1_800_000);
-    // Numbers printed by training loops (losses, timings) may legitimately differ between two
-    // runs; compare text with numbers masked, and images by their mime types.
+    // Numbers printed by training loops and benchmarks (losses, timings) legitimately differ
+    // between two runs, and so does the padding of tables around them: compare text with
+    // numbers masked and blank runs collapsed, and images by their mime types.
     const mask = (outputs: OutputJson[]) =>
       outputs.map((o) => {
-        const m = (s: string) => s.replace(/\d+(\.\d+)?(e[-+]?\d+)?/g, "#");
+        const m = (s: string) => s.replace(/\d+(\.\d+)?(e[-+]?\d+)?/g, "#").replace(/[ \t]+/g, " ");
         if (o.output_type === "stream") return { ...o, text: m(String(o.text)) };
         if (o.data) {
           const data: Record<string, unknown> = {};
