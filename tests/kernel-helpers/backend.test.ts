@@ -8,10 +8,16 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
+  LENET5_LAYER_NAMES,
   WASM_ACCELERATED_KERNELS,
   WASM_ADDED_KERNELS,
   buildLeNet5,
+  compileForClassification,
   createRng,
+  evaluateAccuracy,
+  featureExtractor,
+  fitShuffled,
+  transferLeNet5,
   loadMnist,
   mnistTensors,
   registerWasmTrainingKernels,
@@ -376,6 +382,112 @@ describe("wasm training kernels", function () {
       }
       assert.ok(wasmTrainingKernelStatus().every((s) => s.active));
     });
+  });
+});
+
+describe("LeNet-5 builder", function () {
+  this.timeout(60_000);
+  let previous: string;
+  before(async () => {
+    await tf.ready();
+    previous = tf.getBackend();
+    await selectBackend({ prefer: ["wasm", "cpu"], quiet: true });
+  });
+  after(async () => {
+    await tf.setBackend(previous);
+  });
+
+  it("has the modern LeNet-5 layout: named layers, 61,706 parameters for 10 classes", () => {
+    const model = buildLeNet5();
+    assert.deepEqual(
+      model.layers.map((l) => l.name),
+      [...LENET5_LAYER_NAMES],
+    );
+    assert.deepEqual(
+      model.layers.map((l) => l.outputShape),
+      [
+        [null, 28, 28, 6],
+        [null, 14, 14, 6],
+        [null, 10, 10, 16],
+        [null, 5, 5, 16],
+        [null, 400],
+        [null, 120],
+        [null, 84],
+        [null, 10],
+      ],
+    );
+    // conv 5*5*1*6+6, conv 5*5*6*16+16, dense 400*120+120, 120*84+84, 84*10+10
+    assert.equal(model.countParams(), 156 + 2416 + 48120 + 10164 + 850);
+    assert.equal(model.countParams(), 61706);
+    assert.equal(buildLeNet5({ numClasses: 5 }).countParams(), 61706 - 5 * 85);
+    const tanh = buildLeNet5({ activation: "tanh" });
+    assert.equal((tanh.getLayer("conv1").getConfig() as { activation: string }).activation, "tanh");
+    assert.throws(() => buildLeNet5({ numClasses: 1 }), RangeError);
+    model.dispose();
+    tanh.dispose();
+  });
+
+  it("is reproducible with a seed; feature maps are reachable by layer name", () => {
+    const a = buildLeNet5({ seed: 4 });
+    const b = buildLeNet5({ seed: 4 });
+    const c = buildLeNet5({ seed: 5 });
+    const first = (m: tf.LayersModel): Float32Array => m.getLayer("conv1").getWeights()[0].dataSync() as Float32Array;
+    assert.deepEqual(first(a), first(b));
+    assert.notDeepEqual(first(a), first(c));
+    const maps = featureExtractor(a, ["conv1", "pool2"]).predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor[];
+    assert.deepEqual(
+      maps.map((m) => m.shape),
+      [
+        [2, 28, 28, 6],
+        [2, 5, 5, 16],
+      ],
+    );
+  });
+
+  it("transferLeNet5 copies and freezes the conv layers and trains only the rest", async () => {
+    const base = buildLeNet5({ numClasses: 5, seed: 6 });
+    const model = transferLeNet5(base, { numClasses: 5, seed: 7 });
+    assert.deepEqual(
+      model.layers.filter((l) => !l.trainable).map((l) => l.name),
+      ["conv1", "conv2"],
+    );
+    const weights = (m: tf.LayersModel, name: string): Float32Array => m.getLayer(name).getWeights()[0].dataSync().slice() as Float32Array;
+    assert.deepEqual(weights(model, "conv2"), weights(base, "conv2"));
+    assert.notDeepEqual(weights(model, "fc1"), weights(base, "fc1"));
+    compileForClassification(model, 0.01);
+    const { train } = loadMnist({ digits: [5, 6, 7, 8, 9], trainPerClass: 4, testSize: 0, seed: 1 });
+    const { xs, ys } = mnistTensors(train, 5, 5);
+    const conv2 = weights(model, "conv2");
+    const fc1 = weights(model, "fc1");
+    await fitShuffled(model, xs, ys, { epochs: 2, batchSize: 10 });
+    assert.deepEqual(weights(model, "conv2"), conv2, "a frozen layer changed");
+    assert.notDeepEqual(weights(model, "fc1"), fc1, "the head did not train");
+    tf.dispose([xs, ys]);
+  });
+
+  it("fitShuffled is reproducible and follows the learning-rate schedule", async () => {
+    const { train, test } = loadMnist({ trainSize: 256, testSize: 256, seed: 2 });
+    const t = mnistTensors(train);
+    const v = mnistTensors(test);
+    const run = async (rates: number[]): Promise<{ loss: number[]; accuracy: number }> => {
+      const model = buildLeNet5({ seed: 8 });
+      compileForClassification(model, rates[0]);
+      const result = await fitShuffled(model, t.xs, t.ys, { epochs: rates.length, batchSize: 32, seed: 3, learningRate: (e) => rates[e] });
+      const accuracy = evaluateAccuracy(model, v.xs, v.ys);
+      model.dispose();
+      return { loss: result.loss, accuracy };
+    };
+    const a = await run([0.003, 0.001]);
+    const b = await run([0.003, 0.001]);
+    assert.deepEqual(a, b);
+    assert.ok(a.loss[1] < a.loss[0]);
+    assert.ok(a.accuracy > 0.25, `accuracy ${a.accuracy} after 2 epochs on 256 digits (chance is 0.1)`);
+    // A zero learning rate in the second epoch leaves the weights as they were after the first.
+    const frozen = await run([0.003, 0]);
+    const once = await run([0.003]);
+    assert.equal(frozen.accuracy, once.accuracy);
+    assert.notEqual(frozen.loss[1], a.loss[1]);
+    tf.dispose([t.xs, t.ys, v.xs, v.ys]);
   });
 });
 
