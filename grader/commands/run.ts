@@ -41,6 +41,8 @@ tslab notes:
     thrown error's name such as "TypeError" otherwise).
   - tslab refuses requests for 200 ms after an error ("abort"); with
     --allow-errors tsnb re-sends the next cell until it runs.
+  - tslab publishes no execute_input, so metadata.execution has no
+    iopub.execute_input timestamp (nbclient's output lacks it too).
 
 Timeouts and failures:
   --timeout interrupts a cell that runs too long (SIGINT), records a
