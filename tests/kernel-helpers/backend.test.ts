@@ -83,7 +83,9 @@ const convCases: ConvCase[] = [
   { name: "stride 2, same, 3x3", x: [2, 15, 10, 2], filter: [3, 3, 2, 3], strides: 2, pad: "same" },
   { name: "stride 2, same, even 4x4", x: [2, 9, 12, 2], filter: [4, 4, 2, 3], strides: 2, pad: "same" },
   { name: "stride 2, valid, 4x2 filter, rows the conv never reads", x: [2, 13, 12, 1], filter: [4, 2, 1, 5], strides: 2, pad: "valid" },
-  { name: "strides [2, 3], valid, 3x3", x: [3, 11, 14, 2], filter: [3, 3, 2, 2], strides: [2, 3], pad: "valid" },
+  { name: "strides [2, 3], valid, 3x3 (dx by the original kernel)", x: [3, 11, 14, 2], filter: [3, 3, 2, 2], strides: [2, 3], pad: "valid" },
+  { name: "strides [1, 2], same, 3x5", x: [2, 9, 12, 3], filter: [3, 5, 3, 2], strides: [1, 2], pad: "same" },
+  { name: "stride 4, valid, 11x11 (AlexNet conv1 pattern, small)", x: [2, 31, 27, 3], filter: [11, 11, 3, 4], strides: 4, pad: "valid" },
   {
     name: "stride 2, explicit pads [[2,1],[0,3]], 3x4 filter",
     x: [2, 10, 13, 2],
