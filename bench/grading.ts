@@ -1,0 +1,134 @@
+/**
+ * Grading throughput: `tsnb grade` on generated week 7 submissions (correct, partly correct,
+ * broken and slow), timed end to end as a user runs it, with the peak memory of the whole
+ * process tree; and the cost a notebook-executing grader pays, measured in the same run by
+ * executing submissions with `jupyter nbconvert --execute` through the tslab kernel.
+ */
+import { ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadAssignment } from "../grader/assignment/load";
+import { makeSubmission, SubmissionKind, writeSubmission } from "./submissions";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const TSNB = path.join(ROOT, "bin", "tsnb.js");
+export const WEEK7 = path.join(ROOT, "notebooks", "week07-cnn");
+
+/** The mix of generated submissions: mostly correct, some partial, some broken, a few slow. */
+const MIX: SubmissionKind[] = ["full", "partial", "full", "broken", "full", "partial", "full", "full", "partial", "slow"];
+
+export interface GradingRun {
+  submissions: number;
+  jobs: number;
+  wallSeconds: number;
+  secondsPerSubmission: number;
+  peakRssMiB: number;
+  exitCode: number | null;
+}
+
+export interface BaselineRun {
+  submissions: number;
+  notebooksPerSubmission: number;
+  wallSeconds: number;
+  secondsPerSubmission: number;
+}
+
+/** Write `count` submissions (the MIX in turn, varied) into a fresh folder; returns their paths. */
+export async function generateSubmissions(count: number, root: string): Promise<string[]> {
+  const assignment = loadAssignment(WEEK7);
+  const dirs: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const kind = MIX[i % MIX.length];
+    dirs.push(await writeSubmission(makeSubmission(assignment, kind, i), path.join(root, `s${String(i).padStart(3, "0")}-${kind}`)));
+  }
+  return dirs;
+}
+
+/** Resident memory of a process and all its descendants, in bytes (Linux /proc). */
+export function treeRss(rootPid: number): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the command name (which may contain spaces) start after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pid = Number(entry);
+      const ppid = Number(fields[1]);
+      rss.set(pid, Number(fields[21]) * 4096);
+      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    } catch {
+      /* the process ended while we looked */
+    }
+  }
+  let total = 0;
+  const stack = [rootPid];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    total += rss.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** Run a command, sampling the process tree's memory every 100 ms. */
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; peakRss: number; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child: ChildProcess = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], env });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    let peak = 0;
+    const sampler = setInterval(() => {
+      if (child.pid) peak = Math.max(peak, treeRss(child.pid));
+    }, 100);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearInterval(sampler);
+      if (code !== 0 && stderr) process.stderr.write(stderr.slice(-2000));
+      resolve({ seconds: (performance.now() - started) / 1000, peakRss: peak, code });
+    });
+  });
+}
+
+export async function runGrading(submissions: string[], jobs: number): Promise<GradingRun> {
+  const out = mkdtempSync(path.join(os.tmpdir(), "tsnb-bench-results-"));
+  try {
+    const r = await timed(process.execPath, [TSNB, "grade", WEEK7, ...submissions, "--out", out, "--jobs", String(jobs)]);
+    return {
+      submissions: submissions.length,
+      jobs,
+      wallSeconds: r.seconds,
+      secondsPerSubmission: r.seconds / submissions.length,
+      peakRssMiB: r.peakRss / 1048576,
+      exitCode: r.code,
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What a notebook-executing grader pays: each submission's graded notebooks executed one by one
+ * with Debian's `jupyter nbconvert --execute` through the tslab kernelspec (before any test runs).
+ */
+export async function runBaseline(submissions: string[]): Promise<BaselineRun> {
+  const assignment = loadAssignment(WEEK7);
+  const graded = assignment.notebooks.filter((n) => n.exercises.length > 0).map((n) => n.file);
+  const out = mkdtempSync(path.join(os.tmpdir(), "tsnb-bench-nbconvert-"));
+  let seconds = 0;
+  try {
+    for (const dir of submissions) {
+      for (const file of graded) {
+        const r = await timed("/usr/bin/jupyter", ["nbconvert", "--to", "notebook", "--execute", "--allow-errors", path.join(dir, file), "--output-dir", out]);
+        if (r.code !== 0) throw new Error(`nbconvert failed on ${path.join(dir, file)}`);
+        seconds += r.seconds;
+      }
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  return { submissions: submissions.length, notebooksPerSubmission: graded.length, wallSeconds: seconds, secondsPerSubmission: seconds / submissions.length };
+}
