@@ -13,6 +13,7 @@ import { loadAssignment } from "../../grader/assignment/load";
 import { gradescopeResultsSchema, GradescopeResults } from "../../grader/results/gradescope";
 import { cellSource, makeSubmission, Notebooks, releasedNotebooks, solvedNotebooks, withCell, writeSubmission } from "../../bench/submissions";
 import { validateWithNbformat } from "../support/nbformat-validator";
+import { repoTempDir } from "../support/repo-temp";
 import { tsnb } from "./cli-mini.test";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -271,7 +272,7 @@ describe("tsnb on week 7", function () {
 describe("tsnb assign, validate and check on week 7", function () {
   this.timeout(600_000);
   const assignment = loadAssignment(WEEK7);
-  const out = mkdtempSync(path.join(ROOT, "release", ".test-"));
+  const out = repoTempDir(".test-");
   after(() => rmSync(out, { recursive: true, force: true }));
 
   it("validate passes: full marks for the solution, zero for the stubs", () => {

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { assertValidNotebooks } from "../support/nbformat-validator";
+import { nbclientExecution } from "../support/week7-runs";
 import {
   CellJson,
   codeCells,
@@ -158,7 +159,13 @@ describe("tsnb run compared with nbclient (same tslab kernelspec)", function () 
         return o;
       });
     for (const file of week7) {
-      const { tsnb, tsnbCode, nbclient } = await runBoth(path.basename(file), { input: file });
+      // The nbclient side is the execution the notebook tests already made (tests/support/week7-runs).
+      const tsnbOut = path.join(out, `${path.basename(file, ".ipynb")}.tsnb.ipynb`);
+      const run = await tsnbRun([file, "--kernel", TEST_KERNEL, "-o", tsnbOut], { timeoutMs: 900_000 });
+      const nbclient = await nbclientExecution(file);
+      assertValidNotebooks(tsnbOut);
+      const tsnb = readJson(tsnbOut);
+      const tsnbCode = run.code;
       assert.equal(nbclient.raised, null, `${file}: nbclient failed: ${JSON.stringify(nbclient.raised)}`);
       assert.equal(tsnbCode, 0, `${file}: tsnb run failed`);
       assertSameNotebook(tsnb, nbclient.notebook, mask);
