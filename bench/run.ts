@@ -1,0 +1,203 @@
+/**
+ * `npm run bench`: every performance goal of the kit, measured in one run on one machine.
+ *   1. grading throughput on 20, 50 and 100 generated week 7 submissions, against executing
+ *      submissions with `jupyter nbconvert --execute` (what a notebook-executing grader pays);
+ *   2. scaling with --jobs 1 and --jobs 2, and the cost's growth from 20 to 100 submissions;
+ *   3. conv kernels in GFLOP/s against the machine's rough peak;
+ *   4. LeNet-5 training on the default backend and on cpu.
+ * It prints one report and writes the same figures as JSON (docs/performance.json), and with
+ * --write-docs refreshes the table in docs/performance.md.
+ *
+ *   npm run bench                 # everything (about 10 minutes)
+ *   npm run bench -- --quick      # fewer submissions and repetitions (a few minutes)
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ConvBenchRow, formatConvBench, runConvBench } from "./conv";
+import { BaselineRun, generateSubmissions, GradingRun, runBaseline, runGrading } from "./grading";
+import { formatTrainBench, runTrainBench, TrainBenchRow } from "./train";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const DOCS = path.join(ROOT, "docs");
+
+interface Goal {
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+interface Report {
+  date: string;
+  machine: { cpus: string; cores: number; memoryGiB: number; node: string; loadAverageAtStart: number[] };
+  grading: GradingRun[];
+  baseline: BaselineRun;
+  scaling: { jobs: number; fixedSeconds: number; secondsPerSubmission: number; marginal20to50: number; marginal50to100: number }[];
+  conv: ConvBenchRow[];
+  training: TrainBenchRow[];
+  goals: Goal[];
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Least-squares line wall = a + b * n through the runs of one --jobs value. */
+function fit(runs: GradingRun[]): { a: number; b: number } {
+  const n = runs.length;
+  const mx = runs.reduce((s, r) => s + r.submissions, 0) / n;
+  const my = runs.reduce((s, r) => s + r.wallSeconds, 0) / n;
+  const sxy = runs.reduce((s, r) => s + (r.submissions - mx) * (r.wallSeconds - my), 0);
+  const sxx = runs.reduce((s, r) => s + (r.submissions - mx) ** 2, 0);
+  const b = sxy / sxx;
+  return { a: my - b * mx, b };
+}
+
+function marginal(runs: GradingRun[], from: number, to: number): number {
+  const a = runs.find((r) => r.submissions === from);
+  const b = runs.find((r) => r.submissions === to);
+  return a && b ? (b.wallSeconds - a.wallSeconds) / (to - from) : NaN;
+}
+
+function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? "").length)));
+  const line = (r: string[]) => `| ${r.map((v, c) => v.padEnd(widths[c])).join(" | ")} |`;
+  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.slice(1).map(line)].join("\n");
+}
+
+function render(r: Report): string {
+  const grading = table(
+    ["submissions", "--jobs", "wall s", "s / submission", "peak RSS (tree) MiB"],
+    r.grading.map((g) => [g.submissions, g.jobs, g.wallSeconds.toFixed(1), g.secondsPerSubmission.toFixed(3), g.peakRssMiB.toFixed(0)]),
+  );
+  const baseline = table(
+    ["baseline", "submissions", "notebooks each", "wall s", "s / submission"],
+    [["jupyter nbconvert --execute (tslab)", r.baseline.submissions, r.baseline.notebooksPerSubmission, r.baseline.wallSeconds.toFixed(1), r.baseline.secondsPerSubmission.toFixed(1)]],
+  );
+  const scaling = table(
+    ["--jobs", "fixed s (fit)", "s / submission (fit)", "marginal 20→50", "marginal 50→100"],
+    r.scaling.map((s) => [s.jobs, s.fixedSeconds.toFixed(1), s.secondsPerSubmission.toFixed(3), s.marginal20to50.toFixed(3), s.marginal50to100.toFixed(3)]),
+  );
+  const goals = table(["goal", "measured", "met"], r.goals.map((g) => [g.goal, g.measured, g.met ? "yes" : "NO"]));
+  return [
+    `Machine: ${r.machine.cpus}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; load average at start ${r.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(" ")}`,
+    "",
+    "### 1. Grading throughput (week 7, generated submissions)",
+    grading,
+    "",
+    baseline,
+    "",
+    "### 2. Scaling",
+    scaling,
+    "",
+    "### 3. Conv kernels",
+    formatConvBench(r.conv),
+    "",
+    "### 4. Training (LeNet-5, MNIST)",
+    formatTrainBench(r.training),
+    "",
+    "### Goals",
+    goals,
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes("--quick");
+  const writeDocs = process.argv.includes("--write-docs");
+  const counts = quick ? [10, 20, 40] : [20, 50, 100];
+  const report: Partial<Report> = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus()[0]?.model ?? "unknown",
+      cores: os.cpus().length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverageAtStart: os.loadavg(),
+    },
+  };
+
+  // Submissions live inside the repository: tslab (for the baseline) resolves packages from there.
+  const subsRoot = path.join(ROOT, ".cache", "bench-submissions");
+  rmSync(subsRoot, { recursive: true, force: true });
+  log(`Generating ${counts[counts.length - 1]} week 7 submissions...`);
+  const subs = await generateSubmissions(counts[counts.length - 1], subsRoot);
+
+  report.grading = [];
+  for (const jobs of [2, 1]) {
+    for (const n of counts) {
+      log(`Grading ${n} submissions with --jobs ${jobs}...`);
+      const run = await runGrading(subs.slice(0, n), jobs);
+      if (run.exitCode !== 0) throw new Error(`tsnb grade exited with ${run.exitCode}`);
+      report.grading.push(run);
+      log(`  ${run.wallSeconds.toFixed(1)} s, ${run.secondsPerSubmission.toFixed(3)} s each, peak ${run.peakRssMiB.toFixed(0)} MiB`);
+    }
+  }
+  const baselineCount = quick ? 1 : 3;
+  log(`Baseline: executing ${baselineCount} submission(s) with jupyter nbconvert --execute...`);
+  report.baseline = await runBaseline(subs.slice(0, baselineCount));
+  log(`  ${report.baseline.secondsPerSubmission.toFixed(1)} s per submission`);
+  report.scaling = [2, 1].map((jobs) => {
+    const runs = report.grading!.filter((g) => g.jobs === jobs);
+    const { a, b } = fit(runs);
+    return { jobs, fixedSeconds: a, secondsPerSubmission: b, marginal20to50: marginal(runs, counts[0], counts[1]), marginal50to100: marginal(runs, counts[1], counts[2]) };
+  });
+
+  log("Conv kernels...");
+  report.conv = await runConvBench({ quick, log });
+  log("Training...");
+  report.training = await runTrainBench({ log });
+
+  const largest = report.grading.find((g) => g.jobs === 2 && g.submissions === counts[counts.length - 1])!;
+  const ratio = report.baseline.secondsPerSubmission / largest.secondsPerSubmission;
+  const conv1 = (impl: string) => report.conv!.find((c) => c.layer === "AlexNet conv1" && c.impl.startsWith(impl));
+  const naive = conv1("naive");
+  const im2col = conv1("im2col");
+  const cpu = conv1("tfjs cpu");
+  const fastest = ["tfjs-node", "tfjs wasm"].map((i) => conv1(i)).find((c) => c?.status === "ok");
+  const peakMiB = Math.max(...report.grading.map((g) => g.peakRssMiB));
+  const defaultTrain = report.training[0];
+  report.goals = [
+    { goal: `grading, --jobs 2, ${largest.submissions} submissions: at most 0.3 s each`, measured: `${largest.secondsPerSubmission.toFixed(3)} s`, met: largest.secondsPerSubmission <= 0.3 },
+    { goal: "at least 20x faster than executing notebooks", measured: `${ratio.toFixed(0)}x`, met: ratio >= 20 },
+    { goal: "peak memory (process tree) under 1.5 GiB", measured: `${peakMiB.toFixed(0)} MiB`, met: peakMiB < 1536 },
+    {
+      goal: "im2col reference at least 3x the naive loops (conv1)",
+      measured: `${((im2col?.gflops ?? 0) / (naive?.gflops ?? Infinity)).toFixed(1)}x`,
+      met: (im2col?.gflops ?? 0) >= 3 * (naive?.gflops ?? Infinity),
+    },
+    {
+      goal: "default tfjs backend at least 15x tfjs cpu (conv1)",
+      measured: `${((fastest?.gflops ?? 0) / (cpu?.gflops ?? Infinity)).toFixed(1)}x (${fastest?.impl ?? "none"})`,
+      met: (fastest?.gflops ?? 0) >= 15 * (cpu?.gflops ?? Infinity),
+    },
+    {
+      goal: "LeNet-5, 8,000 digits x 3 epochs, default backend: under 30 s",
+      measured: `${defaultTrain.secondsFull.toFixed(1)} s (${defaultTrain.label})`,
+      met: defaultTrain.secondsFull < 30,
+    },
+  ];
+
+  const full = report as Report;
+  const text = render(full);
+  process.stdout.write(`${text}\n`);
+  mkdirSync(DOCS, { recursive: true });
+  writeFileSync(path.join(DOCS, "performance.json"), JSON.stringify(full, null, 2) + "\n");
+  if (writeDocs) {
+    const doc = path.join(DOCS, "performance.md");
+    const old = readFileSync(doc, "utf8");
+    const start = "<!-- bench:start -->";
+    const end = "<!-- bench:end -->";
+    const i = old.indexOf(start);
+    const j = old.indexOf(end);
+    if (i < 0 || j < 0) throw new Error(`${doc} has no ${start} ... ${end} section`);
+    writeFileSync(doc, `${old.slice(0, i + start.length)}\n${text}\n${old.slice(j)}`);
+  }
+  rmSync(subsRoot, { recursive: true, force: true });
+  if (full.goals.some((g) => !g.met)) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
