@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { types } from "node:util";
 import { LearnerRealm, SandboxModule } from "./context";
 import { describeThrown } from "./errors";
-import { CallReply, CallRequest, CellLoadResult, IDENTIFIER, LearnerProgram, LoadRequest, boxNumbers } from "./protocol";
+import { CallReply, CallRequest, CellLoadResult, IDENTIFIER, LearnerProgram, LoadRequest, SETUP_FAILED, boxNumbers } from "./protocol";
 import { NotPlainData, snapshot } from "./snapshot";
 
 const CELL_TIMEOUT_MS = 5000;
@@ -51,7 +51,14 @@ function send(message: object): void {
 }
 
 function main(): void {
-  const modules = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, "utf8")) as SandboxModule);
+  let modules: SandboxModule[];
+  try {
+    modules = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, "utf8")) as SandboxModule);
+  } catch (err) {
+    // The grader's own set-up failed (e.g. unreadable files): say so with a distinct exit code.
+    process.stderr.write(`tsnb sandbox: cannot load the offered modules: ${(err as Error).message}\n`);
+    process.exit(SETUP_FAILED);
+  }
   lockDownProcess();
   process.once("message", (raw: unknown) => {
     const msg = raw as LoadRequest;
@@ -120,8 +127,11 @@ function serve(program: LearnerProgram, modules: SandboxModule[]): void {
       }
       if (err instanceof PromiseTimeout) return reply({ kind: "timeout", message: `${req.fn} returned a promise that did not settle within ${req.timeoutMs} ms` });
       if (err instanceof NotPlainData) return reply({ kind: "invalid-result", message: err.message });
-      const thrown = err instanceof PromiseRejected ? err.reason : err;
-      return reply({ kind: "threw", ...describeThrown(thrown, program.cells, maps) });
+      if (err instanceof PromiseRejected) return reply({ kind: "threw", ...describeThrown(err.reason, program.cells, maps) });
+      // Learner code throws objects of its own realm; an Error of this realm is the runner's own
+      // failure, which must not be blamed on the learner.
+      if (err instanceof Error) return reply({ kind: "internal", message: `${err.name}: ${err.message}` });
+      return reply({ kind: "threw", ...describeThrown(err, program.cells, maps) });
     }
   });
 }

@@ -13,7 +13,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { CallReply, CellLoadResult, ChildMessage, ReadyMessage, unboxNumbers } from "./protocol";
+import { CallReply, CellLoadResult, ChildMessage, ReadyMessage, SETUP_FAILED, unboxNumbers } from "./protocol";
 
 export interface SandboxLimits {
   /** Per call, in ms. */
@@ -48,7 +48,7 @@ export interface SandboxFiles {
 export type CallOutcome =
   | { kind: "returned"; value: unknown; output: string; ms: number }
   | { kind: "threw"; name: string; message: string; where?: string; output: string; ms: number }
-  | { kind: "missing" | "invalid-result" | "timeout" | "crashed" | "budget"; message: string; output: string; ms: number };
+  | { kind: "missing" | "invalid-result" | "timeout" | "crashed" | "budget" | "internal"; message: string; output: string; ms: number };
 
 const CHILD_SCRIPT = path.join(__dirname, "child.js");
 const CHILD_DIR = path.dirname(CHILD_SCRIPT);
@@ -184,7 +184,8 @@ export class LearnerSandbox {
     if (!("type" in ready)) return ready;
     const child = this.child;
     if (!child || !child.connected) return { kind: "crashed", message: "the sandbox process is not running", ...base };
-    const timeoutMs = Math.max(1, Math.min(this.limits.callTimeoutMs, this.budgetLeft()));
+    // vm timeouts must be whole milliseconds.
+    const timeoutMs = Math.max(1, Math.floor(Math.min(this.limits.callTimeoutMs, this.budgetLeft())));
     const outcome = await new Promise<CallOutcome>((resolve) => {
       const id = this.nextId++;
       const started = Date.now();
@@ -288,7 +289,8 @@ export class LearnerSandbox {
           this.child = undefined;
           this.ready = undefined;
         }
-        finish({ kind: "crashed", message: `your code ended the sandbox while loading: ${why}`, output: "", ms: Date.now() - started });
+        const during = code === SETUP_FAILED ? why : `your code ended the sandbox while loading: ${why}`;
+        finish({ kind: "crashed", message: during, output: "", ms: Date.now() - started });
         if (this.pending) {
           this.settle({ kind: "crashed", message: why, output: "", ms: Date.now() - this.pending.started });
         }
@@ -302,6 +304,9 @@ export class LearnerSandbox {
         return { kind: "returned", value: unboxNumbers(msg.value), output: msg.output, ms: msg.ms };
       case "threw":
         return { kind: "threw", name: msg.name, message: msg.message, where: msg.where, output: msg.output, ms: msg.ms };
+      case "internal":
+        this.log.push(`internal sandbox error on ${this.pending?.fn}: ${msg.message}`);
+        return { kind: "internal", message: msg.message, output: msg.output, ms: msg.ms };
       default:
         return { kind: msg.kind, message: msg.message, output: msg.output, ms: msg.ms };
     }
@@ -312,6 +317,7 @@ export class LearnerSandbox {
     if (this.killedFor) return this.killedFor;
     if (/heap out of memory|Allocation failed/i.test(this.stderr)) return "it ran out of memory";
     if (/Maximum call stack/i.test(this.stderr)) return "it overflowed the call stack";
+    if (code === SETUP_FAILED) return "the grader could not set up the sandbox (a grader problem; details are in the instructor log)";
     if (signal) return `the process was killed by ${signal}`;
     return `the process exited with code ${code}`;
   }

@@ -58,7 +58,7 @@ export interface CallRequest {
 export type CallReply =
   | { type: "reply"; id: number; kind: "returned"; value: unknown; output: string; ms: number }
   | { type: "reply"; id: number; kind: "threw"; name: string; message: string; where?: string; output: string; ms: number }
-  | { type: "reply"; id: number; kind: "missing" | "invalid-result" | "timeout"; message: string; output: string; ms: number };
+  | { type: "reply"; id: number; kind: "missing" | "invalid-result" | "timeout" | "internal"; message: string; output: string; ms: number };
 
 export type ChildMessage = ReadyMessage | CallReply;
 
@@ -89,3 +89,6 @@ export function unboxNumbers(value: unknown): unknown {
 }
 
 export const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** Exit code of a sandbox process whose own set-up failed (a grader problem, not the learner's). */
+export const SETUP_FAILED = 3;

@@ -79,6 +79,9 @@ export async function call(fn: string, ...args: unknown[]): Promise<unknown> {
       throw new GradingFailure(`${fn} stopped the grading process: ${outcome.message}`);
     case "budget":
       throw new GradingFailure(outcome.message);
+    case "internal":
+      // Not the learner's fault: a plain Error, reported as "could not check" and logged.
+      throw new Error(`internal grader error while calling ${fn}: ${outcome.message}`);
   }
 }
 

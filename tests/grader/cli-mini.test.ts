@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { gradescopeResultsSchema } from "../../grader/results/gradescope";
@@ -115,6 +115,32 @@ describe("tsnb on the fixture assignment", function () {
     const notNotebook = tsnb(["check", path.join(ROOT, "package.json")]);
     assert.equal(notNotebook.status, 2);
     assert.match(notNotebook.stderr, /not a Jupyter notebook/);
+  });
+
+  it("reports a type error in the feedback without taking points", () => {
+    const typed = path.join(tmp, "typed.ipynb");
+    editCell(
+      MINI + "/mini.ipynb",
+      "relu4",
+      "function relu4(x: Tensor4): Tensor4 {\n  const label: string = 42;\n  return x.map((a) => a.map((b) => b.map((c) => c.map((v) => Math.max(0, v)))));\n}",
+      typed,
+    );
+    const out = path.join(tmp, "typed-results");
+    assert.equal(tsnb(["grade", MINI, typed, "--out", out]).status, 0);
+    const results = JSON.parse(readFileSync(path.join(out, "typed", "results.json"), "utf8"));
+    assert.equal(results.score, 5);
+    assert.match(results.output, /cell 5 \(relu4\), line 2, column 9: Type 'number' is not assignable to type 'string'/);
+    assert.match(readFileSync(path.join(out, "typed", "feedback.html"), "utf8"), /Type error \(no points taken\)/);
+  });
+
+  it("validate fails (exit 1) when the solution is wrong or the points do not add up", () => {
+    const broken = path.join(tmp, "broken-assignment", "mini-assignment");
+    cpSync(MINI, broken, { recursive: true });
+    editCell(path.join(MINI, "mini.ipynb"), "relu4", "function relu4(x: Tensor4): Tensor4 {\n  // BEGIN SOLUTION\n  return x;\n  // END SOLUTION\n}", path.join(broken, "mini.ipynb"));
+    const r = tsnb(["validate", broken]);
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /✘ instructor solution scores full marks \(3 \/ 5\)/);
+    assert.match(r.stdout, /✘ the solution passes all 3 public checks/);
   });
 
   it("validate passes on a correct assignment", () => {

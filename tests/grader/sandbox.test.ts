@@ -176,3 +176,21 @@ describe("learner sandbox process limits", function () {
     assert.deepEqual(out, { read: "ERR_ACCESS_DENIED", write: "ERR_ACCESS_DENIED", spawn: "ERR_ACCESS_DENIED" });
   });
 });
+
+describe("learner sandbox time limit for the whole submission", function () {
+  this.timeout(30_000);
+
+  it("skips every call once the submission has used its time", async () => {
+    const p = program(["function slow(): number { const end = Date.now() + 300; while (Date.now() < end); return 1; }"]);
+    const sandbox = new LearnerSandbox({ programFile: p.programFile, moduleFiles: p.moduleFiles }, { ...LIMITS, totalBudgetMs: 1000 });
+    try {
+      const kinds: string[] = [];
+      for (let i = 0; i < 6; i++) kinds.push((await sandbox.call("slow", [])).kind);
+      assert.equal(kinds[0], "returned");
+      assert.equal(kinds[kinds.length - 1], "budget");
+      assert.ok(kinds.filter((k) => k === "returned").length <= 3, kinds.join(", "));
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+});

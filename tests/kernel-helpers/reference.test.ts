@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import * as fc from "fast-check";
 import {
+  allClose,
   Filter4,
   NestedNumbers,
   Shape4,
@@ -207,8 +208,8 @@ describe("reference.conv2dForward / conv2dIm2col / conv2dNaive", () => {
       fc.property(convCaseArb(8, 9), (t) => {
         const { x, w, b } = convData(t);
         const naive = reference.conv2dNaive(x, w, b, t.stride, t.pad);
-        assert.ok(relError(reference.conv2dForward(x, w, b, t.stride, t.pad), naive) < 1e-9);
-        assert.ok(relError(reference.conv2dIm2col(x, w, b, t.stride, t.pad), naive) < 1e-9);
+        assert.ok(allClose(reference.conv2dForward(x, w, b, t.stride, t.pad), naive, { rtol: 1e-9, atol: 1e-12 }));
+        assert.ok(allClose(reference.conv2dIm2col(x, w, b, t.stride, t.pad), naive, { rtol: 1e-9, atol: 1e-12 }));
       }),
       { numRuns: 40 },
     );
@@ -367,9 +368,9 @@ describe("reference.conv2dBackward", () => {
         bv,
       );
       const label = JSON.stringify(t);
-      assert.ok(relError(g.dx, ndx) < 1e-6, `dx ${label}: ${relError(g.dx, ndx)}`);
-      assert.ok(relError(g.dw, ndw) < 1e-6, `dw ${label}: ${relError(g.dw, ndw)}`);
-      assert.ok(relError(g.db, Array.from(ndb)) < 1e-6, `db ${label}`);
+      assert.ok(allClose(g.dx, ndx, { rtol: 1e-6, atol: 1e-8 }), `dx ${label}: ${relError(g.dx, ndx)}`);
+      assert.ok(allClose(g.dw, ndw, { rtol: 1e-6, atol: 1e-8 }), `dw ${label}: ${relError(g.dw, ndw)}`);
+      assert.ok(allClose(g.db, Array.from(ndb), { rtol: 1e-6, atol: 1e-8 }), `db ${label}`);
     };
     fixedConvCases.forEach(check);
     fc.assert(fc.property(convCaseArb(7, 3), check), { numRuns: 15 });
@@ -434,8 +435,8 @@ describe("reference pooling", () => {
       const dxAvg = reference.avgPoolBackward(dout, x, t.size, t.stride);
       const nMax = numericalBackward((xx) => reference.maxPoolForward(xx, t.size, t.stride), x, dout);
       const nAvg = numericalBackward((xx) => reference.avgPoolForward(xx, t.size, t.stride), x, dout);
-      assert.ok(relError(dxMax, nMax) < 1e-6, `max ${label}: ${relError(dxMax, nMax)}`);
-      assert.ok(relError(dxAvg, nAvg) < 1e-6, `avg ${label}: ${relError(dxAvg, nAvg)}`);
+      assert.ok(allClose(dxMax, nMax, { rtol: 1e-6, atol: 1e-8 }), `max ${label}: ${relError(dxMax, nMax)}`);
+      assert.ok(allClose(dxAvg, nAvg, { rtol: 1e-6, atol: 1e-8 }), `avg ${label}: ${relError(dxAvg, nAvg)}`);
       const [gMax, gAvg] = tf.tidy(() => {
         const d = toTensor4(dout);
         const xt = toTensor4(x);
@@ -583,6 +584,6 @@ describe("numericalGradient4 on a convolution's weights", () => {
     const dout = out.map((a) => a.map((r) => r.map((p) => p.map((v) => 2 * v))));
     const analytic = reference.conv2dBackward(dout, x, w, t.stride, t.pad).dw;
     const numeric = numericalGradient4(loss, w);
-    assert.ok(relError(analytic, numeric) < 1e-6, String(relError(analytic, numeric)));
+    assert.ok(allClose(analytic, numeric, { rtol: 1e-6, atol: 1e-8 }), String(relError(analytic, numeric)));
   });
 });
