@@ -249,7 +249,7 @@ export async function runConvBench(options: { quick?: boolean; log?: (line: stri
     };
 
     // The im2col reference first: its output is the expected result for every other row.
-    let expected = new Float64Array(0);
+    let expected: Float64Array = new Float64Array(0);
     const ref = measure(() => {
       expected = conv2dForwardFlat(x, layer.input, w, layer.filter, b, layer.stride, layer.pad).data;
     }, fast);

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadAssignment } from "../grader/assignment/load";
-import { makeSubmission, SubmissionKind, writeSubmission } from "./submissions";
+import { distinct, makeSubmission, SubmissionKind, writeSubmission } from "./submissions";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TSNB = path.join(ROOT, "bin", "tsnb.js");
@@ -40,7 +40,8 @@ export async function generateSubmissions(count: number, root: string): Promise<
   const dirs: string[] = [];
   for (let i = 0; i < count; i++) {
     const kind = MIX[i % MIX.length];
-    dirs.push(await writeSubmission(makeSubmission(assignment, kind, i), path.join(root, `s${String(i).padStart(3, "0")}-${kind}`)));
+    const name = `s${String(i).padStart(3, "0")}-${kind}`;
+    dirs.push(await writeSubmission(distinct(makeSubmission(assignment, kind, i), name), path.join(root, name)));
   }
   return dirs;
 }

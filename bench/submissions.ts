@@ -80,6 +80,21 @@ export async function writeSubmission(nbs: Notebooks, dir: string): Promise<stri
   return dir;
 }
 
+/**
+ * Make every solution cell of a submission textually unique (a trailing comment naming it), as
+ * real learners' code is: no cache keyed by content can then make a benchmark look faster.
+ */
+export function distinct(nbs: Notebooks, tag: string): Notebooks {
+  const out: Notebooks = new Map();
+  for (const [file, nb] of nbs) {
+    const cells = nb.cells.map((cell) =>
+      nbgraderOfLenient(cell)?.solution && cell.cell_type === "code" ? ({ ...cell, source: `${sourceText(cell)}\n// ${tag}\n` } as Cell) : cell,
+    );
+    out.set(file, { ...nb, cells });
+  }
+  return out;
+}
+
 export type SubmissionKind = "full" | "partial" | "broken" | "slow";
 
 /**
@@ -87,7 +102,8 @@ export type SubmissionKind = "full" | "partial" | "broken" | "slow";
  * - full: every exercise solved;
  * - partial: a few exercises left as stubs and one with a bug;
  * - broken: a syntax error in one exercise, an edited locked cell, and a missing notebook;
- * - slow: correct, but one exercise burns about 250 ms of CPU on every call.
+ * - slow: correct, but one exercise burns about 100 ms of CPU on every call (a hundred times
+ *   the instructor's code on the hidden tests' inputs).
  */
 export function makeSubmission(assignment: Assignment, kind: SubmissionKind, variant = 0): Notebooks {
   const solved = solvedNotebooks(assignment);
@@ -115,7 +131,7 @@ export function makeSubmission(assignment: Assignment, kind: SubmissionKind, var
     }
     case "slow": {
       const target = pick(5);
-      const burn = "{\n  for (const end = Date.now() + 250; Date.now() < end; );";
+      const burn = "{\n  for (const end = Date.now() + 100; Date.now() < end; );";
       return withCell(solved, target, cellSource(solved, target).replace(/\{/, burn));
     }
   }

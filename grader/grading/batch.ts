@@ -17,7 +17,7 @@ import { writeOfferedModules } from "../sandbox/offered-modules";
 import { PROGRAM_FILE } from "../sandbox/protocol";
 import { POINTS_MARKER } from "../testing";
 import { compileProgram, extractSubmission, ExtractedSubmission, Problem } from "../submission/extract";
-import { typeCheckInWorker } from "../submission/typecheck-worker";
+import { typeCheckSubmissions } from "../submission/typecheck";
 
 export interface SubmissionInput {
   name: string;
@@ -126,11 +126,20 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
   for (const d of Object.values(dirs)) mkdirSync(d, { mode: 0o755 });
   const moduleFiles = writeOfferedModules(dirs.modules);
 
+  let typeCheckFailure: string | undefined;
   try {
     const extracted: ExtractedSubmission[] = options.submissions.map((s) => extractSubmission(assignment, s.input, s.name));
     // Type errors are feedback only; the check runs beside Jest and joins the results at the end.
     const typeErrors: Promise<Problem[][]> =
-      options.typeCheck === false ? Promise.resolve([]) : typeCheckInWorker(extracted.map((s) => s.sources)).catch(() => []);
+      options.typeCheck === false
+        ? Promise.resolve([])
+        : typeCheckSubmissions(
+            extracted.map((s) => s.sources),
+            path.join(work, "typecheck"),
+          ).catch((err: Error) => {
+            typeCheckFailure = err.message;
+            return [];
+          });
     const programs = await Promise.all(extracted.map((sub) => compileProgram(sub.sources, sub.problems)));
     const programFiles = programs.map((program, i) => {
       const programDir = path.join(dirs.programs, String(i));
@@ -164,7 +173,9 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
     const hiddenRoots = [...options.tests.privateRoots, assignment.dir];
     return extracted.map((sub, i) => {
       const report = readReport(path.join(dirs.programs, String(i)));
-      return toGrade(sub, bySubmission.get(i), report, hiddenRoots);
+      const grade = toGrade(sub, bySubmission.get(i), report, hiddenRoots);
+      if (typeCheckFailure) grade.instructorLog.push(`type check skipped: ${typeCheckFailure}`);
+      return grade;
     });
   } finally {
     if (!options.keepWork) rmSync(work, { recursive: true, force: true });

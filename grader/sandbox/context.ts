@@ -88,8 +88,12 @@ const BOOTSTRAP = `(() => {
   return bridge;
 })()`;
 
+// Compiled once and run in any realm: calls go through the realm's own, unwritable bridge.
+const INVOKE = new vm.Script("__tsnb.invoke()");
+
 export class LearnerRealm {
   readonly context: vm.Context;
+  private readonly lookups = new Map<string, vm.Script>();
   private readonly bridge: Bridge;
   private readonly parseJson: (text: string) => unknown;
 
@@ -117,14 +121,19 @@ export class LearnerRealm {
 
   /** The function a learner defined under `name` (function declaration or const/let), if any. */
   lookup(name: string, timeoutMs: number): unknown {
-    // `name` was checked against IDENTIFIER by the caller; typeof guards an undeclared name.
-    return vm.runInContext(`typeof ${name} === "function" ? ${name} : undefined`, this.context, { timeout: timeoutMs });
+    let script = this.lookups.get(name);
+    if (!script) {
+      // `name` was checked against IDENTIFIER by the caller; typeof guards an undeclared name.
+      script = new vm.Script(`typeof ${name} === "function" ? ${name} : undefined`);
+      this.lookups.set(name, script);
+    }
+    return script.runInContext(this.context, { timeout: timeoutMs });
   }
 
   /** Call fn(...args) inside the realm under a time limit; args arrive as JSON text. */
   call(fn: unknown, argsJson: string, timeoutMs: number): { threw: boolean; result: unknown; error: unknown } {
     this.bridge.set(fn, this.parseJson(argsJson));
-    vm.runInContext("__tsnb.invoke()", this.context, { timeout: timeoutMs });
+    INVOKE.runInContext(this.context, { timeout: timeoutMs });
     return this.bridge.take();
   }
 

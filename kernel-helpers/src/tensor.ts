@@ -237,15 +237,19 @@ export function clone4(t: Tensor4): Tensor4 {
 export function flattenNested(t: unknown, what = "array"): { data: Float64Array; shape: number[] } {
   const r = inspectNested(t, what);
   if (!r.ok) throw new TypeError(r.message);
-  const size = r.shape.reduce((p, d) => p * d, 1);
-  const data = new Float64Array(size);
+  return { data: flattenInspected(t, r.shape), shape: r.shape };
+}
+
+/** Row-major values of a nested array that inspectNested already found rectangular with `shape`. */
+function flattenInspected(t: unknown, shape: readonly number[]): Float64Array {
+  const data = new Float64Array(shape.reduce((p, d) => p * d, 1));
   let k = 0;
   const walk = (node: unknown): void => {
     if (typeof node === "number") data[k++] = node;
     else for (let i = 0; i < (node as ArrayLike<unknown>).length; i++) walk((node as ArrayLike<unknown>)[i]);
   };
   walk(t);
-  return { data, shape: r.shape };
+  return data;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,7 +372,7 @@ export function compareArrays(
   if (!sameShape(ins.shape, expShape)) {
     return { ok: false, message: `shape mismatch: expected ${formatShape(expShape)}, got ${formatShape(ins.shape)}` };
   }
-  const act = flattenNested(actual, name).data;
+  const act = flattenInspected(actual, ins.shape);
   const e = exp.data;
   // Non-finite values first: they make relative errors meaningless.
   for (let i = 0; i < act.length; i++) {
