@@ -5,7 +5,7 @@
  * executing submissions with `jupyter nbconvert --execute` through the tslab kernel.
  */
 import { ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadAssignment } from "../grader/assignment/load";
@@ -32,6 +32,14 @@ export interface BaselineRun {
   notebooksPerSubmission: number;
   wallSeconds: number;
   secondsPerSubmission: number;
+  /** Cells that failed (tslab reports errors as stderr text): expected only for unfinished work. */
+  cellsWithErrors: number;
+}
+
+/** Code cells of an executed notebook with stderr output, tslab's only sign of a failed cell. */
+function countStderrCells(file: string): number {
+  const nb = JSON.parse(readFileSync(file, "utf8")) as { cells: { cell_type: string; outputs?: { output_type: string; name?: string }[] }[] };
+  return nb.cells.filter((c) => c.cell_type === "code" && (c.outputs ?? []).some((o) => o.output_type === "stream" && o.name === "stderr")).length;
 }
 
 /** Write `count` submissions (the MIX in turn, varied) into a fresh folder; returns their paths. */
@@ -41,7 +49,10 @@ export async function generateSubmissions(count: number, root: string): Promise<
   for (let i = 0; i < count; i++) {
     const kind = MIX[i % MIX.length];
     const name = `s${String(i).padStart(3, "0")}-${kind}`;
-    dirs.push(await writeSubmission(distinct(makeSubmission(assignment, kind, i), name), path.join(root, name)));
+    const dir = await writeSubmission(distinct(makeSubmission(assignment, kind, i), name), path.join(root, name));
+    // A learner's folder is a copy of the release, public checks included: the notebooks import them.
+    if (assignment.publicChecks) copyFileSync(assignment.publicChecks, path.join(dir, path.basename(assignment.publicChecks)));
+    dirs.push(dir);
   }
   return dirs;
 }
@@ -120,16 +131,24 @@ export async function runBaseline(submissions: string[]): Promise<BaselineRun> {
   const graded = assignment.notebooks.filter((n) => n.exercises.length > 0).map((n) => n.file);
   const out = mkdtempSync(path.join(os.tmpdir(), "tsnb-bench-nbconvert-"));
   let seconds = 0;
+  let stderrCells = 0;
   try {
     for (const dir of submissions) {
       for (const file of graded) {
         const r = await timed("/usr/bin/jupyter", ["nbconvert", "--to", "notebook", "--execute", "--allow-errors", path.join(dir, file), "--output-dir", out]);
         if (r.code !== 0) throw new Error(`nbconvert failed on ${path.join(dir, file)}`);
         seconds += r.seconds;
+        stderrCells += countStderrCells(path.join(out, file));
       }
     }
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-  return { submissions: submissions.length, notebooksPerSubmission: graded.length, wallSeconds: seconds, secondsPerSubmission: seconds / submissions.length };
+  return {
+    submissions: submissions.length,
+    notebooksPerSubmission: graded.length,
+    wallSeconds: seconds,
+    secondsPerSubmission: seconds / submissions.length,
+    cellsWithErrors: stderrCells,
+  };
 }

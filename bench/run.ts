@@ -72,8 +72,17 @@ function render(r: Report): string {
     r.grading.map((g) => [g.submissions, g.jobs, g.wallSeconds.toFixed(1), g.secondsPerSubmission.toFixed(3), g.peakRssMiB.toFixed(0)]),
   );
   const baseline = table(
-    ["baseline", "submissions", "notebooks each", "wall s", "s / submission"],
-    [["jupyter nbconvert --execute (tslab)", r.baseline.submissions, r.baseline.notebooksPerSubmission, r.baseline.wallSeconds.toFixed(1), r.baseline.secondsPerSubmission.toFixed(1)]],
+    ["baseline", "submissions", "notebooks each", "wall s", "s / submission", "cells that failed"],
+    [
+      [
+        "jupyter nbconvert --execute (tslab)",
+        r.baseline.submissions,
+        r.baseline.notebooksPerSubmission,
+        r.baseline.wallSeconds.toFixed(1),
+        r.baseline.secondsPerSubmission.toFixed(1),
+        r.baseline.cellsWithErrors,
+      ],
+    ],
   );
   const scaling = table(
     ["--jobs", "fixed s (fit)", "s / submission (fit)", "marginal 20→50", "marginal 50→100"],
