@@ -14,9 +14,10 @@
  * Run with `node dist/bench/notebooks.js [--repeats N] [--cells N] [--no-week7] [--week7-repeats N]`.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { listNotebooks } from "../grader/assignment/load";
 import { findKernelSpec, installKernelSpec } from "../grader/kernel/kernelspec";
 import { readNotebook } from "../grader/notebook/io";
 import { executeNotebook } from "../grader/run/executor";
@@ -153,11 +154,7 @@ function trivialNotebook(dir: string, cells: number): string {
 
 function week7(): string[] {
   const dir = path.join(REPO, "notebooks", "week07-cnn");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".ipynb") && !f.endsWith(".out.ipynb"))
-    .sort()
-    .map((f) => path.join(dir, f));
+  return existsSync(dir) ? listNotebooks(dir) : [];
 }
 
 export async function runNotebookBench(options: BenchOptions = {}): Promise<BenchRow[]> {

@@ -57,9 +57,10 @@ export function isSetupCell(cell: Cell): boolean {
   return cell.cell_type === "code" && tagsOf(cell).includes(SETUP_TAG);
 }
 
+/** The notebooks in a folder, sorted; `tsnb run` outputs (`*.out.ipynb`) are not among them. */
 export function listNotebooks(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith(".ipynb") && !f.startsWith("."))
+    .filter((f) => f.endsWith(".ipynb") && !f.endsWith(".out.ipynb") && !f.startsWith("."))
     .sort()
     .map((f) => path.join(dir, f));
 }

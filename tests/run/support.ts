@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { listNotebooks } from "../../grader/assignment/load";
 import { installKernelSpec } from "../../grader/kernel/kernelspec";
 
 export const REPO = path.resolve(__dirname, "..", "..", "..");
@@ -188,12 +189,8 @@ export function normalizeOutputs(outputs: OutputJson[] = []): OutputJson[] {
   return result;
 }
 
-/** Week 7 notebooks when they exist (someone else writes them; checked-in outputs excluded). */
+/** The week 7 notebooks (tsnb run outputs excluded). */
 export function week7Notebooks(): string[] {
   const dir = path.join(REPO, "notebooks", "week07-cnn");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".ipynb") && !f.endsWith(".out.ipynb"))
-    .sort()
-    .map((f) => path.join(dir, f));
+  return existsSync(dir) ? listNotebooks(dir) : [];
 }

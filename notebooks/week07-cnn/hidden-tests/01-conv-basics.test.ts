@@ -2,12 +2,12 @@
  * Hidden tests for 01-conv-basics: convOutputSize, conv2dForward, maxPoolForward, avgPoolForward.
  * Expected values come from the instructor's reference kernels; inputs are seeded.
  */
-import { randn4, randnArray } from "@course-kit/kernel-helpers/random";
+import { randn4 } from "@course-kit/kernel-helpers/random";
 import { reference } from "@course-kit/kernel-helpers/reference";
 import type { Shape4 } from "@course-kit/kernel-helpers/tensor";
+import { ConvCase, FLOAT32_TOLERANCE, gradedConvCase } from "./conv-cases";
 import { exercise, expectClose, expectEqual, expectThrows, fixture, graded, learner } from "tsnb/testing";
 
-const FLOAT32_TOLERANCE = 1e-5;
 
 exercise("convOutputSize", () => {
   graded("exact division (AlexNet conv1: 227, 11x11, stride 4, pad 0)", 1, async () => {
@@ -35,16 +35,6 @@ exercise("convOutputSize", () => {
   });
 });
 
-interface ConvCase {
-  title: string;
-  points: number;
-  x: Shape4;
-  w: Shape4;
-  stride: number;
-  pad: number;
-  seed: number;
-}
-
 const convCases: ConvCase[] = [
   { title: "one channel, 5x5 input, 3x3 filter, stride 1, pad 0", points: 2, x: [1, 5, 5, 1], w: [3, 3, 1, 1], stride: 1, pad: 0, seed: 11 },
   { title: "stride 2, pad 1, 3 channels", points: 3, x: [1, 7, 7, 3], w: [3, 3, 3, 2], stride: 2, pad: 1, seed: 12 },
@@ -55,17 +45,7 @@ const convCases: ConvCase[] = [
 ];
 
 exercise("conv2dForward", () => {
-  for (const c of convCases) {
-    graded(c.title, c.points, async () => {
-      const { x, w, b, want } = fixture(`conv2dForward/${c.title}`, () => {
-        const x = randn4(c.x, c.seed);
-        const w = randn4(c.w, c.seed + 100);
-        const b = randnArray(c.w[3], c.seed + 200);
-        return { x, w, b, want: reference.conv2dForward(x, w, b, c.stride, c.pad) };
-      });
-      expectClose(await learner.conv2dForward(x, w, b, c.stride, c.pad), want, FLOAT32_TOLERANCE);
-    });
-  }
+  for (const c of convCases) gradedConvCase("conv2dForward", c);
   graded("the bias is added once per output channel", 2, async () => {
     const x = randn4([1, 4, 4, 2], 17, 0);
     const w = randn4([3, 3, 2, 3], 18);

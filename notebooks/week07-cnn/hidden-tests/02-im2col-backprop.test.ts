@@ -4,12 +4,12 @@
  * depend on the reference backward kernels at all.
  */
 import { numericalBackward } from "@course-kit/kernel-helpers/gradcheck";
-import { randn4, randnArray } from "@course-kit/kernel-helpers/random";
+import { randn4 } from "@course-kit/kernel-helpers/random";
 import { reference } from "@course-kit/kernel-helpers/reference";
 import type { Shape4, Tensor4 } from "@course-kit/kernel-helpers/tensor";
 import { exercise, expectClose, fixture, graded, learner } from "tsnb/testing";
+import { ConvCase, FLOAT32_TOLERANCE, gradedConvCase } from "./conv-cases";
 
-const FLOAT32_TOLERANCE = 1e-5;
 const NUMERIC_TOLERANCE = 1e-4;
 
 exercise("im2col", () => {
@@ -31,16 +31,6 @@ exercise("im2col", () => {
   im2colCase("1x1 filter: one row per pixel, one column per channel", 2, [2, 3, 4, 5], 1, 1, 1, 0, 43);
 });
 
-interface ConvCase {
-  title: string;
-  points: number;
-  x: Shape4;
-  w: Shape4;
-  stride: number;
-  pad: number;
-  seed: number;
-}
-
 const im2colConvCases: ConvCase[] = [
   { title: "stride 1, pad 0, one channel", points: 2, x: [1, 6, 6, 1], w: [3, 3, 1, 2], stride: 1, pad: 0, seed: 51 },
   { title: "stride 2, pad 1, batch of 2, 3 -> 4 channels", points: 3, x: [2, 7, 7, 3], w: [3, 3, 3, 4], stride: 2, pad: 1, seed: 52 },
@@ -49,17 +39,7 @@ const im2colConvCases: ConvCase[] = [
 ];
 
 exercise("conv2dIm2col", () => {
-  for (const c of im2colConvCases) {
-    graded(c.title, c.points, async () => {
-      const { x, w, b, want } = fixture(`conv2dIm2col/${c.title}`, () => {
-        const x = randn4(c.x, c.seed);
-        const w = randn4(c.w, c.seed + 100);
-        const b = randnArray(c.w[3], c.seed + 200);
-        return { x, w, b, want: reference.conv2dForward(x, w, b, c.stride, c.pad) };
-      });
-      expectClose(await learner.conv2dIm2col(x, w, b, c.stride, c.pad), want, FLOAT32_TOLERANCE);
-    });
-  }
+  for (const c of im2colConvCases) gradedConvCase("conv2dIm2col", c);
 });
 
 /** Inputs, upstream gradient and the reference gradients of one backward case, computed once. */
