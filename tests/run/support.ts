@@ -4,7 +4,7 @@
  * Debian's nbclient as the reference implementation, and output normalisation.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { listNotebooks } from "../../grader/assignment/load";
