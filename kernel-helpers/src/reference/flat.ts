@@ -378,35 +378,6 @@ export function conv2dBackwardFlat(
   return { dx, dw, db };
 }
 
-/** The plain loop version on flat arrays (seven loops; for comparisons and tests). */
-export function conv2dNaiveFlat(
-  x: NumericArray, xShape: Shape4, w: NumericArray, wShape: Shape4, b: NumericArray | null,
-  stride: number, pad: number,
-): FlatTensor4 {
-  checkFlat(x, xShape, "conv2dNaiveFlat x");
-  checkFlat(w, wShape, "conv2dNaiveFlat w");
-  const { N, H, W, C, KH, KW, Cout, OH, OW } = convGeometry(xShape, wShape, stride, pad, "conv2dNaiveFlat");
-  const out = new Float64Array(N * OH * OW * Cout);
-  let o = 0;
-  for (let n = 0; n < N; n++)
-    for (let oh = 0; oh < OH; oh++)
-      for (let ow = 0; ow < OW; ow++)
-        for (let co = 0; co < Cout; co++) {
-          let s = b ? b[co] : 0;
-          for (let kh = 0; kh < KH; kh++) {
-            const h = oh * stride - pad + kh;
-            if (h < 0 || h >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
-              const ww = ow * stride - pad + kw;
-              if (ww < 0 || ww >= W) continue;
-              for (let c = 0; c < C; c++) s += x[((n * H + h) * W + ww) * C + c] * w[((kh * KW + kw) * C + c) * Cout + co];
-            }
-          }
-          out[o++] = s;
-        }
-  return { data: out, shape: [N, OH, OW, Cout] };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Pooling (no padding, floor output size, square windows)
 // ---------------------------------------------------------------------------------------------

@@ -42,7 +42,6 @@ export {
   col2imFlat,
   conv2dBackwardFlat,
   conv2dForwardFlat,
-  conv2dNaiveFlat,
   gemm,
   im2colFlat,
   maxPoolBackwardFlat,
