@@ -16,6 +16,13 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 export type WasmBackend = BackendWasm;
 export type Attrs = tf.NamedAttrMap;
 
+/** What tfjs passes to a kernel function. */
+export interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}
+
 export const WASM = "wasm";
 
 /** Marks kernel functions installed by this module, so registration stays idempotent. */

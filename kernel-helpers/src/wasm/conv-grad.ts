@@ -16,7 +16,7 @@
  *   Used for strides up to 2x2; larger strides keep the original kernel.
  */
 import * as tf from "@tensorflow/tfjs";
-import { asShape4, callWasm, f32, markCourseKit, release, type WasmBackend } from "./access";
+import { asShape4, callWasm, f32, markCourseKit, release, type WasmBackend, type KernelArgs } from "./access";
 
 const { computeConv2DInfo, convertConv2DDataFormat } = tf.backend_util;
 
@@ -58,11 +58,7 @@ function dyMatchingInfo(
   return cut;
 }
 
-export function conv2DBackpropFilterWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   let x = args.inputs.x as tf.TensorInfo;
@@ -138,11 +134,7 @@ function insertZeros(backend: WasmBackend, dy: tf.TensorInfo, sh: number, sw: nu
  * Conv2DBackpropInput through Conv2D. Returns undefined for cases it does not cover (NCHW,
  * pads larger than the filter, strides above 2x2), which the caller hands to the original kernel.
  */
-export function conv2DBackpropInputViaConv(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo | undefined {
+export function conv2DBackpropInputViaConv(args: KernelArgs): tf.TensorInfo | undefined {
   const backend = args.backend as WasmBackend;
   const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   let dy = args.inputs.dy as tf.TensorInfo;

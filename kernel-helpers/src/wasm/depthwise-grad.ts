@@ -6,9 +6,8 @@
  * Filter layout [KH, KW, C, M]; output channel c*M + m reads input channel c.
  */
 import * as tf from "@tensorflow/tfjs";
-import { asShape4, f32, markCourseKit, type WasmBackend } from "./access";
+import { asShape4, f32, markCourseKit, type WasmBackend, type KernelArgs } from "./access";
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 export function depthwiseBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;

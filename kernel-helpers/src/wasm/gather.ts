@@ -5,13 +5,9 @@
  * axes, batchDims, dtypes and out-of-range indices go to the original kernel.
  */
 import * as tf from "@tensorflow/tfjs";
-import { markCourseKit, type WasmBackend } from "./access";
+import { markCourseKit, type WasmBackend, type KernelArgs } from "./access";
 
-export function gatherRowsJs(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo | undefined {
+export function gatherRowsJs(args: KernelArgs): tf.TensorInfo | undefined {
   const backend = args.backend as WasmBackend;
   const attrs = args.attrs as unknown as tf.GatherV2Attrs;
   const x = args.inputs.x as tf.TensorInfo;

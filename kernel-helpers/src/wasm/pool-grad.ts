@@ -7,13 +7,9 @@
  * real pixels; overlapping windows add up.
  */
 import * as tf from "@tensorflow/tfjs";
-import { asShape4, f32, markCourseKit, type WasmBackend } from "./access";
+import { asShape4, f32, markCourseKit, type WasmBackend, type KernelArgs } from "./access";
 
-export function maxPoolGradJs(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo | undefined {
+export function maxPoolGradJs(args: KernelArgs): tf.TensorInfo | undefined {
   const backend = args.backend as WasmBackend;
   const attrs = args.attrs as unknown as tf.MaxPoolGradAttrs;
   const dy = args.inputs.dy as tf.TensorInfo;

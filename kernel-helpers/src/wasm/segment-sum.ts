@@ -5,13 +5,9 @@
  * [0, numSegments) are ignored, as on the cpu backend.
  */
 import * as tf from "@tensorflow/tfjs";
-import { markCourseKit, type WasmBackend } from "./access";
+import { markCourseKit, type WasmBackend, type KernelArgs } from "./access";
 
-export function unsortedSegmentSumWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function unsortedSegmentSumWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const x = args.inputs.x as tf.TensorInfo;
   const ids = args.inputs.segmentIds as tf.TensorInfo;
