@@ -9,6 +9,8 @@ import { registerGradeCommand } from "./commands/grade";
 import { registerKernelCommand } from "./commands/kernel";
 import { registerValidateCommand } from "./commands/validate";
 import { registerRunCommand } from "./commands/run";
+import { registerNewCommand } from "./commands/new";
+import { registerSyncCommand } from "./commands/sync";
 
 export function buildProgram(): Command {
   const program = new Command("tsnb")
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerCheckCommand(program);
   registerKernelCommand(program);
   registerRunCommand(program);
+  registerNewCommand(program);
+  registerSyncCommand(program);
   return program;
 }
 

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { readNotebookSync, sourceText } from "../notebook/io";
+import { applyMarkers, MarkerError } from "../notebook/markers";
 import { BEGIN_SOLUTION, computeChecksum, END_SOLUTION, NbgraderMetadata, nbgraderOf, tagsOf } from "../notebook/nbgrader";
 import { Cell, Notebook } from "../notebook/schema";
 
@@ -20,6 +21,8 @@ export interface Exercise {
   notebook: string;
   /** Points of the exercise's check cell. */
   points: number;
+  /** Where the check cell is, for messages: "01-conv-basics.ipynb, cell 12". */
+  checkCell: string;
   /** Position among all exercises of the assignment. */
   order: number;
 }
@@ -108,12 +111,18 @@ export function loadAssignment(dir: string, options: LoadOptions = {}): Assignme
 }
 
 function loadSourceNotebook(file: string, options: LoadOptions): AssignmentNotebook {
-  const notebook = readNotebookSync(file);
   const name = path.basename(file);
+  let notebook: Notebook;
+  try {
+    // Marker comments (// tsnb: ...) become nbgrader metadata here; the rest of the kit sees only metadata.
+    notebook = applyMarkers(readNotebookSync(file), name, "strict");
+  } catch (err) {
+    throw err instanceof MarkerError ? new AssignmentError(err.message) : err;
+  }
   const where = (i: number) => `${name}, cell ${i + 1}`;
   const gradeIds = new Set<string>();
   const solutions: { name: string; index: number }[] = [];
-  const checks = new Map<string, number>();
+  const checks = new Map<string, { points: number; index: number }>();
   const lockedCells: LockedCell[] = [];
 
   notebook.cells.forEach((cell, index) => {
@@ -143,18 +152,18 @@ function loadSourceNotebook(file: string, options: LoadOptions): AssignmentNoteb
       }
       solutions.push({ name: id, index });
     }
-    if (meta.grade && id.startsWith(CHECK_PREFIX)) checks.set(id.slice(CHECK_PREFIX.length), meta.points ?? 0);
+    if (meta.grade && id.startsWith(CHECK_PREFIX)) checks.set(id.slice(CHECK_PREFIX.length), { points: meta.points ?? 0, index });
     if (meta.locked || meta.grade) {
       lockedCells.push({ gradeId: id, index, cell, meta, checksum: computeChecksum(cell, meta) });
     }
   });
 
   const exercises = solutions.map(({ name: ex, index }) => {
-    const points = checks.get(ex);
-    if (points === undefined) {
-      throw new AssignmentError(`${where(index)}: exercise ${ex} has no check cell (a locked, graded cell with grade_id ${CHECK_PREFIX}${ex})`);
+    const check = checks.get(ex);
+    if (check === undefined) {
+      throw new AssignmentError(`${where(index)}: exercise ${ex} has no check cell (a locked, graded cell with grade_id ${CHECK_PREFIX}${ex}, or "// tsnb: check ${ex} points=<n>")`);
     }
-    return { name: ex, notebook: name, points, order: 0 };
+    return { name: ex, notebook: name, points: check.points, checkCell: where(check.index), order: 0 };
   });
   for (const id of checks.keys()) {
     if (!solutions.some((s) => s.name === id)) throw new AssignmentError(`${name}: check cell ${CHECK_PREFIX}${id} has no solution cell ${id}`);

@@ -22,7 +22,7 @@ export function pointsFindings(assignment: Assignment, solution: SubmissionGrade
     const { max } = exerciseScore(solution, ex.name);
     const count = solution.tests.filter((t) => t.exercise === ex.name).length;
     if (count === 0) details.push(`${ex.name}: no hidden tests`);
-    else if (Math.abs(max - ex.points) > 1e-9) details.push(`${ex.name}: hidden tests are worth ${max} points, its check cell says ${ex.points}`);
+    else if (Math.abs(max - ex.points) > 1e-9) details.push(`${ex.name}: hidden tests are worth ${max} points, its check cell (${ex.checkCell}) says ${ex.points}`);
   }
   const known = new Set(assignment.exercises.map((e) => e.name));
   for (const t of solution.tests) if (!known.has(t.exercise)) details.push(`test "${t.name}" belongs to no exercise of the assignment`);

@@ -36,6 +36,9 @@ export function tslabKernelSpec(): KernelSpec {
   };
 }
 
+/** The kernelspec that the kit's notebooks name in their metadata (new assignments get it too). */
+export const NOTEBOOK_KERNELSPEC = { name: "tslab", display_name: "TypeScript (tslab)", language: "typescript" } as const;
+
 export function installKernelSpec(options: { user?: boolean; prefix?: string; name?: string }): string {
   const name = options.name ?? "tslab";
   if (!/^[a-zA-Z0-9._-]+$/.test(name)) {

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { Assignment, AssignmentNotebook, isSetupCell } from "../assignment/load";
 import { NotebookError, readNotebookSync, sourceText } from "../notebook/io";
+import { applyMarkers } from "../notebook/markers";
 import { computeChecksum, nbgraderOfLenient } from "../notebook/nbgrader";
 import { Cell, Notebook } from "../notebook/schema";
 import { LearnerCell, LearnerProgram } from "../sandbox/protocol";
@@ -109,7 +110,8 @@ export function extractSubmission(assignment: Assignment, input: string, name: s
   for (const file of files) {
     let nb: Notebook;
     try {
-      nb = readNotebookSync(file);
+      // A marker-only notebook (the instructor's own source, say) reads as its metadata twin.
+      nb = applyMarkers(readNotebookSync(file), path.basename(file), "lenient");
     } catch (err) {
       const message = err instanceof NotebookError ? err.message : `${file}: ${(err as Error).message}`;
       unreadable.push(message);
