@@ -35,6 +35,8 @@ export interface TestOutcome {
   passed: boolean;
   /** Learner-facing message (empty when passed). */
   message: string;
+  /** `<exercise>/<id>` of the catalogued mistake the failing result matched (instructor-facing). */
+  misconception?: string;
   durationMs: number;
 }
 
@@ -105,14 +107,16 @@ export function sanitizeMessage(message: string, hiddenRoots: string[]): string 
 
 const LEARNER_FACING = /^(GradingFailure|LearnerThrew): /;
 
-function failureMessage(assertion: TestResult["testResults"][number]): { learner: string; raw: string } {
+function failureMessage(assertion: TestResult["testResults"][number]): { learner: string; raw: string; misconception?: string } {
   const raw = assertion.failureMessages.join("\n");
-  // In-band runs keep the thrown error; worker runs pass only its formatted text.
-  const detail = assertion.failureDetails[0] as { message?: unknown; name?: unknown } | undefined;
+  // In-band runs keep the thrown error; worker runs pass only its formatted text and own properties.
+  const detail = assertion.failureDetails[0] as { message?: unknown; name?: unknown; misconception?: unknown } | undefined;
   const firstLine = raw.replace(/\u001b\[[0-9;]*m/g, "").split("\n")[0] ?? "";
   const name = typeof detail?.name === "string" ? detail.name : (/^(\w+): /.exec(firstLine)?.[1] ?? "");
   const message = typeof detail?.message === "string" ? detail.message : firstLine.replace(/^\w+: /, "");
-  if (name === "GradingFailure" || LEARNER_FACING.test(firstLine)) return { learner: message, raw };
+  if (name === "GradingFailure" || LEARNER_FACING.test(firstLine)) {
+    return { learner: message, raw, misconception: typeof detail?.misconception === "string" ? detail.misconception : undefined };
+  }
   if (/Exceeded timeout/.test(raw)) return { learner: "the test ran out of time", raw };
   return { learner: `the test could not check your result (${name ? `${name}: ` : ""}${message})`, raw };
 }
@@ -290,12 +294,14 @@ function toGrade(
     const exercise = a.ancestorTitles[1] ?? "other";
     const passed = a.status === "passed";
     let message = "";
+    let misconception: string | undefined;
     if (!passed) {
       const f = failureMessage(a);
       message = a.status === "failed" ? sanitizeMessage(f.learner, hiddenRoots) : `not run (${a.status})`;
-      instructorLog.push(`${exercise}: ${title}\n${f.raw}`);
+      misconception = f.misconception;
+      instructorLog.push(`${exercise}: ${title}${misconception ? ` [misconception ${misconception}]` : ""}\n${f.raw}`);
     }
-    tests.push({ exercise, title, name: `${exercise}: ${title}`, maxScore, score: passed ? maxScore : 0, passed, message, durationMs: a.duration ?? 0 });
+    tests.push({ exercise, title, name: `${exercise}: ${title}`, maxScore, score: passed ? maxScore : 0, passed, message, misconception, durationMs: a.duration ?? 0 });
   }
   const score = tests.reduce((s, t) => s + t.score, 0);
   const maxScore = tests.reduce((s, t) => s + t.maxScore, 0);

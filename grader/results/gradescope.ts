@@ -57,7 +57,7 @@ export function toGradescope(grade: SubmissionGrade, exerciseOrder: string[]): G
       output_format: "text" as const,
       tags: [t.exercise],
       visibility: "visible" as const,
-      extra_data: { exercise: t.exercise },
+      extra_data: { exercise: t.exercise, ...(t.misconception ? { misconception: t.misconception } : {}) },
     };
   });
   const lines: string[] = [];

@@ -10,14 +10,24 @@
  *     });
  *   });
  */
+import { createHash } from "node:crypto";
 import { CallResult, Expectation, judge } from "@course-kit/kernel-helpers/checks";
 import type { SandboxBridge, SandboxRegistry } from "../jest/registry";
+import { computeVariantSet, KnownMistakes, nameMistake, ResultExpectation } from "./misconceptions";
+
+export { known, SEPARATION } from "./misconceptions";
+export type { Catalogue, KnownMistakes, Misconception, Params, Variant, VariantSet } from "./misconceptions";
 
 /** A failure whose message is meant for the learner. */
 export class GradingFailure extends Error {
-  constructor(message: string) {
+  /** `<exercise>/<id>` of the catalogued mistake the result was matched to (instructor-facing). */
+  misconception?: string;
+
+  constructor(message: string, misconception?: string) {
     super(message);
     this.name = "GradingFailure";
+    // An own property: it reaches the grader even from a Jest worker, where errors travel as JSON.
+    if (misconception) this.misconception = misconception;
   }
 }
 
@@ -97,14 +107,34 @@ function assertVerdict(result: CallResult, expect: Expectation): void {
   if (!verdict.ok) throw new GradingFailure(verdict.message);
 }
 
-/** Numeric result within a relative tolerance (default 1e-5, float32-friendly). */
-export function expectClose(actual: unknown, expected: Extract<Expectation, { kind: "close" }>["value"], tolerance?: number): void {
-  assertVerdict({ returned: actual }, { kind: "close", value: expected, tolerance });
+/**
+ * Fail unless `actual` meets `expect`; a failing result that matches one of the catalogued
+ * mistakes is named. The mistakes' results on this call are computed once per grading process
+ * (a fixture keyed by the call), and only when some learner's result fails.
+ */
+function assertResult(actual: unknown, expect: ResultExpectation, mistakes?: KnownMistakes): void {
+  const verdict = judge({ returned: actual }, expect);
+  if (verdict.ok) return;
+  if (mistakes) {
+    const key = createHash("sha1").update(JSON.stringify([mistakes.args, expect])).digest("hex");
+    const set = fixture(`misconceptions/${mistakes.catalogue.exercise}/${key}`, () => computeVariantSet(mistakes.catalogue, mistakes.args, expect));
+    const named = nameMistake(actual, set, mistakes.catalogue, expect, verdict.message);
+    if (named) throw new GradingFailure(named.message, named.id);
+  }
+  throw new GradingFailure(verdict.message);
 }
 
-/** Exact structural equality. */
-export function expectEqual(actual: unknown, expected: unknown): void {
-  assertVerdict({ returned: actual }, { kind: "equal", value: expected });
+/**
+ * Numeric result within a relative tolerance (default 1e-5, float32-friendly). With `mistakes`
+ * (`known(catalogue, ...args)`), a failing result that matches a catalogued mistake is named.
+ */
+export function expectClose(actual: unknown, expected: Extract<Expectation, { kind: "close" }>["value"], tolerance?: number, mistakes?: KnownMistakes): void {
+  assertResult(actual, { kind: "close", value: expected, tolerance }, mistakes);
+}
+
+/** Exact structural equality; `mistakes` as for expectClose. */
+export function expectEqual(actual: unknown, expected: unknown, mistakes?: KnownMistakes): void {
+  assertResult(actual, { kind: "equal", value: expected }, mistakes);
 }
 
 /** The learner call must throw an error named `errorName`. Other failures pass through. */

@@ -5,7 +5,8 @@
 import { randn4, randnArray } from "@course-kit/kernel-helpers/random";
 import { reference } from "@course-kit/kernel-helpers/reference";
 import type { Shape4 } from "@course-kit/kernel-helpers/tensor";
-import { expectClose, fixture, graded, learner } from "tsnb/testing";
+import { expectClose, fixture, graded, known, learner } from "tsnb/testing";
+import { conv2dForwardMistakes, conv2dIm2colMistakes } from "./misconceptions";
 
 /** Relative error a float32 implementation comfortably meets. */
 export const FLOAT32_TOLERANCE = 1e-5;
@@ -29,6 +30,7 @@ export function gradedConvCase(fn: "conv2dForward" | "conv2dIm2col", c: ConvCase
       const b = randnArray(c.w[3], c.seed + 200);
       return { x, w, b, want: reference.conv2dForward(x, w, b, c.stride, c.pad) };
     });
-    expectClose(await learner[fn](x, w, b, c.stride, c.pad), want, FLOAT32_TOLERANCE);
+    const mistakes = fn === "conv2dForward" ? conv2dForwardMistakes : conv2dIm2colMistakes;
+    expectClose(await learner[fn](x, w, b, c.stride, c.pad), want, FLOAT32_TOLERANCE, known(mistakes, x, w, b, c.stride, c.pad));
   });
 }
