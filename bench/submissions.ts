@@ -10,6 +10,7 @@ import { Assignment } from "../grader/assignment/load";
 import { sourceText, writeNotebook } from "../grader/notebook/io";
 import { BEGIN_SOLUTION, END_SOLUTION, nbgraderOfLenient } from "../grader/notebook/nbgrader";
 import { Cell, Notebook } from "../grader/notebook/schema";
+import { SourceMistake, sourceMistakes } from "./week07-mistakes";
 
 /** A submission in memory: notebook file name → notebook. */
 export type Notebooks = Map<string, Notebook>;
@@ -69,6 +70,41 @@ export function cellSource(nbs: Notebooks, id: string): string {
   throw new Error(`no cell with grade_id ${id}`);
 }
 
+export function exerciseOf(mistake: SourceMistake): string {
+  return mistake.misconception.slice(0, mistake.misconception.indexOf("/"));
+}
+
+/** The submission with a catalogued mistake written into its exercise's solution cell. */
+export function withMistake(nbs: Notebooks, mistake: SourceMistake): Notebooks {
+  const exercise = exerciseOf(mistake);
+  let source = cellSource(nbs, exercise);
+  for (const [from, to] of mistake.edits) {
+    if (!source.includes(from)) throw new Error(`${mistake.misconception}: the solution of ${exercise} has no ${JSON.stringify(from)}`);
+    source = source.split(from).join(to);
+  }
+  return withCell(nbs, exercise, source);
+}
+
+/**
+ * Up to `count` catalogued mistakes for `seed`, in exercises outside `avoid` and one per
+ * exercise; successive seeds start far apart in the list, so a class gets a broad mix.
+ */
+export function pickMistakes(assignment: Assignment, seed: number, count: number, avoid: string[]): SourceMistake[] {
+  const all = sourceMistakes(assignment.name);
+  const chosen: SourceMistake[] = [];
+  for (let i = 0; i < all.length && chosen.length < count; i++) {
+    const m = all[(seed * 13 + i * 7) % all.length];
+    const exercise = exerciseOf(m);
+    if (!avoid.includes(exercise) && !chosen.some((c) => exerciseOf(c) === exercise)) chosen.push(m);
+  }
+  return chosen;
+}
+
+/** Exercises (among `names`) whose solution calls one of `callees`, as conv2dIm2col calls im2col. */
+function dependents(nbs: Notebooks, names: string[], callees: string[]): string[] {
+  return names.filter((e) => !callees.includes(e) && callees.some((c) => new RegExp(`\\b${c}\\(`).test(cellSource(nbs, e))));
+}
+
 /** Replace exercise `id` by its released stub. */
 export function unsolved(nbs: Notebooks, released: Notebooks, id: string): Notebooks {
   return withCell(nbs, id, cellSource(released, id));
@@ -100,8 +136,11 @@ export type SubmissionKind = "full" | "partial" | "broken" | "slow";
 /**
  * The submission kinds used by the benchmark and the bundled samples:
  * - full: every exercise solved;
- * - partial: a few exercises left as stubs and one with a bug;
- * - broken: a syntax error in one exercise, an edited locked cell, and a missing notebook;
+ * - partial: two exercises left as stubs, one with a bug no catalogue names (it answers with
+ *   its first argument), and two with catalogued mistakes (bench/week07-mistakes.ts), which the
+ *   feedback names;
+ * - broken: a syntax error in one exercise, an edited locked cell, a missing notebook, and one
+ *   catalogued mistake;
  * - slow: correct, but one exercise burns about 100 ms of CPU on every call (a hundred times
  *   the instructor's code on the hidden tests' inputs).
  */
@@ -118,6 +157,9 @@ export function makeSubmission(assignment: Assignment, kind: SubmissionKind, var
       // A plausible bug: the first return statement answers with its input unchanged.
       const buggy = pick(7);
       nbs = withCell(nbs, buggy, cellSource(nbs, buggy).replace(/\n(\s*)return /, "\n$1return arguments[0] ?? "));
+      // Exercises that call a stubbed one would hide a mistake of their own.
+      const avoid = [pick(1), pick(4), buggy, ...dependents(solved, names, [pick(1), pick(4)])];
+      for (const m of pickMistakes(assignment, 2 * variant, 2, avoid)) nbs = withMistake(nbs, m);
       return nbs;
     }
     case "broken": {
@@ -126,7 +168,10 @@ export function makeSubmission(assignment: Assignment, kind: SubmissionKind, var
       const check = assignment.notebooks[0].lockedCells.find((c) => c.gradeId.startsWith("check-"));
       if (check) nbs = withCell(nbs, check.gradeId, "// all checks passed, trust me\n");
       const graded = assignment.notebooks.filter((n) => n.exercises.length > 0);
-      if (graded.length > 1) nbs.delete(graded[graded.length - 1].file);
+      const missing = graded.length > 1 ? graded[graded.length - 1] : undefined;
+      const avoid = [target, ...dependents(solved, names, [target]), ...(missing?.exercises.map((e) => e.name) ?? [])];
+      for (const m of pickMistakes(assignment, 2 * variant + 1, 1, avoid)) nbs = withMistake(nbs, m);
+      if (missing) nbs.delete(missing.file);
       return nbs;
     }
     case "slow": {

@@ -26,6 +26,7 @@ import {
   otherOrders,
   pickColumns,
   pickRows,
+  placeRows,
   reordered,
   rot180,
   swapHW,
@@ -302,6 +303,28 @@ export const im2colMistakes: Catalogue<Im2colArgs> = {
   },
 };
 
+/**
+ * conv2dIm2col's result when one side enumerates its axes in `order`. Columns: im2col's columns
+ * (`first`), or the filter matrix's rows, are in that order while the other side is (kh, kw, c).
+ * Rows: im2col's rows are in that order (`first`), or the output is filled in that order.
+ */
+function conv2dIm2colWith(order: readonly string[], part: "columns" | "rows", first: boolean) {
+  return (x: Tensor4, w: Filter4, b: number[], s: number, p: number): Variant => {
+    const [KH, KW, C] = dims4(w);
+    const { N, OH, OW } = im2colGeometry(x, KH, KW, s, p);
+    const bias = (rows: number[][]) => rows.map((row) => row.map((v, co) => v + b[co]));
+    if (part === "rows") {
+      const indices = reordered({ n: N, oh: OH, ow: OW }, ROW_AXES, order);
+      const rows = toRows(reference.conv2dForward(x, w, b, s, p));
+      return value(fromRows(first ? pickRows(rows, indices) : placeRows(rows, indices), N, OH, OW));
+    }
+    const indices = reordered({ kh: KH, kw: KW, c: C }, COLUMN_AXES, order);
+    const cols = reference.im2col(x, KH, KW, s, p);
+    const product = first ? matmul(pickColumns(cols, indices), filterMatrix(w)) : matmul(cols, pickRows(filterMatrix(w), indices));
+    return value(fromRows(bias(product), N, OH, OW));
+  };
+}
+
 export const conv2dIm2colMistakes: Catalogue<ConvArgs> = {
   exercise: "conv2dIm2col",
   misconceptions: [
@@ -309,28 +332,18 @@ export const conv2dIm2colMistakes: Catalogue<ConvArgs> = {
     {
       id: "column-order-mismatch",
       name: "im2col's columns and the filter matrix's rows in different orders",
-      forms: otherOrders(COLUMN_AXES).map((order) => (x: Tensor4, w: Filter4, b: number[], s: number, p: number) => {
-        const [KH, KW, C] = dims4(w);
-        const { N, OH, OW } = im2colGeometry(x, KH, KW, s, p);
-        const cols = pickColumns(reference.im2col(x, KH, KW, s, p), reordered({ kh: KH, kw: KW, c: C }, COLUMN_AXES, order));
-        const rows = matmul(cols, filterMatrix(w)).map((row) => row.map((v, co) => v + b[co]));
-        return { value: fromRows(rows, N, OH, OW), params: { order: orderName(order) } };
-      }),
+      forms: otherOrders(COLUMN_AXES).flatMap((order) => [conv2dIm2colWith(order, "columns", true), conv2dIm2colWith(order, "columns", false)]),
     },
     {
       id: "row-order",
-      name: "product rows put back in another order than (n, oh, ow)",
-      forms: otherOrders(ROW_AXES).map((order) => (x: Tensor4, w: Filter4, b: number[], s: number, p: number) => {
-        const out = reference.conv2dForward(x, w, b, s, p);
-        const [N, OH, OW] = dims4(out);
-        return { value: fromRows(pickRows(toRows(out), reordered({ n: N, oh: OH, ow: OW }, ROW_AXES, order)), N, OH, OW), params: { order: orderName(order) } };
-      }),
+      name: "output positions in another order than im2col's rows (n, oh, ow)",
+      forms: otherOrders(ROW_AXES).flatMap((order) => [conv2dIm2colWith(order, "rows", true), conv2dIm2colWith(order, "rows", false)]),
     },
   ],
   feedback: {
     "bias-missing": "your output is off by exactly the bias of each filter: is `b[co]` added to every row of the matrix product?",
-    "column-order-mismatch": "your result is what you get when im2col's columns, here in ({order}) order, meet a filter matrix whose rows are in (kh, kw, c) order: check im2col's column order, and read `w[kh][kw][c]` in that same order.",
-    "row-order": "your output positions are shuffled: the product's rows come out in ({order}) order, but they are im2col's rows, (n, oh, ow), and go back to `out[n][oh][ow]` in that order.",
+    "column-order-mismatch": "im2col's columns and the filter matrix's rows are not in the same order: both must be (kh, kw, c), which is how `w[kh][kw][c]` reads as a matrix. Check im2col's column order and how the filter matrix is built.",
+    "row-order": "your output positions are shuffled: im2col's rows, and so the product's, are in (n, oh, ow) order, and row `n·OH·OW + oh·OW + ow` goes back to `out[n][oh][ow]`. Check im2col's row order and the loops that fill the output.",
   },
 };
 
@@ -493,11 +506,14 @@ function biasCount(layer: LayerSpec): number {
   }
 }
 
+type SizeFormula = (n: number, k: number, s: number, p: number) => number;
+
 /**
- * describeNetwork with another output-size formula for layers with an explicit `pad`: the
- * reference, run one layer at a time, with each padded layer's height and width recomputed.
+ * describeNetwork with another output-size formula for layers with an explicit `pad` (and, with
+ * `residual`, for residual blocks, whose 3x3 convs have pad 1): the reference, run one layer at
+ * a time, with those layers' height and width recomputed.
  */
-function withPaddedSize(input: [number, number, number], layers: LayerSpec[], size: (n: number, k: number, s: number, p: number) => number): LayerSummary[] | undefined {
+function withPaddedSize(input: [number, number, number], layers: LayerSpec[], size: SizeFormula, residual: boolean): LayerSummary[] | undefined {
   const names = reference.describeNetwork(input, layers).map((s) => s.name);
   let shape: number[] = input;
   const out: LayerSummary[] = [];
@@ -513,6 +529,11 @@ function withPaddedSize(input: [number, number, number], layers: LayerSpec[], si
       const w = size(shape[1], kw, stride, layer.pad ?? 0);
       if (h < 1 || w < 1) return undefined;
       outputShape = [h, w, s.outputShape[s.outputShape.length - 1]];
+    } else if (layer.type === "residual" && residual) {
+      const h = size(shape[0], 3, layer.stride ?? 1, 1);
+      const w = size(shape[1], 3, layer.stride ?? 1, 1);
+      if (h < 1 || w < 1) return undefined;
+      outputShape = [h, w, s.outputShape[s.outputShape.length - 1]];
     }
     out.push({ name: names[i], outputShape: outputShape as LayerSummary["outputShape"], params: s.params });
     shape = outputShape;
@@ -521,9 +542,9 @@ function withPaddedSize(input: [number, number, number], layers: LayerSpec[], si
 }
 
 /** A padded-size variant, with the first layer whose shape it gets wrong. */
-function paddedSize(size: (n: number, k: number, s: number, p: number) => number) {
+function paddedSize(size: SizeFormula, residual: boolean) {
   return (input: [number, number, number], layers: LayerSpec[]): Variant | undefined => {
-    const summaries = withPaddedSize(input, layers, size);
+    const summaries = withPaddedSize(input, layers, size, residual);
     if (!summaries) return undefined;
     const want = reference.describeNetwork(input, layers);
     const first = summaries.find((s, i) => s.outputShape.join() !== want[i].outputShape.join());
@@ -542,10 +563,11 @@ export const describeNetworkMistakes: Catalogue<DescribeArgs> = {
     {
       id: "padded-size",
       name: "output size of a padded layer",
-      forms: [
-        paddedSize((n, k, s) => Math.floor((n - k) / s) + 1),
-        paddedSize((n, k, s, p) => Math.floor((n + p - k) / s) + 1),
-      ],
+      // The padding ignored, or counted once; in explicitly padded layers only, or in one size formula shared with residual blocks.
+      forms: [false, true].flatMap((residual) => [
+        paddedSize((n, k, s) => Math.floor((n - k) / s) + 1, residual),
+        paddedSize((n, k, s, p) => Math.floor((n + p - k) / s) + 1, residual),
+      ]),
     },
   ],
   feedback: {

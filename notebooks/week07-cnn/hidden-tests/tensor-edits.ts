@@ -89,6 +89,13 @@ export function pickRows<T>(rows: T[], indices: number[]): T[] {
   return indices.map((i) => rows[i]);
 }
 
+/** The inverse of pickRows: row i goes to position indices[i]. */
+export function placeRows<T>(rows: T[], indices: number[]): T[] {
+  const out = new Array<T>(rows.length);
+  indices.forEach((to, i) => (out[to] = rows[i]));
+  return out;
+}
+
 /** Columns of every row in the order `indices` gives. */
 export function pickColumns(rows: number[][], indices: number[]): number[][] {
   return rows.map((row) => indices.map((i) => row[i]));
