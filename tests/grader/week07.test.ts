@@ -36,8 +36,12 @@ interface Case {
   nbs: Notebooks;
   /** Exact total out of 100. */
   score: number;
-  /** Exercises expected at 0 (all others at full marks). */
+  /** Exercises expected at 0 (all others at full marks, unless in `points`). */
   zero: string[];
+  /** Exact points of exercises that lose some of theirs. */
+  points?: Record<string, number>;
+  /** Catalogued mistakes the feedback must name (and no other). */
+  named?: string[];
 }
 
 describe("tsnb on week 7", function () {
@@ -52,8 +56,23 @@ describe("tsnb on week 7", function () {
   const cases: Case[] = [
     { name: "solution", nbs: solved, score: 100, zero: [] },
     { name: "release", nbs: released, score: 0, zero: assignment.exercises.map((e) => e.name) },
-    { name: "partial", nbs: makeSubmission(assignment, "partial"), score: 55, zero: ["conv2dForward", "im2col", "conv2dIm2col", "maxPoolBackward"] },
-    { name: "broken", nbs: makeSubmission(assignment, "broken"), score: 75, zero: ["maxPoolForward", "describeNetwork"] },
+    {
+      // Two stubs, im2col's dependant, a bug no catalogue knows (maxPoolBackward), and two catalogued mistakes.
+      name: "partial",
+      nbs: makeSubmission(assignment, "partial"),
+      score: 49,
+      zero: ["conv2dForward", "im2col", "conv2dIm2col", "maxPoolBackward", "avgPoolForward"],
+      points: { convOutputSize: 4 },
+      named: ["avgPoolForward/wrong-divisor", "convOutputSize/rounds-up"],
+    },
+    {
+      name: "broken",
+      nbs: makeSubmission(assignment, "broken"),
+      score: 71,
+      zero: ["maxPoolForward", "describeNetwork"],
+      points: { avgPoolForward: 1 },
+      named: ["avgPoolForward/stride-is-size"],
+    },
     {
       // Built-ins and a fake `expect` tampered with, and an answer that pretends to be 55.
       name: "attack-tamper-globals",
@@ -202,10 +221,17 @@ describe("tsnb on week 7", function () {
       for (const ex of assignment.exercises) {
         const tests = r.tests.filter((t) => t.tags.includes(ex.name));
         const got = tests.reduce((s, t) => s + t.score, 0);
-        assert.equal(got, c.zero.includes(ex.name) ? 0 : ex.points, `${ex.name}: ${got}`);
+        assert.equal(got, c.zero.includes(ex.name) ? 0 : (c.points?.[ex.name] ?? ex.points), `${ex.name}: ${got}`);
       }
     });
   }
+
+  it("names the catalogued mistakes of partial and broken work, and nothing for any other failure", () => {
+    for (const c of cases) {
+      const named = results.get(c.name)!.tests.flatMap((t) => (typeof t.extra_data.misconception === "string" ? [t.extra_data.misconception] : []));
+      assert.deepEqual([...new Set(named)].sort(), c.named ?? [], c.name);
+    }
+  });
 
   it("names every test after its exercise and gives each its points", () => {
     const r = results.get("solution")!;
@@ -265,7 +291,7 @@ describe("tsnb on week 7", function () {
     assert.deepEqual(lines[0].split(","), ["submission", ...assignment.exercises.map((e) => e.name), "total", "max"]);
     assert.equal(lines.length, cases.length + 1);
     const partial = lines.find((l) => l.startsWith("partial,"))!.split(",");
-    assert.equal(partial[partial.length - 2], "55");
+    assert.equal(partial[partial.length - 2], "49");
   });
 });
 

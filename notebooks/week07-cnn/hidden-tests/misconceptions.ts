@@ -117,7 +117,7 @@ function biasRepeated(x: Tensor4, w: Filter4, b: number[], stride: number, pad: 
   );
 }
 
-/** The forward convolution mistakes; conv2dIm2col shares the bias one. */
+/** Shared by conv2dForward and conv2dIm2col. */
 const biasMissing = {
   id: "bias-missing",
   name: "bias missing",
