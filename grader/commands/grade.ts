@@ -3,10 +3,15 @@ import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { loadAssignment } from "../assignment/load";
 import { gradeBatch, hiddenTests, SubmissionGrade, SubmissionInput } from "../grading/batch";
+import { signalDescendants } from "../process/tree";
+import { onStopSignal, STOP_EXIT_CODES } from "../process/stop";
 import { SandboxLimits } from "../sandbox/host";
+import { detectIsolation, ISOLATION_MODES, IsolationMode, SandboxLaunch } from "../sandbox/isolation";
 import { exerciseScore } from "../results/csv";
+import { acquireRunLock } from "../results/lock";
+import { assignmentFingerprint, finishedGrade, Fingerprint, graderVersion, GradedRecord, inputFingerprint } from "../results/resume";
 import { textTable } from "../results/table";
-import { writeResults } from "../results/write";
+import { ResultsWriter } from "../results/write";
 import { createProgress } from "./progress";
 
 export function positiveInt(value: string): number {
@@ -25,7 +30,8 @@ export function positiveNumber(value: string): number {
 export function submissionNames(inputs: string[]): SubmissionInput[] {
   const used = new Map<string, number>();
   return inputs.map((input) => {
-    const base = path.basename(path.resolve(input)).replace(/\.ipynb$/, "").replace(/[^\w.-]+/g, "_") || "submission";
+    // No leading dot: names are folders in --out, beside the grader's own `.tsnb`.
+    const base = path.basename(path.resolve(input)).replace(/\.ipynb$/, "").replace(/[^\w.-]+/g, "_").replace(/^\.+/, "_") || "submission";
     const count = used.get(base) ?? 0;
     used.set(base, count + 1);
     return { name: count ? `${base}-${count + 1}` : base, input: path.resolve(input) };
@@ -72,6 +78,30 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
+function isolationMode(value: string): IsolationMode {
+  if (!(ISOLATION_MODES as string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${ISOLATION_MODES.join(", ")}`);
+  return value as IsolationMode;
+}
+
+interface GradeOptions extends LimitOptions {
+  out: string;
+  jobs: number;
+  typecheck: boolean;
+  keepWork?: boolean;
+  isolation: IsolationMode;
+  resume?: boolean;
+}
+
+/** The line every report of a run carries: how learner code was isolated. */
+function isolationLine(launch: SandboxLaunch): string {
+  return `Isolation: ${launch.summary}`;
+}
+
+/** Submissions a previous run already graded with the same inputs, assignment, settings and grader. */
+function resumable(outDir: string, submissions: SubmissionInput[], fingerprints: Map<string, Fingerprint>): GradedRecord[] {
+  return submissions.flatMap((s) => finishedGrade(outDir, s.name, fingerprints.get(s.name)!) ?? []);
+}
+
 export function registerGradeCommand(program: Command): void {
   addLimitOptions(
     program
@@ -82,40 +112,98 @@ export function registerGradeCommand(program: Command): void {
       .option("--out <dir>", "where to write results", "results")
       .option("--jobs <n>", "submissions graded in parallel", positiveInt, Math.max(1, os.availableParallelism()))
       .option("--no-typecheck", "skip the type check of learner code (type errors are only reported, never penalized)")
-      .option("--keep-work", "keep the temporary work folder for debugging"),
-  ).action(async (assignmentDir: string, inputs: string[], opts: LimitOptions & { out: string; jobs: number; typecheck: boolean; keepWork?: boolean }) => {
+      .option("--keep-work", "keep the temporary work folder for debugging")
+      .option(
+        "--isolation <mode>",
+        "auto: learner code runs in bubblewrap where this machine allows it, else with Node's permission model only (said in the output, the log and results.json); strict: refuse to grade without bubblewrap; basic: Node's permission model only (see tsnb doctor)",
+        isolationMode,
+        "auto",
+      )
+      .option("--resume", "grade only the submissions without up-to-date results in --out (same notebooks, assignment, settings and grader); keep the others"),
+  ).action(async (assignmentDir: string, inputs: string[], opts: GradeOptions) => {
     const assignment = loadAssignment(assignmentDir);
     if (assignment.hiddenTests.length === 0) throw new Error(`${assignmentDir} has no hidden tests (expected ${path.join(assignmentDir, "hidden-tests", "*.test.ts")})`);
     const submissions = submissionNames(inputs);
-    const progress = createProgress(submissions.length, "grading");
-    const started = Date.now();
-    let grades: SubmissionGrade[];
+    const outDir = path.resolve(opts.out);
+    const lock = acquireRunLock(outDir, `tsnb grade ${process.argv.slice(3).join(" ")}`);
+    let removeStopHandlers = () => undefined as void;
     try {
-      grades = await gradeBatch({
-        assignment,
-        submissions,
-        tests: hiddenTests(assignment.hiddenTests),
-        jobs: opts.jobs,
-        limits: limitsFrom(opts),
-        typeCheck: opts.typecheck,
-        keepWork: opts.keepWork,
-        onSubmissionDone: (name) => progress.tick(name),
+      const launch = detectIsolation(opts.isolation, opts.jobs);
+      process.stdout.write(`${isolationLine(launch)}\n`);
+      if (lock.tookOver) process.stdout.write(`Took over the lock of an earlier run that is no longer running (pid ${lock.tookOver.pid}, started ${lock.tookOver.started}).\n`);
+
+      const settings = { limits: limitsFrom(opts), typeCheck: opts.typecheck };
+      const common = { assignment_sha256: assignmentFingerprint(assignment, settings), grader_version: graderVersion() };
+      const fingerprints = new Map(submissions.map((s) => [s.name, { input_sha256: inputFingerprint(s.input), ...common }]));
+      const carried = opts.resume ? resumable(outDir, submissions, fingerprints) : [];
+      const done = new Set(carried.map((r) => r.grade.name));
+      const todo = submissions.filter((s) => !done.has(s.name));
+      if (opts.resume) process.stdout.write(`--resume: ${carried.length} of ${submissions.length} submission(s) already graded; grading ${todo.length}.\n`);
+      const writer = new ResultsWriter(outDir, assignment, {
+        order: submissions.map((s) => s.name),
+        launch,
+        fingerprints,
+        header: [`tsnb grade ${common.grader_version}, ${new Date().toISOString()}`, isolationLine(launch)],
       });
+      writer.carryOver(carried);
+
+      const progress = createProgress(todo.length, "grading");
+      const controller = new AbortController();
+      removeStopHandlers = onStopSignal((signal) => {
+        // Everything finished is on disk already (written atomically as it finished): end the
+        // run's processes, say what is missing, and leave.
+        progress.stop();
+        signalDescendants(process.pid, "SIGKILL");
+        controller.abort();
+        lock.release();
+        const graded = new Set(writer.all().map((g) => g.name));
+        const missing = submissions.filter((s) => !graded.has(s.name)).map((s) => s.name);
+        process.stderr.write(
+          `\ntsnb: stopped by ${signal}. ${graded.size} of ${submissions.length} submission(s) are graded and saved in ${outDir}; ` +
+            `not graded (${missing.length}): ${missing.join(", ") || "none"}.\nRun the same command with --resume to grade the rest.\n`,
+        );
+        process.exit(STOP_EXIT_CODES[signal]);
+      });
+
+      const started = Date.now();
+      if (todo.length === 0) writer.write([]);
+      else {
+        try {
+          await gradeBatch({
+            assignment,
+            submissions: todo,
+            tests: hiddenTests(assignment.hiddenTests),
+            jobs: opts.jobs,
+            limits: settings.limits,
+            typeCheck: opts.typecheck,
+            keepWork: opts.keepWork,
+            launch,
+            signal: controller.signal,
+            onSubmissionDone: (name) => progress.tick(name),
+            onGraded: (grades) => writer.write(grades),
+          });
+        } finally {
+          progress.stop();
+        }
+      }
+      const seconds = (Date.now() - started) / 1000;
+      const grades = writer.all();
+      const exercises = assignment.exercises.map((e) => e.name);
+      process.stdout.write(summaryTable(grades, exercises));
+      const resumed = carried.length ? ` (${carried.length} more kept from an earlier run)` : "";
+      process.stdout.write(
+        `\nGraded ${todo.length} submission(s) in ${seconds.toFixed(1)} s (${(seconds / Math.max(1, todo.length)).toFixed(2)} s each, --jobs ${opts.jobs})${resumed}.\n` +
+          `${isolationLine(launch)}\n` +
+          `Results: ${outDir} (grades.csv, <submission>/results.json, <submission>/feedback.html; instructor log: ${path.basename(writer.written.logFile)})\n`,
+      );
+      const failed = grades.filter((g) => g.graderError);
+      if (failed.length) {
+        process.stderr.write(`tsnb: the grader could not grade ${failed.length} submission(s): ${failed.map((g) => `${g.name} (${g.graderError})`).join("; ")}\n`);
+        process.exitCode = 1;
+      }
     } finally {
-      progress.stop();
-    }
-    const seconds = (Date.now() - started) / 1000;
-    const written = writeResults(path.resolve(opts.out), assignment, grades);
-    const exercises = assignment.exercises.map((e) => e.name);
-    process.stdout.write(summaryTable(grades, exercises));
-    process.stdout.write(
-      `\nGraded ${grades.length} submission(s) in ${seconds.toFixed(1)} s (${(seconds / Math.max(1, grades.length)).toFixed(2)} s each, --jobs ${opts.jobs}).\n` +
-        `Results: ${written.dir} (grades.csv, <submission>/results.json, <submission>/feedback.html; instructor log: ${path.basename(written.logFile)})\n`,
-    );
-    const failed = grades.filter((g) => g.graderError);
-    if (failed.length) {
-      process.stderr.write(`tsnb: the grader could not grade ${failed.length} submission(s): ${failed.map((g) => `${g.name} (${g.graderError})`).join("; ")}\n`);
-      process.exitCode = 1;
+      removeStopHandlers();
+      lock.release();
     }
   });
 }

@@ -2,7 +2,9 @@
  * Grade a batch of submissions with one Jest run: extract each submission's cells, compile
  * them, type-check them beside the run, and grade groups of submissions per generated test
  * file (see jest/environment.ts). Jest starts once, its workers and transform cache serve the
- * whole batch, and every submission still gets a sandbox process of its own.
+ * whole batch, and every submission still gets a sandbox process of its own. Each group's
+ * grades are handed over (onGraded) as soon as its test file finishes, so that a batch that is
+ * stopped part-way keeps what it finished.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -13,6 +15,7 @@ import type { EnvironmentOptions, SandboxReport } from "../jest/environment";
 import { REGISTRY_GLOBAL } from "../jest/registry";
 import { progressEvents } from "../jest/progress-reporter";
 import { disposeWarmSandboxes, SandboxLimits } from "../sandbox/host";
+import { detectIsolation, SandboxLaunch } from "../sandbox/isolation";
 import { writeOfferedModules } from "../sandbox/offered-modules";
 import { PROGRAM_FILE } from "../sandbox/protocol";
 import { POINTS_MARKER } from "../testing";
@@ -70,6 +73,12 @@ export interface BatchOptions {
   /** Type-check learner cells and report type errors as feedback. */
   typeCheck?: boolean;
   onSubmissionDone?: (name: string) => void;
+  /** Grades of submissions whose tests have finished, group by group, before the batch ends. */
+  onGraded?: (grades: SubmissionGrade[]) => void;
+  /** How sandboxes are isolated; detectIsolation("auto") when absent. */
+  launch?: SandboxLaunch;
+  /** Aborting removes the work folder at once (the caller is about to exit). */
+  signal?: AbortSignal;
 }
 
 /** The body of each submission's generated test file, and the folders whose paths must not leak. */
@@ -123,7 +132,12 @@ function failureMessage(assertion: TestResult["testResults"][number]): { learner
 
 export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade[]> {
   const { assignment } = options;
+  const launch = options.launch ?? detectIsolation("auto", options.jobs);
   const work = mkdtempSync(path.join(os.tmpdir(), "tsnb-grade-"));
+  const removeWork = () => {
+    if (!options.keepWork) rmSync(work, { recursive: true, force: true });
+  };
+  options.signal?.addEventListener("abort", removeWork, { once: true });
   // The sandbox may run as `nobody`: it must be able to read the offered modules, nothing more.
   chmodSync(work, 0o755);
   const dirs = { programs: path.join(work, "programs"), tests: path.join(work, "tests"), modules: path.join(work, "modules") };
@@ -133,8 +147,8 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
   let typeCheckFailure: string | undefined;
   try {
     const extracted: ExtractedSubmission[] = options.submissions.map((s) => extractSubmission(assignment, s.input, s.name));
-    // Type errors are feedback only; the check runs beside Jest and joins the results at the end.
-    const typeErrors: Promise<Problem[][]> =
+    // Type errors are feedback only; the check runs beside Jest and joins each group's results.
+    const typeErrors: Promise<void> = (
       options.typeCheck === false
         ? Promise.resolve([])
         : typeCheckSubmissions(
@@ -143,7 +157,10 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
           ).catch((err: Error) => {
             typeCheckFailure = err.message;
             return [];
-          });
+          })
+    ).then((lists) => {
+      for (const [i, problems] of lists.entries()) extracted[i].problems.push(...problems);
+    });
     const programs = await Promise.all(extracted.map((sub) => compileProgram(sub.sources, sub.problems)));
     const programFiles = programs.map((program, i) => {
       const programDir = path.join(dirs.programs, String(i));
@@ -153,36 +170,46 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
       return programFile;
     });
 
-    const env = { moduleFiles, limits: options.limits, prewarm: extracted.length > 1 };
-    let fileResults = await runGroups(dirs.tests, "pass1", groupSubmissions(extracted.length, options.jobs), programFiles, env, options, (i) =>
-      options.onSubmissionDone?.(extracted[i].name),
-    );
+    const hiddenRoots = [...options.tests.privateRoots, assignment.dir];
+    const grades: SubmissionGrade[] = [];
+    const deliveries: Promise<void>[] = [];
+    let deliveryError: unknown;
+    /** Grade a finished group and hand its grades over once the type check has joined. */
+    const deliver = (group: GroupResult): void => {
+      deliveries.push(
+        typeErrors.then(() => {
+          const graded = group.indices.map((i, k) => {
+            const assertions = group.result?.testResults.filter((a) => a.ancestorTitles[0] === groupTitle(k)) ?? [];
+            const outcome = { assertions, execError: group.execError, execStack: group.execStack, seconds: group.seconds / group.indices.length };
+            const grade = toGrade(extracted[i], outcome, readReport(path.join(dirs.programs, String(i))), hiddenRoots);
+            if (typeCheckFailure) grade.instructorLog.push(`type check skipped: ${typeCheckFailure}`);
+            return (grades[i] = grade);
+          });
+          options.onGraded?.(graded);
+        }).catch((err: unknown) => {
+          // Reported once the run is over (e.g. the results folder could not be written).
+          deliveryError ??= err;
+        }),
+      );
+    };
+
+    const env = { moduleFiles, limits: options.limits, prewarm: extracted.length > 1, launch };
     // A group whose test file could not run at all is graded again one submission per file, so
     // that one submission's failure cannot take its group down with it.
-    const failedGroups = fileResults.filter((r) => r.execError);
+    const failedGroups = await runGroups(dirs.tests, "pass1", groupSubmissions(extracted.length, options.jobs), programFiles, env, options, (group) => {
+      group.indices.forEach((i) => options.onSubmissionDone?.(extracted[i].name));
+      if (!group.execError) deliver(group);
+    });
     if (failedGroups.length) {
       const retry = failedGroups.flatMap((r) => r.indices).map((i) => [i]);
-      const again = await runGroups(dirs.tests, "pass2", retry, programFiles, env, options, () => undefined);
-      fileResults = [...fileResults.filter((r) => !r.execError), ...again];
+      await runGroups(dirs.tests, "pass2", retry, programFiles, env, options, deliver);
     }
-    const bySubmission = new Map<number, { assertions: AssertionResult[]; execError?: string; execStack?: string; seconds: number }>();
-    for (const r of fileResults) {
-      r.indices.forEach((i, k) => {
-        const assertions = r.result?.testResults.filter((a) => a.ancestorTitles[0] === groupTitle(k)) ?? [];
-        bySubmission.set(i, { assertions, execError: r.execError, execStack: r.execStack, seconds: r.seconds / r.indices.length });
-      });
-    }
-
-    for (const [i, problems] of (await typeErrors).entries()) extracted[i].problems.push(...problems);
-    const hiddenRoots = [...options.tests.privateRoots, assignment.dir];
-    return extracted.map((sub, i) => {
-      const report = readReport(path.join(dirs.programs, String(i)));
-      const grade = toGrade(sub, bySubmission.get(i), report, hiddenRoots);
-      if (typeCheckFailure) grade.instructorLog.push(`type check skipped: ${typeCheckFailure}`);
-      return grade;
-    });
+    await Promise.all(deliveries);
+    if (deliveryError) throw deliveryError;
+    return extracted.map((sub, i) => grades[i] ?? toGrade(sub, undefined, undefined, hiddenRoots));
   } finally {
-    if (!options.keepWork) rmSync(work, { recursive: true, force: true });
+    options.signal?.removeEventListener("abort", removeWork);
+    removeWork();
   }
 }
 
@@ -226,6 +253,11 @@ ${body}
 `;
 }
 
+/**
+ * Run one Jest pass over `groups`. Each group is handed to `onGroup` as soon as its file
+ * finishes; the groups whose file could not run at all (or gave no result) are returned, after
+ * `onGroup` saw them, for the caller to retry or report.
+ */
 async function runGroups(
   testsDir: string,
   pass: string,
@@ -233,7 +265,7 @@ async function runGroups(
   programFiles: string[],
   env: Omit<EnvironmentOptions, "programFiles">,
   options: BatchOptions,
-  onDone: (index: number) => void,
+  onGroup: (group: GroupResult) => void,
 ): Promise<GroupResult[]> {
   const dir = path.join(testsDir, pass);
   mkdirSync(dir, { mode: 0o755 });
@@ -243,25 +275,38 @@ async function runGroups(
     writeFileSync(file, groupTestFile({ ...env, programFiles: indices.map((i) => programFiles[i]) }, options.tests.body));
     fileGroup.set(file, indices);
   });
-  const onFile = (testPath: string) => fileGroup.get(testPath)?.forEach(onDone);
+  const seen = new Set<string>();
+  const failed: GroupResult[] = [];
+  const onFile = (testPath: string, result: TestResult) => {
+    const indices = fileGroup.get(testPath);
+    if (!indices || seen.has(testPath)) return;
+    seen.add(testPath);
+    const group = groupResult(indices, result);
+    if (group.execError) failed.push(group);
+    onGroup(group);
+  };
   progressEvents.on("file", onFile);
-  let results: AggregatedResult;
   try {
-    results = await runJest(path.dirname(testsDir), dir, options.jobs);
+    await runJest(path.dirname(testsDir), dir, options.jobs);
   } finally {
     progressEvents.off("file", onFile);
     disposeWarmSandboxes();
   }
-  const byFile = new Map(results.testResults.map((r) => [r.testFilePath, r]));
-  return [...fileGroup].map(([file, indices]) => {
-    const result = byFile.get(file);
-    const seconds = result ? (result.perfStats.runtime || 0) / 1000 : 0;
-    if (!result) return { indices, execError: "Jest produced no result for this submission", seconds };
-    if (result.testExecError) {
-      return { indices, result, execError: `the tests could not run: ${result.testExecError.message}`, execStack: result.testExecError.stack ?? undefined, seconds };
-    }
-    return { indices, result, seconds };
-  });
+  for (const [file, indices] of fileGroup) {
+    if (seen.has(file)) continue;
+    const group: GroupResult = { indices, execError: "Jest produced no result for this submission", seconds: 0 };
+    failed.push(group);
+    onGroup(group);
+  }
+  return failed;
+}
+
+function groupResult(indices: number[], result: TestResult): GroupResult {
+  const seconds = (result.perfStats.runtime || 0) / 1000;
+  if (result.testExecError) {
+    return { indices, result, execError: `the tests could not run: ${result.testExecError.message}`, execStack: result.testExecError.stack ?? undefined, seconds };
+  }
+  return { indices, result, seconds };
 }
 
 function readReport(programDir: string): SandboxReport | undefined {

@@ -5,11 +5,16 @@
  * sandbox process. Jest's per-file start-up is paid once per group; isolation between
  * submissions comes from their separate processes. Each sandbox leaves a report (cell load
  * results, learner output, sandbox log) beside its program when its submission is done.
+ *
+ * In a Jest worker process, this module also makes sure the worker never outlives the grader
+ * (it kills itself when orphaned; its sandboxes die with it) and leaves Ctrl-C to the grader.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { TestEnvironment } from "jest-environment-node";
+import { dieWhenOrphaned } from "../process/orphan";
 import { DEFAULT_LIMITS, LearnerSandbox, SandboxLimits } from "../sandbox/host";
+import type { SandboxLaunch } from "../sandbox/isolation";
 import { REGISTRY_GLOBAL, SandboxRegistry } from "./registry";
 
 export interface EnvironmentOptions {
@@ -19,6 +24,15 @@ export interface EnvironmentOptions {
   limits?: Partial<SandboxLimits>;
   /** More submissions follow: start their sandbox processes ahead of time. */
   prewarm?: boolean;
+  /** The isolation the grader chose for this run. */
+  launch?: SandboxLaunch;
+}
+
+// A forked Jest worker (it has an IPC channel to the grader; an in-band run is the grader itself).
+if (typeof process.send === "function") {
+  dieWhenOrphaned();
+  // A terminal's Ctrl-C reaches the whole process group; the grader stops the workers itself.
+  process.on("SIGINT", () => undefined);
 }
 
 export const REPORT_FILE = "sandbox-report.json";
@@ -60,7 +74,7 @@ export default class LearnerEnvironment extends TestEnvironment {
     this.programFiles = options.programFiles;
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.sandboxes = options.programFiles.map(
-      (programFile) => new LearnerSandbox({ programFile, moduleFiles: options.moduleFiles, prewarm: options.prewarm }, limits),
+      (programFile) => new LearnerSandbox({ programFile, moduleFiles: options.moduleFiles, prewarm: options.prewarm, launch: options.launch }, limits),
     );
     const registry: SandboxRegistry = {
       current: 0,

@@ -41,7 +41,8 @@ export function problemLines(problems: Problem[]): string[] {
   return problems.map((p) => `- ${p.message}`);
 }
 
-export function toGradescope(grade: SubmissionGrade, exerciseOrder: string[]): GradescopeResults {
+/** `extra` joins the results' extra_data (e.g. the isolation used and the resume fingerprint). */
+export function toGradescope(grade: SubmissionGrade, exerciseOrder: string[], extra: Record<string, unknown> = {}): GradescopeResults {
   const counters = new Map<string, number>();
   const tests = grade.tests.map((t) => {
     const group = exerciseOrder.indexOf(t.exercise) + 1 || exerciseOrder.length + 1;
@@ -75,6 +76,7 @@ export function toGradescope(grade: SubmissionGrade, exerciseOrder: string[]): G
       submission: grade.name,
       max_score: grade.maxScore,
       problems: grade.problems.map((p) => ({ kind: p.kind, exercise: p.exercise, notebook: p.notebook })),
+      ...extra,
     },
     tests,
     leaderboard: [],

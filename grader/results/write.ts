@@ -1,15 +1,20 @@
 /**
  * Everything `tsnb grade` leaves on disk: per submission a results.json (Gradescope format) and
  * a feedback.html, and for the batch a grades.csv and an instructor log with the raw details
- * that learners must not see.
+ * that learners must not see. A ResultsWriter writes each submission as soon as it is graded
+ * and rewrites grades.csv and the log after each group, every file atomically, so that a run
+ * stopped at any moment leaves complete files for what it finished.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Assignment } from "../assignment/load";
 import type { SubmissionGrade } from "../grading/batch";
+import type { SandboxLaunch } from "../sandbox/isolation";
+import { removeStaleTemps, writeFileAtomic } from "./atomic";
 import { gradesCsv } from "./csv";
 import { feedbackHtml } from "./feedback";
 import { toGradescope } from "./gradescope";
+import { Fingerprint, GradedRecord, writeGradedRecord } from "./resume";
 
 export interface WrittenResults {
   dir: string;
@@ -18,24 +23,84 @@ export interface WrittenResults {
   logFile: string;
 }
 
-export function writeResults(outDir: string, assignment: Assignment, grades: SubmissionGrade[]): WrittenResults {
-  const exercises = assignment.exercises.map((e) => e.name);
-  mkdirSync(outDir, { recursive: true });
-  const written: WrittenResults = { dir: outDir, submissions: [], csvFile: path.join(outDir, "grades.csv"), logFile: path.join(outDir, "grader-log.txt") };
-  const log: string[] = [];
-  for (const grade of grades) {
-    const dir = path.join(outDir, grade.name);
-    mkdirSync(dir, { recursive: true });
-    const resultsFile = path.join(dir, "results.json");
-    const feedbackFile = path.join(dir, "feedback.html");
-    writeFileSync(resultsFile, JSON.stringify(toGradescope(grade, exercises), null, 2) + "\n");
-    writeFileSync(feedbackFile, feedbackHtml(grade, assignment.name, exercises));
-    written.submissions.push({ name: grade.name, resultsFile, feedbackFile });
-    log.push(`=== ${grade.name} (${grade.input}): ${grade.score} / ${grade.maxScore}`);
-    if (grade.graderError) log.push(`GRADER ERROR: ${grade.graderError}`);
-    log.push(...grade.instructorLog, "");
+export interface WriterOptions {
+  /** Submission names in the order of grades.csv (the order they were given). */
+  order: string[];
+  launch?: SandboxLaunch;
+  /** Fingerprint per submission name, recorded for --resume. */
+  fingerprints?: Map<string, Fingerprint>;
+  /** First lines of the instructor log. */
+  header?: string[];
+}
+
+export class ResultsWriter {
+  readonly written: WrittenResults;
+  private readonly exercises: string[];
+  private readonly grades = new Map<string, SubmissionGrade>();
+  private readonly carried = new Set<string>();
+
+  constructor(
+    private readonly outDir: string,
+    private readonly assignment: Assignment,
+    private readonly options: WriterOptions,
+  ) {
+    this.exercises = assignment.exercises.map((e) => e.name);
+    mkdirSync(outDir, { recursive: true });
+    removeStaleTemps(outDir);
+    this.written = { dir: outDir, submissions: [], csvFile: path.join(outDir, "grades.csv"), logFile: path.join(outDir, "grader-log.txt") };
   }
-  writeFileSync(written.csvFile, gradesCsv(grades, exercises));
-  writeFileSync(written.logFile, log.join("\n") + "\n");
-  return written;
+
+  /** Grades a previous run wrote (kept by --resume): listed in grades.csv and the log, not rewritten. */
+  carryOver(records: GradedRecord[]): void {
+    for (const r of records) {
+      this.grades.set(r.grade.name, r.grade);
+      this.carried.add(r.grade.name);
+    }
+  }
+
+  /** Write these submissions' files, then grades.csv and the log for everything known so far. */
+  write(grades: SubmissionGrade[]): void {
+    for (const grade of grades) {
+      const dir = path.join(this.outDir, grade.name);
+      mkdirSync(dir, { recursive: true });
+      removeStaleTemps(dir);
+      const resultsFile = path.join(dir, "results.json");
+      const feedbackFile = path.join(dir, "feedback.html");
+      const fingerprint = this.options.fingerprints?.get(grade.name);
+      const isolation = this.options.launch?.kind;
+      const extra = { ...(isolation ? { isolation } : {}), ...(fingerprint ? { fingerprint } : {}), ...(grade.graderError ? { grader_error: true } : {}) };
+      writeFileAtomic(resultsFile, JSON.stringify(toGradescope(grade, this.exercises, extra), null, 2) + "\n");
+      writeFileAtomic(feedbackFile, feedbackHtml(grade, this.assignment.name, this.exercises));
+      // The record comes last: a submission counts as done for --resume only once all of it is on disk.
+      if (fingerprint && isolation) writeGradedRecord(this.outDir, { fingerprint, isolation, grade });
+      this.grades.set(grade.name, grade);
+      this.carried.delete(grade.name);
+      this.written.submissions.push({ name: grade.name, resultsFile, feedbackFile });
+    }
+    this.writeSummaries();
+  }
+
+  /** Everything graded so far (by this run or carried over), in the given order. */
+  all(): SubmissionGrade[] {
+    return this.options.order.flatMap((name) => this.grades.get(name) ?? []);
+  }
+
+  private writeSummaries(): void {
+    const grades = this.all();
+    writeFileAtomic(this.written.csvFile, gradesCsv(grades, this.exercises));
+    const log: string[] = [...(this.options.header ?? []), ""];
+    for (const grade of grades) {
+      log.push(`=== ${grade.name} (${grade.input}): ${grade.score} / ${grade.maxScore}${this.carried.has(grade.name) ? " (graded by an earlier run; kept by --resume)" : ""}`);
+      if (grade.graderError) log.push(`GRADER ERROR: ${grade.graderError}`);
+      log.push(...grade.instructorLog, "");
+    }
+    writeFileAtomic(this.written.logFile, log.join("\n") + "\n");
+  }
+}
+
+/** Write a whole batch's results at once. */
+export function writeResults(outDir: string, assignment: Assignment, grades: SubmissionGrade[]): WrittenResults {
+  const writer = new ResultsWriter(outDir, assignment, { order: grades.map((g) => g.name) });
+  writer.write(grades);
+  return writer.written;
 }

@@ -8,11 +8,15 @@
  * - A V8 heap limit, plus an RSS watchdog for memory outside the heap (typed arrays).
  * - A time limit per call (the child is killed and restarted when it is exceeded), a limit for
  *   the whole submission, and a cap on captured output.
+ * - Where the run found it works, all of this runs inside bubblewrap (see isolation.ts): no
+ *   network, its own namespaces, a read-only view of only what it needs, resource limits.
  * A call never rejects: every way a learner can fail comes back as a CallOutcome.
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { descendantPids, residentBytes } from "../process/tree";
+import { basicLaunch, ProcessCommand, SANDBOX_CODE_DIR, SandboxLaunch, sandboxCommand } from "./isolation";
 import { CallReply, CellLoadResult, ChildMessage, ReadyMessage, SETUP_FAILED, unboxNumbers } from "./protocol";
 
 export interface SandboxLimits {
@@ -43,6 +47,8 @@ export interface SandboxFiles {
   moduleFiles: string[];
   /** Start the next sandbox process in the background, for a batch that will need one. */
   prewarm?: boolean;
+  /** How sandbox processes are isolated (detectIsolation); Node's permission model alone if absent. */
+  launch?: SandboxLaunch;
 }
 
 export type CallOutcome =
@@ -50,11 +56,8 @@ export type CallOutcome =
   | { kind: "threw"; name: string; message: string; where?: string; output: string; ms: number }
   | { kind: "missing" | "invalid-result" | "timeout" | "crashed" | "budget" | "internal"; message: string; output: string; ms: number };
 
-const CHILD_SCRIPT = path.join(__dirname, "child.js");
-const CHILD_DIR = path.dirname(CHILD_SCRIPT);
+const CHILD_SCRIPT = path.join(SANDBOX_CODE_DIR, "child.js");
 const OUTPUT_CAP = 65536;
-const RUNNING_AS_ROOT = typeof process.getuid === "function" && process.getuid() === 0;
-const NOBODY = 65534;
 
 /**
  * Started, idle sandbox processes waiting for a program, one per distinct command line. A
@@ -62,11 +65,11 @@ const NOBODY = 65534;
  */
 const warm = new Map<string, ChildProcess>();
 
-function childArgs(moduleFiles: string[], memoryMb: number): string[] {
+function childCommand(launch: SandboxLaunch, moduleFiles: string[], memoryMb: number): ProcessCommand {
   const heapMb = Math.max(64, Math.floor(memoryMb / 2));
-  return [
+  const nodeArgs = [
     "--experimental-permission",
-    ...[CHILD_DIR, ...moduleFiles].map((p) => `--allow-fs-read=${p}`),
+    ...[SANDBOX_CODE_DIR, ...moduleFiles].map((p) => `--allow-fs-read=${p}`),
     `--max-old-space-size=${heapMb}`,
     "--disallow-code-generation-from-strings",
     "--no-warnings",
@@ -74,15 +77,18 @@ function childArgs(moduleFiles: string[], memoryMb: number): string[] {
     CHILD_SCRIPT,
     ...moduleFiles,
   ];
+  return sandboxCommand(launch, nodeArgs, moduleFiles);
 }
 
-function startProcess(args: string[]): ChildProcess {
-  return spawn(process.execPath, args, {
+function startProcess(cmd: ProcessCommand): ChildProcess {
+  return spawn(cmd.command, cmd.args, {
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     serialization: "json",
-    cwd: CHILD_DIR,
+    cwd: SANDBOX_CODE_DIR,
     env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" },
-    ...(RUNNING_AS_ROOT ? { uid: NOBODY, gid: NOBODY } : {}),
+    detached: cmd.detached,
+    uid: cmd.uid,
+    gid: cmd.gid,
   });
 }
 
@@ -92,8 +98,12 @@ function setRef(child: ChildProcess, ref: boolean): void {
   for (const h of handles) (ref ? h?.ref : h?.unref)?.call(h);
 }
 
-function takeProcess(args: string[]): ChildProcess {
-  const key = args.join("\0");
+function commandKey(cmd: ProcessCommand): string {
+  return JSON.stringify(cmd);
+}
+
+function takeProcess(cmd: ProcessCommand): ChildProcess {
+  const key = commandKey(cmd);
   const idle = warm.get(key);
   warm.delete(key);
   if (idle && idle.exitCode === null && idle.signalCode === null && idle.connected) {
@@ -101,17 +111,22 @@ function takeProcess(args: string[]): ChildProcess {
     return idle;
   }
   idle?.kill("SIGKILL");
-  return startProcess(args);
+  return startProcess(cmd);
 }
 
-function prewarm(args: string[]): void {
-  const key = args.join("\0");
+function prewarm(cmd: ProcessCommand): void {
+  const key = commandKey(cmd);
   if (warm.has(key)) return;
-  const child = startProcess(args);
+  const child = startProcess(cmd);
   child.on("error", () => warm.delete(key));
   child.on("exit", () => warm.get(key) === child && warm.delete(key));
   setRef(child, false);
   warm.set(key, child);
+}
+
+let fallback: SandboxLaunch | undefined;
+function defaultLaunch(): SandboxLaunch {
+  return (fallback ??= basicLaunch());
 }
 
 /** Stop idle sandbox processes (the end of a batch run in this process). */
@@ -237,10 +252,10 @@ export class LearnerSandbox {
       this.log.push(`cannot read the program: ${(err as Error).message}`);
       return Promise.resolve({ kind: "crashed", message: "the grader could not prepare your code", output: "", ms: 0 });
     }
-    const args = childArgs(this.files.moduleFiles, this.limits.memoryMb);
+    const cmd = childCommand(this.files.launch ?? defaultLaunch(), this.files.moduleFiles, this.limits.memoryMb);
     this.stderr = "";
     this.killedFor = undefined;
-    const child = takeProcess(args);
+    const child = takeProcess(cmd);
     this.child = child;
     child.stdout?.on("data", (chunk: Buffer) => this.appendOutput(chunk.toString("utf8")));
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -267,7 +282,7 @@ export class LearnerSandbox {
           this.cells = msg.cells;
           this.appendOutput(msg.output);
           finish(msg);
-          if (this.files.prewarm) prewarm(args);
+          if (this.files.prewarm) prewarm(cmd);
         } else if (msg.type === "reply" && this.pending && msg.id === this.pending.id) {
           this.settle(this.fromReply(msg));
         }
@@ -289,7 +304,7 @@ export class LearnerSandbox {
           this.child = undefined;
           this.ready = undefined;
         }
-        const during = code === SETUP_FAILED ? why : `your code ended the sandbox while loading: ${why}`;
+        const during = code === SETUP_FAILED || /^bwrap: /m.test(this.stderr) ? why : `your code ended the sandbox while loading: ${why}`;
         finish({ kind: "crashed", message: during, output: "", ms: Date.now() - started });
         if (this.pending) {
           this.settle({ kind: "crashed", message: why, output: "", ms: Date.now() - this.pending.started });
@@ -317,8 +332,10 @@ export class LearnerSandbox {
     if (this.killedFor) return this.killedFor;
     if (/heap out of memory|Allocation failed/i.test(this.stderr)) return "it ran out of memory";
     if (/Maximum call stack/i.test(this.stderr)) return "it overflowed the call stack";
-    if (code === SETUP_FAILED) return "the grader could not set up the sandbox (a grader problem; details are in the instructor log)";
+    if (code === SETUP_FAILED || /^bwrap: /m.test(this.stderr)) return "the grader could not set up the sandbox (a grader problem; details are in the instructor log)";
     if (signal) return `the process was killed by ${signal}`;
+    // bubblewrap reports a child killed by signal N as exit code 128 + N.
+    if (this.files.launch?.kind === "bubblewrap" && code !== null && code > 128) return `the process was killed by signal ${code - 128}`;
     return `the process exited with code ${code}`;
   }
 
@@ -338,17 +355,18 @@ export class LearnerSandbox {
 
   private startWatchdog(child: ChildProcess): void {
     this.stopWatchdog();
-    if (process.platform !== "linux" || !child.pid) return;
-    const statm = `/proc/${child.pid}/statm`;
-    const pageBytes = 4096;
+    const pid = child.pid;
+    if (process.platform !== "linux" || !pid) return;
     const limitBytes = this.limits.memoryMb * 1024 * 1024;
+    // The whole process tree counts: under bubblewrap the learner's Node is a grandchild. The
+    // tree is listed again every 10th tick; its members' memory is read on every tick.
+    let tick = 0;
+    let members = [pid];
     this.watchdog = setInterval(() => {
-      try {
-        const resident = Number(readFileSync(statm, "utf8").split(" ")[1]) * pageBytes;
-        if (resident > limitBytes) this.kill(`memory limit: resident ${Math.round(resident / 1048576)} MiB`);
-      } catch {
-        this.stopWatchdog();
-      }
+      if (tick++ % 10 === 0) members = [pid, ...descendantPids(pid)];
+      const resident = residentBytes(members);
+      if (resident === 0) this.stopWatchdog();
+      else if (resident > limitBytes) this.kill(`memory limit: resident ${Math.round(resident / 1048576)} MiB`);
     }, 50);
     this.watchdog.unref();
   }

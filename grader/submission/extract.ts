@@ -4,7 +4,7 @@
  * (a learner's edit to a locked cell is reported and undone), solution cells from the learner.
  * Cells are matched by nbgrader grade_id, so moving cells around does not matter.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, Stats, statSync } from "node:fs";
 import path from "node:path";
 import { Assignment, AssignmentNotebook, isSetupCell } from "../assignment/load";
 import { NotebookError, readNotebookSync, sourceText } from "../notebook/io";
@@ -86,27 +86,66 @@ function matchNotebook(assignment: Assignment, file: string, nb: Notebook): Assi
   return best;
 }
 
-/** The notebooks of a submission: the file itself, or the notebooks directly inside a folder. */
-function submissionFiles(input: string): string[] {
-  if (!statSync(input).isDirectory()) return [input];
-  return readdirSync(input, { withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith(".ipynb") && !e.name.startsWith("."))
-    .map((e) => path.join(input, e.name))
-    .sort();
+/** Larger notebook files are refused unread: graded code is small, and the grader must not run out of memory. */
+export const MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024;
+
+export interface SubmissionEntries {
+  /** Regular .ipynb files to read. */
+  files: string[];
+  /** Entries that are not read, and why (in the learner's terms). */
+  refused: { file: string; why: string }[];
+}
+
+function refusal(file: string, stat: Stats): string | undefined {
+  const name = path.basename(file);
+  if (stat.isSymbolicLink()) return `${name} is a symbolic link; only regular files are graded (a link can point at files that are not yours)`;
+  if (!stat.isFile() && !stat.isDirectory()) return `${name} is not a regular file`;
+  if (stat.isFile() && stat.size > MAX_NOTEBOOK_BYTES) {
+    const mib = (n: number) => (n / 1048576).toFixed(1);
+    return `${name} is ${mib(stat.size)} MiB, more than the ${mib(MAX_NOTEBOOK_BYTES)} MiB a notebook may be; clear its outputs (Edit > Clear All Outputs) and submit it again`;
+  }
+  return undefined;
+}
+
+/**
+ * The notebooks of a submission: the file itself, or the .ipynb files directly inside a
+ * folder. Symbolic links and special files are never followed, and oversized files not read.
+ */
+export function submissionEntries(input: string): SubmissionEntries {
+  const out: SubmissionEntries = { files: [], refused: [] };
+  const top = lstatSync(input);
+  const why = refusal(input, top);
+  if (why) {
+    out.refused.push({ file: input, why });
+    return out;
+  }
+  if (!top.isDirectory()) {
+    out.files.push(input);
+    return out;
+  }
+  for (const name of readdirSync(input).sort()) {
+    if (!name.endsWith(".ipynb") || name.startsWith(".")) continue;
+    const file = path.join(input, name);
+    const reason = refusal(file, lstatSync(file));
+    if (reason) out.refused.push({ file, why: reason });
+    else if (statSync(file).isFile()) out.files.push(file);
+  }
+  return out;
 }
 
 export function extractSubmission(assignment: Assignment, input: string, name: string): ExtractedSubmission {
   const result: ExtractedSubmission = { name, input, notebooks: [], sources: [], problems: [] };
-  if (!existsSync(input)) {
+  if (!existsSync(input) && !isLink(input)) {
     result.fatal = `submission not found: ${input}`;
     return result;
   }
-  const files = submissionFiles(input);
+  const { files, refused } = submissionEntries(input);
+  const unreadable: string[] = refused.map((r) => r.why);
+  for (const r of refused) result.problems.push({ kind: "unreadable-submission", message: r.why, notebook: path.basename(r.file) });
   if (files.length === 0) {
-    result.fatal = `no .ipynb notebook found in ${input}`;
+    result.fatal = unreadable.length ? unreadable.join("\n") : `no .ipynb notebook found in ${input}`;
     return result;
   }
-  const unreadable: string[] = [];
   for (const file of files) {
     let nb: Notebook;
     try {
@@ -153,6 +192,14 @@ export function extractSubmission(assignment: Assignment, input: string, name: s
     result.sources.push(...programCells(source, submitted.notebook, result.problems));
   }
   return result;
+}
+
+function isLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 function checkLockedCells(source: AssignmentNotebook, nb: Notebook, problems: Problem[]): void {

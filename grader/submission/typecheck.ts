@@ -7,8 +7,10 @@
  * learners see the errors their kernel would have shown.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { dyingWithParent } from "../process/executables";
 import type { CellSource, Problem } from "./extract";
 
 const MAX_REPORTED = 5;
@@ -101,10 +103,28 @@ export function parseDiagnostics(output: string): Diagnostic[] {
   return out;
 }
 
+/**
+ * TypeScript 7's native compiler. Its npm launcher is a Node script that starts the binary as
+ * a child; starting the binary directly saves a Node start-up and lets it die with the grader.
+ */
+function compilerCommand(): { command: string; args: string[] } {
+  const pkg = require.resolve("typescript7/package.json");
+  try {
+    const native = createRequire(pkg).resolve(`@typescript/typescript-${process.platform}-${process.arch}/package.json`);
+    const exe = path.join(path.dirname(native), "lib", process.platform === "win32" ? "tsc.exe" : "tsc");
+    if (existsSync(exe)) return { command: exe, args: [] };
+  } catch {
+    /* no native package for this platform: use the launcher */
+  }
+  return { command: process.execPath, args: [path.join(path.dirname(pkg), "bin", "tsc")] };
+}
+
 function runCompiler(dir: string): Promise<string> {
-  const launcher = path.join(path.dirname(require.resolve("typescript7/package.json")), "bin", "tsc");
+  const compiler = compilerCommand();
+  const { command, args, wrapped } = dyingWithParent(compiler.command, [...compiler.args, "-p", dir, "--pretty", "false"]);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [launcher, "-p", dir, "--pretty", "false"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own session (no terminal Ctrl-C: the grader decides), and it dies with the grader.
+    const child = spawn(command, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"], detached: wrapped });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
