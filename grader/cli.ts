@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAssignCommand } from "./commands/assign";
 import { registerCheckCommand } from "./commands/check";
+import { registerDoctorCommand } from "./commands/doctor";
 import { registerGradeCommand } from "./commands/grade";
 import { registerKernelCommand } from "./commands/kernel";
 import { registerValidateCommand } from "./commands/validate";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerNewCommand(program);
   registerSyncCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

@@ -65,22 +65,30 @@ const OUTPUT_CAP = 65536;
  */
 const warm = new Map<string, ChildProcess>();
 
-function childCommand(launch: SandboxLaunch, moduleFiles: string[], memoryMb: number): ProcessCommand {
+/**
+ * Node's flags for a sandbox process that runs `script` and may read only the sandbox's code
+ * and `readable`: the permission model, a heap limit, no code generation from strings.
+ */
+export function sandboxNodeArgs(readable: string[], memoryMb: number, script: string = CHILD_SCRIPT, scriptArgs: string[] = readable): string[] {
   const heapMb = Math.max(64, Math.floor(memoryMb / 2));
-  const nodeArgs = [
+  return [
     "--experimental-permission",
-    ...[SANDBOX_CODE_DIR, ...moduleFiles].map((p) => `--allow-fs-read=${p}`),
+    ...[SANDBOX_CODE_DIR, ...readable].map((p) => `--allow-fs-read=${p}`),
     `--max-old-space-size=${heapMb}`,
     "--disallow-code-generation-from-strings",
     "--no-warnings",
     "--stack-size=984",
-    CHILD_SCRIPT,
-    ...moduleFiles,
+    script,
+    ...scriptArgs,
   ];
-  return sandboxCommand(launch, nodeArgs, moduleFiles);
 }
 
-function startProcess(cmd: ProcessCommand): ChildProcess {
+function childCommand(launch: SandboxLaunch, moduleFiles: string[], memoryMb: number): ProcessCommand {
+  return sandboxCommand(launch, sandboxNodeArgs(moduleFiles, memoryMb), moduleFiles);
+}
+
+/** Start a sandbox process: a clean environment (nothing of the grader's), an IPC channel, piped output. */
+export function spawnSandbox(cmd: ProcessCommand): ChildProcess {
   return spawn(cmd.command, cmd.args, {
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     serialization: "json",
@@ -111,13 +119,13 @@ function takeProcess(cmd: ProcessCommand): ChildProcess {
     return idle;
   }
   idle?.kill("SIGKILL");
-  return startProcess(cmd);
+  return spawnSandbox(cmd);
 }
 
 function prewarm(cmd: ProcessCommand): void {
   const key = commandKey(cmd);
   if (warm.has(key)) return;
-  const child = startProcess(cmd);
+  const child = spawnSandbox(cmd);
   child.on("error", () => warm.delete(key));
   child.on("exit", () => warm.get(key) === child && warm.delete(key));
   setRef(child, false);
