@@ -4,7 +4,8 @@
  *      submissions with `jupyter nbconvert --execute` (what a notebook-executing grader pays);
  *   2. scaling with --jobs 1 and --jobs 2, and the cost's growth from 20 to 100 submissions;
  *   3. conv kernels in GFLOP/s against the machine's rough peak;
- *   4. LeNet-5 training on the default backend and on cpu.
+ *   4. LeNet-5 training on the default backend and on cpu;
+ *   5. the OS-level sandbox (bubblewrap) against the permission model alone (bench/isolation.ts).
  * It prints one report and writes the same figures as JSON (docs/performance.json), and with
  * --write-docs refreshes the table in docs/performance.md.
  *
@@ -16,6 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { ConvBenchRow, formatConvBench, runConvBench } from "./conv";
 import { BaselineRun, generateSubmissions, GradingRun, runBaseline, runGrading } from "./grading";
+import { formatIsolationBench, IsolationBench, runIsolationBench } from "./isolation";
 import { formatTrainBench, runTrainBench, TrainBenchRow } from "./train";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -35,6 +37,7 @@ interface Report {
   scaling: { jobs: number; fixedSeconds: number; secondsPerSubmission: number; marginal20to50: number; marginal50to100: number }[];
   conv: ConvBenchRow[];
   training: TrainBenchRow[];
+  isolation: IsolationBench;
   goals: Goal[];
 }
 
@@ -106,6 +109,9 @@ function render(r: Report): string {
     "### 4. Training (LeNet-5, MNIST)",
     formatTrainBench(r.training),
     "",
+    "### 5. Sandbox isolation (bubblewrap against the permission model alone)",
+    formatIsolationBench(r.isolation),
+    "",
     "### Goals",
     goals,
   ].join("\n");
@@ -156,6 +162,8 @@ async function main(): Promise<void> {
   report.conv = await runConvBench({ quick, log });
   log("Training...");
   report.training = await runTrainBench({ log });
+  log("Sandbox isolation...");
+  report.isolation = await runIsolationBench({ quick, log, subsRoot: path.join(ROOT, ".cache", "bench-isolation-submissions") });
 
   const largest = report.grading.find((g) => g.jobs === 2 && g.submissions === counts[counts.length - 1])!;
   const ratio = report.baseline.secondsPerSubmission / largest.secondsPerSubmission;
@@ -185,6 +193,11 @@ async function main(): Promise<void> {
       measured: `${defaultTrain.secondsFull.toFixed(1)} s (${defaultTrain.label})`,
       met: defaultTrain.secondsFull < 30,
     },
+    {
+      goal: "bubblewrap sandbox: at most 15% more time per submission",
+      measured: `${((report.isolation.ratio - 1) * 100).toFixed(1)}%`,
+      met: report.isolation.ratio <= 1.15,
+    },
   ];
 
   const full = report as Report;
@@ -203,6 +216,7 @@ async function main(): Promise<void> {
     writeFileSync(doc, `${old.slice(0, i + start.length)}\n${text}\n${old.slice(j)}`);
   }
   rmSync(subsRoot, { recursive: true, force: true });
+  rmSync(path.join(ROOT, ".cache", "bench-isolation-submissions"), { recursive: true, force: true });
   if (full.goals.some((g) => !g.met)) process.exitCode = 1;
 }
 

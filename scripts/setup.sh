@@ -3,7 +3,9 @@
 #   - Debian's Jupyter (nbconvert, nbclient, nbformat): used to execute notebooks in tests, as the
 #     reference the kit is compared against, and for the real nbformat validator;
 #   - the npm packages (exact versions from package-lock.json), which also builds the TypeScript;
-#   - the tslab kernelspec, written by `tsnb kernel install` (no IPython needed).
+#   - the tslab kernelspec, written by `tsnb kernel install` (no IPython needed);
+#   - bubblewrap, the OS-level sandbox around learner code (`tsnb doctor` shows whether this
+#     machine lets it create namespaces), and util-linux's prlimit/setpriv (normally present).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,17 @@ if [ "$need_jupyter" = 1 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     jupyter-nbconvert python3-nbclient python3-nbformat >/dev/null
+fi
+
+need_sandbox=""
+command -v bwrap >/dev/null 2>&1 || need_sandbox="bubblewrap"
+{ command -v prlimit >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1; } || need_sandbox="$need_sandbox util-linux"
+if [ -n "$need_sandbox" ]; then
+  echo "==> Installing the sandbox tools ($need_sandbox)"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need_sandbox >/dev/null
 fi
 
 echo "==> Installing npm packages (npm ci)"
