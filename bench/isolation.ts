@@ -41,7 +41,8 @@ async function startupMs(launch: SandboxLaunch, programFile: string, moduleFiles
   return ms;
 }
 
-export async function runIsolationBench(options: { quick?: boolean; log?: (line: string) => void; subsRoot: string }): Promise<IsolationBench> {
+/** `submissions`: already generated week 7 submissions to use; else they are written to `subsRoot`. */
+export async function runIsolationBench(options: { quick?: boolean; log?: (line: string) => void; subsRoot?: string; submissions?: string[] }): Promise<IsolationBench> {
   const log = options.log ?? (() => undefined);
   const bubblewrap = detectIsolation("strict", 2);
   const variants: { label: string; launch: SandboxLaunch }[] = [
@@ -63,7 +64,7 @@ export async function runIsolationBench(options: { quick?: boolean; log?: (line:
 
     const count = options.quick ? 20 : 40;
     const runs = options.quick ? 2 : 3;
-    const subs = await generateSubmissions(count, options.subsRoot);
+    const subs = options.submissions?.slice(0, count) ?? (await generateSubmissions(count, options.subsRoot ?? path.join(dir, "subs")));
     const modes = ["basic", "strict"];
     const times = new Map(modes.map((m) => [m, [] as number[]]));
     for (let i = 0; i < runs; i++) {

@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   log("Training...");
   report.training = await runTrainBench({ log });
   log("Sandbox isolation...");
-  report.isolation = await runIsolationBench({ quick, log, subsRoot: path.join(ROOT, ".cache", "bench-isolation-submissions") });
+  report.isolation = await runIsolationBench({ quick, log, submissions: subs });
 
   const largest = report.grading.find((g) => g.jobs === 2 && g.submissions === counts[counts.length - 1])!;
   const ratio = report.baseline.secondsPerSubmission / largest.secondsPerSubmission;
@@ -216,7 +216,6 @@ async function main(): Promise<void> {
     writeFileSync(doc, `${old.slice(0, i + start.length)}\n${text}\n${old.slice(j)}`);
   }
   rmSync(subsRoot, { recursive: true, force: true });
-  rmSync(path.join(ROOT, ".cache", "bench-isolation-submissions"), { recursive: true, force: true });
   if (full.goals.some((g) => !g.met)) process.exitCode = 1;
 }
 

@@ -191,8 +191,11 @@ export function registerGradeCommand(program: Command): void {
       const exercises = assignment.exercises.map((e) => e.name);
       process.stdout.write(summaryTable(grades, exercises));
       const resumed = carried.length ? ` (${carried.length} more kept from an earlier run)` : "";
+      const graded = todo.length
+        ? `Graded ${todo.length} submission(s) in ${seconds.toFixed(1)} s (${(seconds / todo.length).toFixed(2)} s each, --jobs ${opts.jobs})${resumed}.`
+        : `Nothing to grade: all ${carried.length} submission(s) were graded by an earlier run.`;
       process.stdout.write(
-        `\nGraded ${todo.length} submission(s) in ${seconds.toFixed(1)} s (${(seconds / Math.max(1, todo.length)).toFixed(2)} s each, --jobs ${opts.jobs})${resumed}.\n` +
+        `\n${graded}\n` +
           `${isolationLine(launch)}\n` +
           `Results: ${outDir} (grades.csv, <submission>/results.json, <submission>/feedback.html; instructor log: ${path.basename(writer.written.logFile)})\n`,
       );

@@ -9,7 +9,6 @@
  * The result is plain JSON, so the grader can hand it to its Jest workers.
  */
 import { spawnSync } from "node:child_process";
-import path from "node:path";
 import { findExecutable, setprivWithDeathSignal } from "../process/executables";
 import { tasksOfUser } from "../process/tree";
 import { BwrapSetup, bwrapCommand, nodeSystemFiles, SANDBOX_HOSTNAME, SANDBOX_UID, TMP_BYTES } from "./bwrap";
@@ -98,18 +97,18 @@ function tryBubblewrap(jobs: number): { launch?: SandboxLaunch; reason: string }
   const ownUid = typeof process.getuid === "function" ? process.getuid() : SANDBOX_UID;
   const candidates: { user?: { uid: number; gid: number }; who: string }[] = RUNNING_AS_ROOT
     ? [
-        { user: NOBODY, who: "nobody inside and outside the sandbox" },
-        { user: undefined, who: "nobody inside the sandbox, root (without capabilities) outside: nobody may not create user namespaces here" },
+        { user: NOBODY, who: "nobody inside and outside" },
+        { user: undefined, who: "nobody inside, root without capabilities outside (nobody may not create namespaces here)" },
       ]
-    : [{ user: undefined, who: `nobody inside the sandbox, uid ${ownUid} outside` }];
+    : [{ user: undefined, who: `nobody inside, uid ${ownUid} outside` }];
   const failures: string[] = [];
   for (const c of candidates) {
     const uid = c.user?.uid ?? ownUid;
     const setup: BwrapSetup = { bwrap, prlimit, system, limits: { processes: processLimit(uid, jobs), fileSizeBytes: TMP_BYTES, openFiles: 256 } };
-    const limits = prlimit ? `limits on processes (${setup.limits.processes}), file size (16 MiB), open files (256) and core dumps (none)` : "no resource limits (prlimit not found)";
+    const limits = prlimit ? `limits: ${setup.limits.processes} tasks, 16 MiB files, 256 open files, no core dumps` : "no resource limits (prlimit not found)";
     const launch: SandboxLaunch = {
       kind: "bubblewrap",
-      summary: `bubblewrap: no network, own pid/ipc/uts/user namespaces, read-only view of Node and the sandbox code only, private /tmp; user ${c.who}; ${limits}; plus Node's permission model`,
+      summary: `bubblewrap: no network, own user/pid/ipc/uts namespaces, a read-only view of only Node and the sandbox's code, a private /tmp; runs as ${c.who}; ${limits}; plus Node's permission model`,
       user: c.user,
       bwrap: setup,
     };
@@ -142,9 +141,4 @@ export function detectIsolation(mode: IsolationMode, jobs = 1): SandboxLaunch {
   }
   if (found instanceof IsolationUnavailable) throw found;
   return found;
-}
-
-/** Paths in a command line that are worth showing (for the instructor log). */
-export function describeCommand(cmd: ProcessCommand): string {
-  return [cmd.command, ...cmd.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ").replace(path.dirname(SANDBOX_CODE_DIR), "<grader>");
 }
