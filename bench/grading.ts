@@ -105,10 +105,10 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process
   });
 }
 
-export async function runGrading(submissions: string[], jobs: number, extraArgs: string[] = []): Promise<GradingRun> {
+export async function runGrading(submissions: string[], jobs: number): Promise<GradingRun> {
   const out = mkdtempSync(path.join(os.tmpdir(), "tsnb-bench-results-"));
   try {
-    const r = await timed(process.execPath, [TSNB, "grade", WEEK7, ...submissions, "--out", out, "--jobs", String(jobs), ...extraArgs]);
+    const r = await timed(process.execPath, [TSNB, "grade", WEEK7, ...submissions, "--out", out, "--jobs", String(jobs)]);
     return {
       submissions: submissions.length,
       jobs,

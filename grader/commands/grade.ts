@@ -8,11 +8,11 @@ import { onStopSignal, STOP_EXIT_CODES } from "../process/stop";
 import { SandboxLimits } from "../sandbox/host";
 import { detectIsolation, ISOLATION_MODES, IsolationMode, SandboxLaunch } from "../sandbox/isolation";
 import { exerciseScore } from "../results/csv";
-import { acquireRunLock } from "../results/lock";
-import { assignmentFingerprint, finishedGrade, Fingerprint, graderVersion, GradedRecord, inputFingerprint } from "../results/resume";
+import { acquireRunLock, RunLock } from "../results/lock";
+import { graderVersion, planRun } from "../results/resume";
 import { textTable } from "../results/table";
 import { ResultsWriter } from "../results/write";
-import { createProgress } from "./progress";
+import { createProgress, Progress } from "./progress";
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -97,9 +97,34 @@ function isolationLine(launch: SandboxLaunch): string {
   return `Isolation: ${launch.summary}`;
 }
 
-/** Submissions a previous run already graded with the same inputs, assignment, settings and grader. */
-function resumable(outDir: string, submissions: SubmissionInput[], fingerprints: Map<string, Fingerprint>): GradedRecord[] {
-  return submissions.flatMap((s) => finishedGrade(outDir, s.name, fingerprints.get(s.name)!) ?? []);
+/** What a stop request needs to know of a run; the writer and progress bar join once they exist. */
+interface RunState {
+  outDir: string;
+  submissions: SubmissionInput[];
+  lock: RunLock;
+  controller: AbortController;
+  progress?: Progress;
+  writer?: ResultsWriter;
+}
+
+/**
+ * On Ctrl-C or SIGTERM: everything finished is on disk already (written atomically as it
+ * finished), so end the run's processes, say what is missing, release the lock, and leave.
+ */
+function stopCleanly(run: RunState): () => void {
+  return onStopSignal((signal) => {
+    run.progress?.stop();
+    signalDescendants(process.pid, "SIGKILL");
+    run.controller.abort();
+    run.lock.release();
+    const graded = new Set(run.writer?.all().map((g) => g.name) ?? []);
+    const missing = run.submissions.filter((s) => !graded.has(s.name)).map((s) => s.name);
+    process.stderr.write(
+      `\ntsnb: stopped by ${signal}. ${graded.size} of ${run.submissions.length} submission(s) are graded and saved in ${run.outDir}; ` +
+        `not graded (${missing.length}): ${missing.join(", ") || "none"}.\nRun the same command with --resume to grade the rest.\n`,
+    );
+    process.exit(STOP_EXIT_CODES[signal]);
+  });
 }
 
 export function registerGradeCommand(program: Command): void {
@@ -126,44 +151,26 @@ export function registerGradeCommand(program: Command): void {
     const submissions = submissionNames(inputs);
     const outDir = path.resolve(opts.out);
     const lock = acquireRunLock(outDir, `tsnb grade ${process.argv.slice(3).join(" ")}`);
-    let removeStopHandlers = () => undefined as void;
+    const run: RunState = { outDir, submissions, lock, controller: new AbortController() };
+    const removeStopHandlers = stopCleanly(run);
     try {
       const launch = detectIsolation(opts.isolation, opts.jobs);
       process.stdout.write(`${isolationLine(launch)}\n`);
       if (lock.tookOver) process.stdout.write(`Took over the lock of an earlier run that is no longer running (pid ${lock.tookOver.pid}, started ${lock.tookOver.started}).\n`);
 
       const settings = { limits: limitsFrom(opts), typeCheck: opts.typecheck };
-      const common = { assignment_sha256: assignmentFingerprint(assignment, settings), grader_version: graderVersion() };
-      const fingerprints = new Map(submissions.map((s) => [s.name, { input_sha256: inputFingerprint(s.input), ...common }]));
-      const carried = opts.resume ? resumable(outDir, submissions, fingerprints) : [];
-      const done = new Set(carried.map((r) => r.grade.name));
-      const todo = submissions.filter((s) => !done.has(s.name));
+      const plan = planRun(outDir, assignment, submissions, settings, opts.resume === true);
+      const { carried, todo } = plan;
       if (opts.resume) process.stdout.write(`--resume: ${carried.length} of ${submissions.length} submission(s) already graded; grading ${todo.length}.\n`);
       const writer = new ResultsWriter(outDir, assignment, {
         order: submissions.map((s) => s.name),
         launch,
-        fingerprints,
-        header: [`tsnb grade ${common.grader_version}, ${new Date().toISOString()}`, isolationLine(launch)],
+        fingerprints: plan.fingerprints,
+        header: [`tsnb grade ${graderVersion()}, ${new Date().toISOString()}`, isolationLine(launch)],
       });
       writer.carryOver(carried);
-
       const progress = createProgress(todo.length, "grading");
-      const controller = new AbortController();
-      removeStopHandlers = onStopSignal((signal) => {
-        // Everything finished is on disk already (written atomically as it finished): end the
-        // run's processes, say what is missing, and leave.
-        progress.stop();
-        signalDescendants(process.pid, "SIGKILL");
-        controller.abort();
-        lock.release();
-        const graded = new Set(writer.all().map((g) => g.name));
-        const missing = submissions.filter((s) => !graded.has(s.name)).map((s) => s.name);
-        process.stderr.write(
-          `\ntsnb: stopped by ${signal}. ${graded.size} of ${submissions.length} submission(s) are graded and saved in ${outDir}; ` +
-            `not graded (${missing.length}): ${missing.join(", ") || "none"}.\nRun the same command with --resume to grade the rest.\n`,
-        );
-        process.exit(STOP_EXIT_CODES[signal]);
-      });
+      Object.assign(run, { writer, progress });
 
       const started = Date.now();
       if (todo.length === 0) writer.write([]);
@@ -178,7 +185,7 @@ export function registerGradeCommand(program: Command): void {
             typeCheck: opts.typecheck,
             keepWork: opts.keepWork,
             launch,
-            signal: controller.signal,
+            signal: run.controller.signal,
             onSubmissionDone: (name) => progress.tick(name),
             onGraded: (grades) => writer.write(grades),
           });

@@ -139,3 +139,20 @@ export function finishedGrade(outDir: string, name: string, fingerprint: Fingerp
     existsSync(path.join(outDir, name, "feedback.html"));
   return done ? record : undefined;
 }
+
+export interface RunPlan {
+  fingerprints: Map<string, Fingerprint>;
+  /** Submissions an earlier run finished with the same fingerprint (only with `resume`). */
+  carried: GradedRecord[];
+  /** What is left to grade. */
+  todo: { name: string; input: string }[];
+}
+
+/** Fingerprint every submission and, when resuming, set aside those already graded in `outDir`. */
+export function planRun(outDir: string, assignment: Assignment, submissions: { name: string; input: string }[], settings: unknown, resume: boolean): RunPlan {
+  const common = { assignment_sha256: assignmentFingerprint(assignment, settings), grader_version: graderVersion() };
+  const fingerprints = new Map(submissions.map((s) => [s.name, { input_sha256: inputFingerprint(s.input), ...common }]));
+  const carried = resume ? submissions.flatMap((s) => finishedGrade(outDir, s.name, fingerprints.get(s.name)!) ?? []) : [];
+  const done = new Set(carried.map((r) => r.grade.name));
+  return { fingerprints, carried, todo: submissions.filter((s) => !done.has(s.name)) };
+}

@@ -98,7 +98,7 @@ function tryBubblewrap(jobs: number): { launch?: SandboxLaunch; reason: string }
   const candidates: { user?: { uid: number; gid: number }; who: string }[] = RUNNING_AS_ROOT
     ? [
         { user: NOBODY, who: "nobody inside and outside" },
-        { user: undefined, who: "nobody inside, root without capabilities outside (nobody may not create namespaces here)" },
+        { user: undefined, who: "nobody inside, root without capabilities outside" },
       ]
     : [{ user: undefined, who: `nobody inside, uid ${ownUid} outside` }];
   const failures: string[] = [];
@@ -108,7 +108,7 @@ function tryBubblewrap(jobs: number): { launch?: SandboxLaunch; reason: string }
     const limits = prlimit ? `limits: ${setup.limits.processes} tasks, 16 MiB files, 256 open files, no core dumps` : "no resource limits (prlimit not found)";
     const launch: SandboxLaunch = {
       kind: "bubblewrap",
-      summary: `bubblewrap: no network, own user/pid/ipc/uts namespaces, a read-only view of only Node and the sandbox's code, a private /tmp; runs as ${c.who}; ${limits}; plus Node's permission model`,
+      summary: `bubblewrap: no network, own user/pid/ipc/uts namespaces, a read-only view of only Node and the sandbox's code, a private /tmp; runs as ${c.who}${failures.length ? ` (as nobody: ${failures[0]})` : ""}; ${limits}; plus Node's permission model`,
       user: c.user,
       bwrap: setup,
     };
