@@ -7,15 +7,16 @@
  *   2. `tsnb grade` end to end on generated week 7 submissions at --jobs 2, `--isolation basic`
  *      against `--isolation strict` (bubblewrap), interleaved, medians: the per-submission cost
  *      in wall time and in CPU time of the whole process tree (grader, Jest workers, sandboxes,
- *      bwrap, type check; from bash's `times`). On a machine shared with other work, wall time
- *      swings with the load, so the goal is judged on CPU time, which does not.
+ *      bwrap, type check; sampled from /proc). On a machine shared with other work, wall time
+ *      swings with the load, so the goal is judged on CPU time, which swings far less.
  *
  *   node dist/bench/isolation.js [--quick]     # this part alone; npm run bench runs it too
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { descendantPids } from "../grader/process/tree";
 import { LearnerSandbox } from "../grader/sandbox/host";
 import { basicLaunch, detectIsolation, SandboxLaunch } from "../grader/sandbox/isolation";
 import { writeOfferedModules } from "../grader/sandbox/offered-modules";
@@ -49,30 +50,47 @@ async function startupMs(launch: SandboxLaunch, programFile: string, moduleFiles
   return ms;
 }
 
-/** `submissions`: already generated week 7 submissions to use; else they are written to `subsRoot`. */
-/** Seconds of "XmY.Zs". */
-function bashSeconds(text: string): number {
-  const m = /(\d+)m([\d.]+)s/.exec(text);
-  return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+const CLOCK_TICKS = 100;
+
+/** CPU time (user + system, clock ticks) and start time of a process, from /proc/<pid>/stat. */
+function cpuTicks(pid: number): { ticks: number; start: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { ticks: Number(f[11]) + Number(f[12]), start: f[19] };
+  } catch {
+    return undefined;
+  }
 }
 
-/** `tsnb grade` timed: wall seconds, and CPU seconds of it and every descendant it waited for. */
+/**
+ * `tsnb grade` timed: wall seconds, and CPU seconds of its whole process tree (the grader, Jest
+ * workers, sandboxes with their bwrap processes, the type check), each process's CPU time as
+ * last seen by sampling /proc every 50 ms (a process loses at most its last 50 ms).
+ */
 function gradeTimed(submissions: string[], mode: string): Promise<{ wall: number; cpu: number }> {
   const out = mkdtempSync(path.join(os.tmpdir(), "tsnb-bench-results-"));
   const args = [TSNB, "grade", WEEK7, ...submissions, "--out", out, "--jobs", "2", "--isolation", mode];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn("bash", ["-c", '"$@" >/dev/null; status=$?; times >&3; exit $status', "bash", process.execPath, ...args], { stdio: ["ignore", "ignore", "pipe", "pipe"] });
-    let times = "";
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const seen = new Map<string, number>();
+    const sample = () => {
+      for (const pid of [child.pid!, ...descendantPids(child.pid!)]) {
+        const t = cpuTicks(pid);
+        if (t) seen.set(`${pid}/${t.start}`, Math.max(seen.get(`${pid}/${t.start}`) ?? 0, t.ticks));
+      }
+    };
+    const sampler = setInterval(sample, 50);
     let stderr = "";
-    (child.stdio[3] as NodeJS.ReadableStream).on("data", (d: Buffer) => (times += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
     child.on("exit", (code) => {
+      clearInterval(sampler);
       rmSync(out, { recursive: true, force: true });
       if (code !== 0) return reject(new Error(`tsnb grade --isolation ${mode} exited with ${code}: ${stderr.slice(-2000)}`));
-      const [user, sys] = (times.trim().split("\n")[1] ?? "").split(" ").map(bashSeconds);
-      resolve({ wall: (performance.now() - started) / 1000, cpu: user + sys });
+      const ticks = [...seen.values()].reduce((a, b) => a + b, 0);
+      resolve({ wall: (performance.now() - started) / 1000, cpu: ticks / CLOCK_TICKS });
     });
   });
 }
