@@ -111,8 +111,12 @@ export function sameFingerprint(a: Partial<Fingerprint> | undefined, b: Fingerpr
   return !!a && a.input_sha256 === b.input_sha256 && a.assignment_sha256 === b.assignment_sha256 && a.grader_version === b.grader_version;
 }
 
+export function gradedRecordsDir(outDir: string): string {
+  return path.join(outDir, STATE_DIR, "graded");
+}
+
 function recordFile(outDir: string, name: string): string {
-  return path.join(outDir, STATE_DIR, "graded", `${name}.json`);
+  return path.join(gradedRecordsDir(outDir), `${name}.json`);
 }
 
 export function writeGradedRecord(outDir: string, record: GradedRecord): void {

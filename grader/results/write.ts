@@ -14,7 +14,7 @@ import { removeStaleTemps, writeFileAtomic } from "./atomic";
 import { gradesCsv } from "./csv";
 import { feedbackHtml } from "./feedback";
 import { toGradescope } from "./gradescope";
-import { Fingerprint, GradedRecord, writeGradedRecord } from "./resume";
+import { Fingerprint, GradedRecord, gradedRecordsDir, writeGradedRecord } from "./resume";
 
 export interface WrittenResults {
   dir: string;
@@ -47,6 +47,7 @@ export class ResultsWriter {
     this.exercises = assignment.exercises.map((e) => e.name);
     mkdirSync(outDir, { recursive: true });
     removeStaleTemps(outDir);
+    removeStaleTemps(gradedRecordsDir(outDir));
     this.written = { dir: outDir, submissions: [], csvFile: path.join(outDir, "grades.csv"), logFile: path.join(outDir, "grader-log.txt") };
   }
 
@@ -98,7 +99,7 @@ export class ResultsWriter {
   }
 }
 
-/** Write a whole batch's results at once. */
+/** Write a whole batch's results at once (grades that exist already, e.g. from several runs). */
 export function writeResults(outDir: string, assignment: Assignment, grades: SubmissionGrade[]): WrittenResults {
   const writer = new ResultsWriter(outDir, assignment, { order: grades.map((g) => g.name) });
   writer.write(grades);
