@@ -9,7 +9,7 @@
  * The result is plain JSON, so the grader can hand it to its Jest workers.
  */
 import { spawnSync } from "node:child_process";
-import { findExecutable, setprivWithDeathSignal } from "../process/executables";
+import { dyingWithParent, findExecutable, setprivWithDeathSignal } from "../process/executables";
 import { tasksOfUser } from "../process/tree";
 import { BwrapSetup, bwrapCommand, nodeSystemFiles, SANDBOX_HOSTNAME, SANDBOX_UID, TMP_BYTES } from "./bwrap";
 
@@ -56,8 +56,10 @@ export function sandboxCommand(launch: SandboxLaunch, nodeArgs: string[], readab
     const [command, ...args] = bwrapCommand(launch.bwrap, process.execPath, nodeArgs, [SANDBOX_CODE_DIR, ...readable], cwd);
     return { command, args, ...user, detached: true };
   }
-  if (launch.setpriv) return { command: launch.setpriv, args: ["--pdeathsig", "SIGKILL", "--", process.execPath, ...nodeArgs], ...user, detached: true };
-  return { command: process.execPath, args: nodeArgs, ...user, detached: false };
+  const { command, args, wrapped } = launch.setpriv
+    ? dyingWithParent(process.execPath, nodeArgs, launch.setpriv)
+    : { command: process.execPath, args: nodeArgs, wrapped: false };
+  return { command, args, ...user, detached: wrapped };
 }
 
 /** What a probe sandbox must see: its own host name and user, and no network interface but lo. */
