@@ -20,6 +20,7 @@ import { descendantPids } from "../grader/process/tree";
 import { LearnerSandbox } from "../grader/sandbox/host";
 import { basicLaunch, detectIsolation, SandboxLaunch } from "../grader/sandbox/isolation";
 import { writeOfferedModules } from "../grader/sandbox/offered-modules";
+import { markdownTable as table } from "./table";
 import { generateSubmissions, WEEK7 } from "./grading";
 
 const TSNB = path.join(__dirname, "..", "..", "bin", "tsnb.js");
@@ -153,13 +154,6 @@ export async function runIsolationBench(options: { quick?: boolean; log?: (line:
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? "").length)));
-  const line = (r: string[]) => `| ${r.map((v, c) => v.padEnd(widths[c])).join(" | ")} |`;
-  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.slice(1).map(line)].join("\n");
 }
 
 function pct(ratio: number): string {

@@ -17,6 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { ConvBenchRow, formatConvBench, runConvBench } from "./conv";
 import { BaselineRun, generateSubmissions, GradingRun, runBaseline, runGrading } from "./grading";
+import { markdownTable as table } from "./table";
 import { formatIsolationBench, IsolationBench, runIsolationBench } from "./isolation";
 import { formatTrainBench, runTrainBench, TrainBenchRow } from "./train";
 
@@ -60,13 +61,6 @@ function marginal(runs: GradingRun[], from: number, to: number): number {
   const a = runs.find((r) => r.submissions === from);
   const b = runs.find((r) => r.submissions === to);
   return a && b ? (b.wallSeconds - a.wallSeconds) / (to - from) : NaN;
-}
-
-function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? "").length)));
-  const line = (r: string[]) => `| ${r.map((v, c) => v.padEnd(widths[c])).join(" | ")} |`;
-  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.slice(1).map(line)].join("\n");
 }
 
 function render(r: Report): string {
