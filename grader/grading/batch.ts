@@ -6,7 +6,7 @@
  * grades are handed over (onGraded) as soon as its test file finishes, so that a batch that is
  * stopped part-way keeps what it finished.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { AggregatedResult, TestResult } from "@jest/test-result";
@@ -130,10 +130,35 @@ function failureMessage(assertion: TestResult["testResults"][number]): { learner
   return { learner: `the test could not check your result (${name ? `${name}: ` : ""}${message})`, raw };
 }
 
+const WORK_PREFIX = "tsnb-grade-";
+
+/**
+ * A grader killed with SIGKILL cannot remove its work folder; the next run does. Work folders
+ * carry their run's pid, and only those whose process is gone are removed.
+ */
+function removeOrphanedWorkDirs(): void {
+  let names: string[];
+  try {
+    names = readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(new RegExp(`^${WORK_PREFIX}(\\d+)-\\w+$`).exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ESRCH") rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+}
+
 export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade[]> {
   const { assignment } = options;
   const launch = options.launch ?? detectIsolation("auto", options.jobs);
-  const work = mkdtempSync(path.join(os.tmpdir(), "tsnb-grade-"));
+  removeOrphanedWorkDirs();
+  const work = mkdtempSync(path.join(os.tmpdir(), `${WORK_PREFIX}${process.pid}-`));
   const removeWork = () => {
     if (!options.keepWork) rmSync(work, { recursive: true, force: true });
   };

@@ -155,7 +155,10 @@ describe("nothing lost, nothing left behind", function () {
     assert.ok(before.size >= 1 && before.size < COUNT, `killed part-way: ${before.size} of ${COUNT} graded`);
     const mtimes = new Map([...before.keys()].map((n) => [n, statSync(path.join(out, n, "results.json")).mtimeMs]));
 
+    const workDirs = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith(`tsnb-grade-${run.child.pid}-`));
+    assert.equal(workDirs().length, 1, "a SIGKILLed grader cannot remove its work folder");
     const resumed = tsnb(["grade", ...common, "--out", out, "--resume"]);
+    assert.deepEqual(workDirs(), [], "the next run removes it");
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stdout, new RegExp(`Took over the lock of an earlier run that is no longer running \\(pid ${run.child.pid},`));
     assert.match(resumed.stdout, new RegExp(`--resume: ${before.size} of ${COUNT} submission\\(s\\) already graded; grading ${COUNT - before.size}\\.`));
@@ -186,6 +189,7 @@ describe("nothing lost, nothing left behind", function () {
     assert.deepEqual(said[3].split(", ").sort(), subs.map((s) => path.basename(s, ".ipynb")).filter((n) => !graded.has(n)).sort());
     assertComplete(out);
     assert.ok(!existsSync(path.join(out, ".tsnb", "lock")), "the lock is released");
+    assert.deepEqual(readdirSync(os.tmpdir()).filter((n) => n.startsWith(`tsnb-grade-${run.child.pid}-`)), [], "the work folder is removed");
     assert.ok(await until(() => survivors(run.seen).length === 0, 2000), `left running: ${survivors(run.seen).join(", ")}`);
     assert.deepEqual(strays(), []);
     for (const [name, r] of graded) assert.deepEqual(r, resultsOf(clean).get(name), name);
