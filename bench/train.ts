@@ -66,7 +66,7 @@ export interface TrainBenchRow {
 
 async function useBackend(name: BackendName): Promise<void> {
   const report = await selectBackend({ prefer: [name], quiet: true });
-  if (report.name !== name) throw new Error(`could not select backend ${name}: ${report.message}`);
+  if (report.name !== name) throw new Error(`could not select backend ${name}: ${report.details.join("; ")}`);
 }
 
 export async function runTrainBench(options: TrainBenchOptions = {}): Promise<TrainBenchRow[]> {

@@ -28,8 +28,14 @@ export interface BackendAttempt {
 export interface BackendReport {
   name: BackendName;
   tried: BackendAttempt[];
-  /** One human line, e.g. "Using tfjs backend 'wasm' (tfjs-node not installed: ...)". */
+  /**
+   * One line in plain words for the learner, e.g. "TensorFlow.js 백엔드: wasm (WebAssembly, CPU)".
+   * It names the backend in use and, when a preferred one could not be used for a reason other
+   * than not being installed, says so; error texts stay in `details`.
+   */
   message: string;
+  /** One line per backend tried, with the error of each that failed (printed when `verbose`). */
+  details: string[];
 }
 
 export interface SelectBackendOptions {
@@ -37,7 +43,16 @@ export interface SelectBackendOptions {
   prefer?: BackendName[];
   /** Do not print the message. */
   quiet?: boolean;
+  /** Also print `details`: what was tried and why each failure happened (for instructors). */
+  verbose?: boolean;
 }
+
+/** What each backend is, in the words of the (Korean) notebooks. */
+const BACKEND_WORDS: Record<BackendName, string> = {
+  tensorflow: "tensorflow (tfjs-node, 네이티브 TensorFlow)",
+  wasm: "wasm (WebAssembly, CPU)",
+  cpu: "cpu (순수 JavaScript, 느림)",
+};
 
 export const DEFAULT_BACKEND_ORDER: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
 const KNOWN: readonly string[] = DEFAULT_BACKEND_ORDER;
@@ -48,12 +63,23 @@ function firstLine(error: unknown): string {
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 
-/** Why tfjs-node could not be used, in words a learner understands. */
+const NOT_INSTALLED = "tfjs-node not installed";
+
+/** Why tfjs-node could not be used: not installed (the usual case: it is optional), or broken. */
 function describeTfjsNodeError(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   const text = firstLine(error);
-  if (code === "MODULE_NOT_FOUND" && text.includes("@tensorflow/tfjs-node")) return `tfjs-node not installed: ${text}`;
+  if (code === "MODULE_NOT_FOUND" && text.includes("@tensorflow/tfjs-node")) return `${NOT_INSTALLED}: ${text}`;
   return `tfjs-node failed to load: ${text}`;
+}
+
+/** The learner's line: the backend in use, and a plain note if a preferred one did not work. */
+function backendMessage(chosen: BackendName, tried: BackendAttempt[]): string {
+  const line = `TensorFlow.js 백엔드: ${BACKEND_WORDS[chosen]}`;
+  // An optional package that is not installed is expected, not news.
+  const broken = tried.filter((t) => !t.ok && !(t.error ?? "").startsWith(NOT_INSTALLED)).map((t) => t.name);
+  if (broken.length === 0) return line;
+  return `${line}. ${broken.join(", ")} 백엔드는 쓸 수 없어서 건너뛰었습니다 (이유: selectBackend({ verbose: true }))`;
 }
 
 async function activate(name: BackendName): Promise<void> {
@@ -102,8 +128,9 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     const reasons = tried.map((t) => `${t.name}: ${t.error}`).join("; ");
     throw new Error(`selectBackend: no tfjs backend could be used (${reasons})`);
   }
-  const failures = tried.filter((t) => !t.ok).map((t) => (t.name === "tensorflow" ? `${t.error}` : `${t.name} failed: ${t.error}`));
-  const message = `Using tfjs backend '${chosen}'` + (failures.length > 0 ? ` (${failures.join("; ")})` : "");
+  const message = backendMessage(chosen, tried);
+  const details = tried.map((t) => `${t.name}: ${t.ok ? "in use" : t.error}`);
   if (options.quiet !== true) console.log(message);
-  return { name: chosen, tried, message };
+  if (options.verbose === true) for (const line of details) console.log(`  ${line}`);
+  return { name: chosen, tried, message, details };
 }

@@ -4,7 +4,7 @@
  * the sandboxed notebook code), and the hidden tests' assertions (`judge` gives both the same
  * verdicts and messages). This module is dependency-free apart from tensor.ts.
  */
-import { compareArrays, describeValue, NestedNumbers } from "./tensor";
+import { compareArrays, NestedNumbers, previewValue } from "./tensor";
 
 export type Expectation =
   /** Numeric result (nested arrays, or an object of them such as { dx, dw, db }) within a relative tolerance. */
@@ -29,13 +29,19 @@ export interface Verdict {
   message: string;
 }
 
+/** Where a difference is: "" at the top (the message needs no prefix), else "[0].outputShape: ". */
+function at(path: string): string {
+  return path ? `${path}: ` : "";
+}
+
+/** The first place where `actual` differs from `expected`, showing the learner's value there. */
 function firstDifference(actual: unknown, expected: unknown, path: string): string | undefined {
   if (typeof expected === "number" || typeof expected === "string" || typeof expected === "boolean" || expected === null) {
-    return Object.is(actual, expected) || actual === expected ? undefined : `${path || "result"}: expected ${JSON.stringify(expected)}, got ${describeValue(actual)}`;
+    return Object.is(actual, expected) || actual === expected ? undefined : `${at(path)}expected ${JSON.stringify(expected)}, got ${previewValue(actual)}`;
   }
   if (Array.isArray(expected)) {
-    if (!Array.isArray(actual)) return `${path || "result"}: expected an array of length ${expected.length}, got ${describeValue(actual)}`;
-    if (actual.length !== expected.length) return `${path || "result"}: expected ${expected.length} entries, got ${actual.length}`;
+    if (!Array.isArray(actual)) return `${at(path)}expected an array of length ${expected.length}, got ${previewValue(actual)}`;
+    if (actual.length !== expected.length) return `${at(path)}expected ${expected.length} entries, got ${actual.length}: ${previewValue(actual)}`;
     for (let i = 0; i < expected.length; i++) {
       const d = firstDifference(actual[i], expected[i], `${path}[${i}]`);
       if (d) return d;
@@ -44,7 +50,7 @@ function firstDifference(actual: unknown, expected: unknown, path: string): stri
   }
   if (typeof expected === "object") {
     if (typeof actual !== "object" || actual === null || Array.isArray(actual)) {
-      return `${path || "result"}: expected an object, got ${describeValue(actual)}`;
+      return `${at(path)}expected an object, got ${previewValue(actual)}`;
     }
     for (const key of Object.keys(expected as object)) {
       const d = firstDifference((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
@@ -74,7 +80,7 @@ export function judge(result: CallResult, expect: Expectation): Verdict {
   const actual = result.returned;
   switch (expect.kind) {
     case "throws":
-      return { ok: false, message: `expected a ${expect.errorName} to be thrown, but it returned ${describeValue(actual)}` };
+      return { ok: false, message: `expected a ${expect.errorName} to be thrown, but it returned ${previewValue(actual)}` };
     case "equal": {
       const diff = firstDifference(actual, expect.value, "");
       return diff ? { ok: false, message: diff } : { ok: true, message: "equal" };
@@ -82,7 +88,7 @@ export function judge(result: CallResult, expect: Expectation): Verdict {
     case "close": {
       if (isNumericTree(expect.value)) return compareArrays(actual, expect.value, { tolerance: expect.tolerance, name: "result" });
       if (typeof actual !== "object" || actual === null || Array.isArray(actual)) {
-        return { ok: false, message: `expected an object with ${Object.keys(expect.value).join(", ")}, got ${describeValue(actual)}` };
+        return { ok: false, message: `expected an object with ${Object.keys(expect.value).join(", ")}, got ${previewValue(actual)}` };
       }
       const notes: string[] = [];
       for (const [key, value] of Object.entries(expect.value)) {

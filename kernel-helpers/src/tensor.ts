@@ -42,6 +42,65 @@ export function describeValue(v: unknown): string {
   }
 }
 
+/** Longest preview of a learner's value in a message (a check table's cell stays readable). */
+const PREVIEW_CHARS = 60;
+/** Entries per array and keys per object shown in a preview, and how deep it looks. */
+const PREVIEW_ITEMS = 6;
+const PREVIEW_DEPTH = 4;
+
+/** A number as JavaScript prints it (54.25, -0.5, NaN, Infinity). */
+function numberText(v: number): string {
+  return Object.is(v, -0) ? "-0" : String(v);
+}
+
+function previewInner(v: unknown, depth: number): string {
+  if (typeof v === "number") return numberText(v);
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
+  if (typeof v === "bigint") return `${v}n`;
+  if (v === null || v === undefined || typeof v === "boolean") return String(v);
+  if (typeof v !== "object") return describeValue(v); // function, symbol
+  if (depth >= PREVIEW_DEPTH) return Array.isArray(v) ? "[…]" : "{…}";
+  if (Array.isArray(v) || isNumericTypedArray(v)) {
+    const items = Array.from({ length: Math.min(v.length, PREVIEW_ITEMS) }, (_, i) => previewInner((v as ArrayLike<unknown>)[i], depth + 1));
+    if (v.length > PREVIEW_ITEMS) items.push("…");
+    const body = `[${items.join(", ")}]`;
+    return Array.isArray(v) ? body : `${Object.prototype.toString.call(v).slice(8, -1)} ${body}`;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) {
+    // A class instance (a tf.Tensor, a Map, ...): its name says more than its fields.
+    const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === "string" && name !== "" && name !== "Object" ? `a ${name} object` : "an object";
+  }
+  const keys = Object.keys(v);
+  const entries = keys.slice(0, PREVIEW_ITEMS).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${previewInner((v as Record<string, unknown>)[k], depth + 1)}`);
+  if (keys.length > PREVIEW_ITEMS) entries.push("…");
+  return entries.length === 0 ? "{}" : `{ ${entries.join(", ")} }`;
+}
+
+/**
+ * A short rendering of a learner's value for messages, so that a check can say what it got:
+ * `54.25`, `"55"`, `[1, 2, 3]`, `{ dx: [[0.5, …]], db: [0.1] }`, `a Tensor object`. Long values
+ * are cut with "…" at about 60 characters; an array that was cut also gets its shape or length
+ * (`[[0, 0, …], …] (shape [2, 28])`). Never throws (a value whose getters throw is described by
+ * its kind instead).
+ */
+export function previewValue(v: unknown): string {
+  try {
+    const text = previewInner(v, 0);
+    // Cut after a whole entry where there is one, not inside a number.
+    const entryEnd = text.lastIndexOf(", ", PREVIEW_CHARS - 2);
+    const cut = text.length <= PREVIEW_CHARS ? text : `${text.slice(0, entryEnd > PREVIEW_CHARS / 3 ? entryEnd + 2 : PREVIEW_CHARS - 1)}…`;
+    if (cut === text && !text.includes("…")) return text;
+    if (!Array.isArray(v)) return cut;
+    const ins = inspectNested(v);
+    return `${cut} (${ins.ok ? `shape ${formatShape(ins.shape)}` : `length ${v.length}`})`;
+  } catch {
+    // Only objects can throw here (getters, proxies); say what kind without touching it again.
+    return Array.isArray(v) ? "an array" : "an object";
+  }
+}
+
 function isNumericTypedArray(v: unknown): v is ArrayLike<number> {
   if (!ArrayBuffer.isView(v)) return false;
   // The tag check also works for typed arrays made in another realm (a vm context).
@@ -360,10 +419,10 @@ export function compareArrays(
   const what = expShape.length === 0 ? "a number" : `an array of shape ${formatShape(expShape)}`;
 
   if (expShape.length > 0 && !isArrayLikeNode(actual)) {
-    return { ok: false, message: `expected ${what}, got ${describeValue(actual)}` };
+    return { ok: false, message: `expected ${what}, got ${previewValue(actual)}` };
   }
   if (expShape.length === 0 && typeof actual !== "number") {
-    return { ok: false, message: `expected a number, got ${describeValue(actual)}` };
+    return { ok: false, message: `expected a number, got ${previewValue(actual)}` };
   }
   const ins = inspectNested(actual, name);
   if (!ins.ok) {

@@ -513,7 +513,7 @@ describe("selectBackend", function () {
     await tf.setBackend(previous);
   });
 
-  it("falls back from tfjs-node to wasm and says why", async function () {
+  it("falls back from tfjs-node to wasm and says which backend it uses in plain words", async function () {
     if (tfjsNodeInstalled) this.skip();
     const report = await selectBackend({ quiet: true });
     assert.equal(report.name, "wasm");
@@ -526,8 +526,11 @@ describe("selectBackend", function () {
       ],
     );
     assert.match(report.tried[0].error ?? "", /tfjs-node not installed/);
-    assert.match(report.message, /^Using tfjs backend 'wasm' \(tfjs-node not installed: .*tfjs-node.*\)$/);
-    assert.ok(!report.message.includes("\n"));
+    // The learner's line names the backend in plain words; tfjs-node is optional, so its absence
+    // is not news, and no module-loader error reaches the learner.
+    assert.equal(report.message, "TensorFlow.js 백엔드: wasm (WebAssembly, CPU)");
+    assert.match(report.details[0], /^tensorflow: tfjs-node not installed: .*Cannot find module.*tfjs-node/);
+    assert.equal(report.details[1], "wasm: in use");
     // wasm is chosen ready to train.
     assert.notEqual(tf.getKernel("Conv2DBackpropFilter", "wasm"), undefined);
   });
@@ -538,11 +541,11 @@ describe("selectBackend", function () {
     assert.equal(tf.getBackend(), report.name);
     if (!tfjsNodeInstalled) {
       assert.deepEqual(report.tried.map((t) => t.ok), [false, true]);
-      assert.match(report.message, /^Using tfjs backend 'cpu' \(tfjs-node not installed/);
+      assert.equal(report.message, "TensorFlow.js 백엔드: cpu (순수 JavaScript, 느림)");
     }
     const onlyCpu = await selectBackend({ prefer: ["cpu"], quiet: true });
     assert.deepEqual(onlyCpu.tried, [{ name: "cpu", ok: true }]);
-    assert.equal(onlyCpu.message, "Using tfjs backend 'cpu'");
+    assert.equal(onlyCpu.message, "TensorFlow.js 백엔드: cpu (순수 JavaScript, 느림)");
   });
 
   it("records unknown names as failures and throws when nothing works", async () => {
@@ -550,10 +553,14 @@ describe("selectBackend", function () {
     assert.equal(report.name, "cpu");
     assert.equal(report.tried[0].ok, false);
     assert.match(report.tried[0].error ?? "", /unknown backend/);
+    // A preferred backend that failed for another reason than not being installed is named, in
+    // words, with where to find the reason; the reason itself stays in the details.
+    assert.equal(report.message, "TensorFlow.js 백엔드: cpu (순수 JavaScript, 느림). webgpu 백엔드는 쓸 수 없어서 건너뛰었습니다 (이유: selectBackend({ verbose: true }))");
+    assert.match(report.details[0], /^webgpu: unknown backend name/);
     await assert.rejects(selectBackend({ prefer: ["webgpu" as never], quiet: true }), /no tfjs backend could be used/);
   });
 
-  it("is idempotent and prints its message unless quiet", async () => {
+  it("is idempotent, prints its message unless quiet, and the details when verbose", async () => {
     const lines: string[] = [];
     const original = console.log;
     console.log = (...args: unknown[]) => {
@@ -565,12 +572,19 @@ describe("selectBackend", function () {
       first = await selectBackend({ prefer: ["wasm", "cpu"] });
       second = await selectBackend({ prefer: ["wasm", "cpu"] });
       await selectBackend({ prefer: ["wasm", "cpu"], quiet: true });
+      await selectBackend({ prefer: ["webgpu" as never, "wasm"], quiet: true, verbose: true });
     } finally {
       console.log = original;
     }
     assert.deepEqual(second, first);
     assert.equal(first.name, "wasm");
-    assert.deepEqual(lines, ["Using tfjs backend 'wasm'", "Using tfjs backend 'wasm'"]);
+    assert.deepEqual(lines, [
+      "TensorFlow.js 백엔드: wasm (WebAssembly, CPU)",
+      "TensorFlow.js 백엔드: wasm (WebAssembly, CPU)",
+      // verbose: the details, indented (quiet silences only the learner's line)
+      '  webgpu: unknown backend name (expected one of tensorflow, wasm, cpu)',
+      "  wasm: in use",
+    ]);
     assert.ok(wasmTrainingKernelStatus().every((s) => s.active));
   });
 });

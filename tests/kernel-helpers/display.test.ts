@@ -229,15 +229,22 @@ describe("display: PNG image grids", () => {
     assert.deepEqual(px(png, 7, 3), gray(255));
   });
 
-  it("defaults: about 64 px per image, ceil(sqrt(n)) columns, 2 px gaps", () => {
+  it("defaults: about 64 px per image, one row while it is at most 800 px wide, 2 px gaps", () => {
     const k = [[1, 2, 3], [4, 5, 6], [7, 8, 9]];
     const png = decode(imageGridPng([k, k, k, k, k]));
-    // scale floor(64 / 3) = 21 -> 63 px cells; 3 columns, 2 rows
-    assert.equal(png.width, 3 * 63 + 2 * 2);
-    assert.equal(png.height, 2 * 63 + 2);
+    // scale floor(64 / 3) = 21 -> 63 px cells; five fit one row (5 * 63 + 4 * 2 = 323 px)
+    assert.equal(png.width, 5 * 63 + 4 * 2);
+    assert.equal(png.height, 63);
     assert.deepEqual(px(png, 0, 0), gray(0));
     assert.deepEqual(px(png, 62, 62), gray(255));
     assert.equal(px(png, 63, 0)[3], TRANSPARENT_ALPHA);
+    // A 3-image comparison stays one row (it used to wrap 2 + 1).
+    assert.equal(decode(imageGridPng([k, k, k], { scale: 30 })).height, 90);
+    // Twelve 63 px cells (778 px) still fit; thirteen (843 px) do not: ceil(sqrt(13)) = 4 columns, 4 rows.
+    assert.equal(decode(imageGridPng(new Array(12).fill(k))).height, 63);
+    const thirteen = decode(imageGridPng(new Array(13).fill(k)));
+    assert.equal(thirteen.width, 4 * 63 + 3 * 2);
+    assert.equal(thirteen.height, 4 * 63 + 3 * 2);
   });
 
   it("rejects empty lists, empty or ragged images and bad options", () => {
@@ -289,8 +296,9 @@ describe("display: feature maps and filters", () => {
     assert.equal(ks.length, 4);
     assert.equal(ks[3][2][1], arr[2][1][1][3]);
     const png = decode(imageGridPng(ks, { scale: 2, gap: 1, colormap: "diverging", normalize: "all" }));
-    assert.equal(png.width, 2 * 6 + 1);
-    assert.equal(png.height, 2 * 6 + 1);
+    // four 6 px kernels side by side (one row by default), 1 px gaps
+    assert.equal(png.width, 4 * 6 + 3 * 1);
+    assert.equal(png.height, 6);
     const out = model.predict(tf.ones([1, 5, 5, 2])) as tf.Tensor4D;
     assert.equal(featureMaps(out).length, 4);
     assert.equal(featureMaps(out)[0].length, 3);
@@ -314,14 +322,30 @@ describe("display: HTML figures of image grids", () => {
 
   it("with labels: one image per cell with its escaped label, same scale and colours", () => {
     const html = imageGridHtml(imgs, { labels: ["a<1>", "b&2"], scale: 3, cols: 1 });
+    checkWellFormed(html);
     const srcs = [...html.matchAll(/src="data:image\/png;base64,([^"]+)"/g)].map((m) => m[1]);
     assert.equal(srcs.length, 2);
-    assert.equal((html.match(/<tr>/g) ?? []).length, 2); // cols: 1 -> two rows
-    assert.ok(html.includes("a&lt;1&gt;") && html.includes("b&amp;2"));
+    // cols: 1 -> two grid rows, each a row of images and a row of their labels
+    const rows = [...html.matchAll(/<tr[^>]*>(.*?)<\/tr>/g)].map((m) => m[1]);
+    assert.equal(rows.length, 4);
+    assert.deepEqual(rows.map((r) => (r.includes("<img") ? "images" : "labels")), ["images", "labels", "images", "labels"]);
+    assert.ok(rows[1].includes("a&lt;1&gt;") && rows[3].includes("b&amp;2"));
     const tile = decode(srcs[1]);
     assert.equal(tile.width, 6);
     assert.deepEqual(px(tile, 0, 0), gray(255));
     assert.deepEqual(px(tile, 5, 5), gray(0));
+  });
+
+  it("labels wrap only between words, within their image's width (64 px at least), with a gap between cells", () => {
+    const html = imageGridHtml(imgs, { labels: ["정답 8 / 예측 1", "정답 5 / 예측 8"], scale: 20 });
+    const labels = [...html.matchAll(/<td style="([^"]*)"><div style="([^"]*)">([^<]*)<\/div><\/td>/g)];
+    assert.equal(labels.length, 2);
+    for (const [, td, div] of labels) {
+      assert.match(div, /word-break:keep-all/);
+      assert.match(div, /max-width:64px/); // 2 px images at scale 20 are 40 px wide
+      assert.match(td, /padding:[^;]*4px/);
+    }
+    assert.match(imageGridHtml([[[0, 1]]], { labels: ["x"], scale: 50 }), /max-width:100px/);
   });
 });
 
@@ -333,15 +357,23 @@ describe("display: HTML tables and heatmaps", () => {
     );
     assert.ok(!html.includes("<script>"));
     assert.ok(html.includes("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
-    assert.ok(html.includes("<caption>Results &lt;1&gt;</caption>"));
-    assert.ok(html.includes("<th>value &quot;v&quot;</th>"));
+    // The caption sits above the table in a figure, so it is not squeezed to the table's width.
+    assert.deepEqual(checkWellFormed(html).slice(0, 3), ["figure", "figcaption", "table"]);
+    assert.match(html, /<figcaption[^>]*>Results &lt;1&gt;<\/figcaption>/);
+    // Header cells follow their column: text left, numbers right.
+    assert.ok(html.includes('<th style="text-align:left">name</th>'));
+    assert.ok(html.includes('<th style="text-align:right">value &quot;v&quot;</th>'));
     assert.equal((html.match(/<tr>/g) ?? []).length, 4);
-    assert.equal((html.match(/<th>/g) ?? []).length, 2);
+    assert.equal((html.match(/<th /g) ?? []).length, 2);
     assert.equal((html.match(/<td/g) ?? []).length, 6); // the short row is padded
     assert.ok(html.includes('<td style="text-align:right">1.23</td>'));
     assert.ok(html.includes('<td style="text-align:right">2.00</td>'));
-    assert.ok(html.includes("<td>a &amp; b</td>"));
-    checkWellFormed(html);
+    assert.ok(html.includes('<td style="text-align:left">a &amp; b</td>'));
+    // Korean words are not broken across lines, in the caption or in the cells.
+    assert.match(/<figcaption style="([^"]*)"/.exec(html)?.[1] ?? "", /word-break:keep-all/);
+    assert.match(/<table class="ck-table" style="([^"]*)"/.exec(html)?.[1] ?? "", /word-break:keep-all/);
+    // Without a caption the table stands alone.
+    assert.match(tableHtml([["a"]]), /^<table class="ck-table"[^>]*>.*<\/table>$/);
   });
 
   it("tableHtml default number format and tableText alignment", () => {
@@ -362,6 +394,8 @@ describe("display: HTML tables and heatmaps", () => {
     assert.equal(cells[3][2], "[1][1] = 3");
     assert.ok(html.includes("<th>r&lt;0&gt;</th>"));
     assert.equal((html.match(/<tr>/g) ?? []).length, 3);
+    assert.deepEqual(checkWellFormed(html).slice(0, 3), ["figure", "figcaption", "table"]);
+    assert.match(/<table class="ck-heatmap" style="([^"]*)"/.exec(html)?.[1] ?? "", /word-break:keep-all/);
   });
 
   it("heatmapHtml: diverging by default when negative, values hidden on request", () => {

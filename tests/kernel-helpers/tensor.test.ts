@@ -11,6 +11,7 @@ import {
   allClose,
   compareArrays,
   flatten4,
+  previewValue,
   map4,
   randn4,
   relError,
@@ -276,13 +277,13 @@ describe("compareArrays", () => {
     assert.equal(compareArrays(act, [1, 2, 3], { tolerance: 4e-4 }).ok, false);
   });
 
-  it("explains values that are not arrays", () => {
-    assert.equal(compareArrays(3, expected).message, "expected an array of shape [2, 5, 5, 3], got a number");
+  it("explains values that are not arrays, showing the value", () => {
+    assert.equal(compareArrays(3, expected).message, "expected an array of shape [2, 5, 5, 3], got 3");
     assert.equal(compareArrays(undefined, expected).message, "expected an array of shape [2, 5, 5, 3], got undefined");
     assert.equal(compareArrays(null, expected).message, "expected an array of shape [2, 5, 5, 3], got null");
-    assert.equal(compareArrays("[1,2]", [1, 2]).message, "expected an array of shape [2], got a string");
-    assert.equal(compareArrays({ a: 1 }, [1, 2]).message, "expected an array of shape [2], got an object");
-    assert.equal(compareArrays([1], 1).message, "expected a number, got an array of length 1");
+    assert.equal(compareArrays("[1,2]", [1, 2]).message, 'expected an array of shape [2], got "[1,2]"');
+    assert.equal(compareArrays({ a: 1 }, [1, 2]).message, "expected an array of shape [2], got { a: 1 }");
+    assert.equal(compareArrays([1], 1).message, "expected a number, got [1]");
     for (const v of [3, undefined, null, "x", {}, true]) assert.equal(compareArrays(v, expected).ok, false);
   });
 
@@ -351,3 +352,51 @@ describe("compareArrays", () => {
 const _typeCheck: Tensor4 = [[[[1]]]];
 const _nested: NestedNumbers = _typeCheck;
 void _nested;
+
+describe("previewValue: a learner's value in a message", () => {
+  it("prints numbers, strings and other scalars as JavaScript does", () => {
+    assert.equal(previewValue(54.25), "54.25");
+    assert.equal(previewValue(-0), "-0");
+    assert.equal(previewValue(NaN), "NaN");
+    assert.equal(previewValue(-Infinity), "-Infinity");
+    assert.equal(previewValue("55"), '"55"');
+    assert.equal(previewValue(true), "true");
+    assert.equal(previewValue(undefined), "undefined");
+    assert.equal(previewValue(null), "null");
+    assert.equal(previewValue(2n), "2n");
+    assert.equal(previewValue(() => 1), "a function");
+  });
+
+  it("prints short arrays and objects whole, typed arrays with their type, instances by class", () => {
+    assert.equal(previewValue([1, 2, 3]), "[1, 2, 3]");
+    assert.equal(previewValue([[1, 2], [3, 4]]), "[[1, 2], [3, 4]]");
+    assert.equal(previewValue({ dx: [[1]], db: [0.5, -1] }), "{ dx: [[1]], db: [0.5, -1] }");
+    assert.equal(previewValue({ "a-b": 1 }), '{ "a-b": 1 }');
+    assert.equal(previewValue(Float32Array.of(1, 2)), "Float32Array [1, 2]");
+    assert.equal(previewValue(new Map()), "a Map object");
+    assert.equal(previewValue([]), "[]");
+    assert.equal(previewValue({}), "{}");
+  });
+
+  it("cuts long values after whole entries and says their shape or length", () => {
+    const row = Array.from({ length: 100 }, (_, i) => i);
+    assert.equal(previewValue(row), "[0, 1, 2, 3, 4, 5, …] (shape [100])");
+    const image = Array.from({ length: 28 }, () => new Array<number>(28).fill(0.5));
+    const shown = previewValue(image);
+    assert.ok(shown.endsWith(" (shape [28, 28])"), shown);
+    assert.ok(shown.length <= 80, shown);
+    assert.ok(!/\d…/.test(shown), `cut inside a number: ${shown}`);
+    assert.equal(previewValue([["a"], [1, 2], 3, 4, 5, 6, 7]), "[[\"a\"], [1, 2], 3, 4, 5, 6, …] (length 7)");
+    assert.equal(previewValue("x".repeat(100)), `"${"x".repeat(40)}…"`);
+  });
+
+  it("terminates on cycles and never throws", () => {
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    assert.match(previewValue(cyclic), /^\[\[\[\[/);
+    const throwing = { get x(): number { throw new Error("boom"); } };
+    assert.equal(previewValue(throwing), "an object");
+    const proxy = new Proxy([], { get() { throw new Error("trap"); } });
+    assert.equal(previewValue(proxy), "an array");
+  });
+});

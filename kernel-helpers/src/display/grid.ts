@@ -8,7 +8,7 @@
 import type { Filter4, Tensor4 } from "../tensor";
 import { displayBundle } from "./bundle";
 import { encodePng, gridLayout, imageGridPng, imageGridRgba, ImageGridOptions, imageSizes, imageTilesRgba } from "./png";
-import { escapeMarkup, toBase64 } from "./util";
+import { escapeMarkup, figureCaption, KEEP_WORDS, toBase64 } from "./util";
 
 /** What the helpers need from a tfjs tensor (tf.Tensor4D / tf.Tensor3D satisfy it). */
 export interface TensorLike {
@@ -94,30 +94,44 @@ export function filterImages(w: Filter4 | TensorLike, inChannel = 0): number[][]
   return out;
 }
 
+/** Label lines may be wider than a tiny image, up to this many pixels, before they wrap. */
+const LABEL_MIN_WIDTH = 64;
+
 /**
  * The HTML figure of a grid. Without labels it embeds the grid PNG itself; with labels it is a
- * table of one PNG per image (same scale and colours as the grid) with the label under each.
+ * table of one PNG per image (same scale and colours as the grid): per grid row, a row of images
+ * (top-aligned) and under it a row of their labels, so labels line up even when the images
+ * differ in size. Labels wrap between words only, within their image's width (at least
+ * LABEL_MIN_WIDTH px), and cells keep a gap so that neighbouring labels never run together.
  */
 export function imageGridHtml(images: number[][][], options: ShowImageGridOptions = {}): string {
-  const title = options.title !== undefined ? `<figcaption style="font-weight:bold;margin-bottom:4px">${escapeMarkup(options.title)}</figcaption>` : "";
+  const title = options.title !== undefined ? figureCaption(options.title) : "";
   const alt = escapeMarkup(options.title ?? "image grid");
+  const figure = (body: string) => `<figure class="ck-image-grid" style="margin:0;${KEEP_WORDS}">${title}${body}</figure>`;
   if (!options.labels || options.labels.length === 0) {
     const grid = imageGridRgba(images, options);
     const src = `data:image/png;base64,${toBase64(encodePng(grid))}`;
-    return `<figure class="ck-image-grid" style="margin:0">${title}` +
-      `<img src="${src}" width="${grid.width}" height="${grid.height}" alt="${alt}" style="image-rendering:pixelated"></figure>`;
+    return figure(`<img src="${src}" width="${grid.width}" height="${grid.height}" alt="${alt}" style="image-rendering:pixelated;margin:0" />`);
   }
   const tiles = imageTilesRgba(images, options);
   const cols = gridLayout(imageSizes(images), options).cols;
-  const cells = tiles.map((t, k) => {
-    const label = escapeMarkup(options.labels?.[k] ?? "");
-    return `<td style="text-align:center;vertical-align:top;padding:2px">` +
-      `<img src="data:image/png;base64,${toBase64(encodePng(t))}" width="${t.width}" height="${t.height}" alt="${label || alt}" style="image-rendering:pixelated">` +
-      `<div style="font-size:11px">${label}</div></td>`;
-  });
+  // Notebook front ends stripe and highlight table rows; a grid is not a data table.
+  const row = (cells: string[]) => `<tr style="background:none">${cells.join("")}</tr>`;
   const rows: string[] = [];
-  for (let i = 0; i < cells.length; i += cols) rows.push(`<tr>${cells.slice(i, i + cols).join("")}</tr>`);
-  return `<figure class="ck-image-grid" style="margin:0">${title}<table style="border-collapse:collapse">${rows.join("")}</table></figure>`;
+  for (let i = 0; i < tiles.length; i += cols) {
+    const group = tiles.slice(i, i + cols);
+    rows.push(row(group.map((t, k) => {
+      const label = escapeMarkup(options.labels?.[i + k] ?? "");
+      return `<td style="text-align:center;vertical-align:top;padding:2px 4px 0">` +
+        `<img src="data:image/png;base64,${toBase64(encodePng(t))}" width="${t.width}" height="${t.height}" alt="${label || alt}" style="image-rendering:pixelated;margin:0 auto" /></td>`;
+    })));
+    rows.push(row(group.map((t, k) => {
+      const label = escapeMarkup(options.labels?.[i + k] ?? "");
+      return `<td style="text-align:center;vertical-align:top;padding:1px 4px 4px">` +
+        `<div style="font-size:11px;line-height:1.25;margin:0 auto;max-width:${Math.max(t.width, LABEL_MIN_WIDTH)}px;${KEEP_WORDS}">${label}</div></td>`;
+    })));
+  }
+  return figure(`<table style="border-collapse:collapse;margin:0">${rows.join("")}</table>`);
 }
 
 function gridSummary(images: number[][][], options: ShowImageGridOptions): string {

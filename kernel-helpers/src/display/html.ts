@@ -4,7 +4,13 @@
  */
 import { colorizer, Colormap, contrastText, emptyRange, extendRange, flatValues } from "./color";
 import { displayBundle } from "./bundle";
-import { alignedText, escapeMarkup, formatNumber } from "./util";
+import { alignedText, escapeMarkup, figureCaption, formatNumber, KEEP_WORDS } from "./util";
+
+/** `element` under its caption in a <figure>, or `element` alone when there is no caption. */
+function withCaption(element: string, caption?: string): string {
+  if (caption === undefined) return element;
+  return `<figure class="ck-figure" style="margin:0;${KEEP_WORDS}">${figureCaption(caption)}${element}</figure>`;
+}
 
 export interface TableOptions {
   /** Column headers (a <thead> row). */
@@ -31,31 +37,34 @@ function cellText(v: string | number, digits?: number): string {
   return typeof v === "number" ? formatNumber(v, digits) : String(v);
 }
 
-function captionHtml(caption?: string): string {
-  return caption !== undefined ? `<caption>${escapeMarkup(caption)}</caption>` : "";
+/** Numbers right, text left (front ends such as Jupyter Notebook right-align every cell). */
+function alignment(v: string | number | undefined): string {
+  return `text-align:${typeof v === "number" ? "right" : "left"}`;
 }
 
 /**
- * An HTML <table>: `rows[i][j]` is a cell, numbers right-aligned and formatted with `digits`.
- * Short rows are padded with empty cells to the widest row (or to the header).
+ * An HTML <table>: `rows[i][j]` is a cell, numbers right-aligned and formatted with `digits`,
+ * text left-aligned. Short rows are padded with empty cells to the widest row (or to the header).
+ * A header cell is aligned like its column's first value. Korean text wraps only between words.
+ * With a caption, the table sits in a <figure> under a <figcaption>, which may be wider than the
+ * table (a <caption> would wrap to the table's width).
  */
 export function tableHtml(rows: (string | number)[][], options: TableOptions = {}): string {
   const width = Math.max(options.header?.length ?? 0, ...rows.map((r) => r.length), 0);
   const head = options.header
-    ? `<thead><tr>${Array.from({ length: width }, (_, j) => `<th>${escapeMarkup(options.header?.[j] ?? "")}</th>`).join("")}</tr></thead>`
+    ? `<thead><tr>${Array.from({ length: width }, (_, j) => `<th style="${alignment(rows[0]?.[j])}">${escapeMarkup(options.header?.[j] ?? "")}</th>`).join("")}</tr></thead>`
     : "";
   const body = rows
     .map((r) => {
       const cells = Array.from({ length: width }, (_, j) => {
         const v = r[j];
         if (v === undefined) return "<td></td>";
-        const align = typeof v === "number" ? ` style="text-align:right"` : "";
-        return `<td${align}>${escapeMarkup(cellText(v, options.digits))}</td>`;
+        return `<td style="${alignment(v)}">${escapeMarkup(cellText(v, options.digits))}</td>`;
       });
       return `<tr>${cells.join("")}</tr>`;
     })
     .join("");
-  return `<table class="ck-table">${captionHtml(options.caption)}${head}<tbody>${body}</tbody></table>`;
+  return withCaption(`<table class="ck-table" style="margin:0;${KEEP_WORDS}">${head}<tbody>${body}</tbody></table>`, options.caption);
 }
 
 /** The same table as aligned plain text (numbers right-aligned). */
@@ -100,7 +109,7 @@ export function heatmapHtml(matrix: number[][], options: HeatmapOptions = {}): s
       return `<tr>${label}${cells.join("")}</tr>`;
     })
     .join("");
-  return `<table class="ck-heatmap" style="border-collapse:collapse">${captionHtml(options.caption)}${head}<tbody>${body}</tbody></table>`;
+  return withCaption(`<table class="ck-heatmap" style="border-collapse:collapse;margin:0;${KEEP_WORDS}">${head}<tbody>${body}</tbody></table>`, options.caption);
 }
 
 function heatmapText(matrix: number[][], options: HeatmapOptions): string {

@@ -12,7 +12,11 @@ import type { PNG as PngClass } from "pngjs";
 import { colorizer, Colormap, emptyRange, extendRange, flatValues, Rgb, ValueRange } from "./color";
 
 export interface ImageGridOptions {
-  /** Cells per row. Default ceil(sqrt(n)), never more than the number of images. */
+  /**
+   * Cells per row, never more than the number of images. Default: all images in one row when the
+   * row is at most ONE_ROW_MAX_WIDTH pixels wide (images compared side by side stay side by
+   * side), else ceil(sqrt(n)).
+   */
   cols?: number;
   /**
    * Output pixels per input pixel (nearest-neighbour upscaling), a positive integer.
@@ -68,16 +72,24 @@ export function imageSizes(images: readonly (readonly (readonly number[])[])[]):
   });
 }
 
+/**
+ * The widest default single row, in output pixels: it fits a notebook's output area next to the
+ * prompt on a laptop screen (about 980 px in Jupyter Notebook 6 in a 1280 px window), with room
+ * for the labelled figure's cell padding.
+ */
+export const ONE_ROW_MAX_WIDTH = 800;
+
 export function gridLayout(sizes: readonly [number, number][], options: ImageGridOptions = {}): GridLayout {
   const n = sizes.length;
   const maxH = Math.max(...sizes.map((s) => s[0]));
   const maxW = Math.max(...sizes.map((s) => s[1]));
-  const cols = Math.min(n, checkInt("cols", options.cols ?? Math.ceil(Math.sqrt(n)), 1));
-  const rows = Math.ceil(n / cols);
   const scale = checkInt("scale", options.scale ?? Math.max(1, Math.floor(64 / Math.max(maxH, maxW))), 1);
   const gap = checkInt("gap", options.gap ?? 2, 0);
   const cellWidth = maxW * scale;
   const cellHeight = maxH * scale;
+  const oneRow = n * cellWidth + (n - 1) * gap <= ONE_ROW_MAX_WIDTH;
+  const cols = Math.min(n, checkInt("cols", options.cols ?? (oneRow ? n : Math.ceil(Math.sqrt(n))), 1));
+  const rows = Math.ceil(n / cols);
   return {
     n, cols, rows, scale, gap, cellWidth, cellHeight,
     width: cols * cellWidth + (cols - 1) * gap,

@@ -16,6 +16,17 @@ export function escapeMarkup(text: string): string {
 }
 
 /**
+ * CSS that lets text wrap only between words. Browsers otherwise break Korean between any two
+ * syllables (CSS `word-break: normal`), which splits words in narrow captions and table cells.
+ */
+export const KEEP_WORDS = "word-break:keep-all;overflow-wrap:break-word";
+
+/** The caption of a figure (image grid, table, heatmap): bold, above it, whole words per line. */
+export function figureCaption(text: string): string {
+  return `<figcaption style="font-weight:bold;margin-bottom:4px;${KEEP_WORDS}">${escapeMarkup(text)}</figcaption>`;
+}
+
+/**
  * Formats a number for a table cell or a summary.
  * - `digits` given: fixed-point with that many decimals.
  * - otherwise integers print as they are, other values with at most 4 decimals
