@@ -2,6 +2,8 @@
 # Install everything the kit needs on a fresh Debian machine with Node 20:
 #   - Debian's Jupyter (nbconvert, nbclient, nbformat): used to execute notebooks in tests, as the
 #     reference the kit is compared against, and for the real nbformat validator;
+#   - Debian's classic Jupyter Notebook, Chromium and CJK fonts: the real-browser test of the
+#     notebooks (tests/browser) runs them as a learner sees them, Korean included;
 #   - the npm packages (exact versions from package-lock.json), which also builds the TypeScript;
 #   - the tslab kernelspec, written by `tsnb kernel install` (no IPython needed);
 #   - bubblewrap, the OS-level sandbox around learner code (`tsnb doctor` shows whether this
@@ -30,6 +32,19 @@ if [ -n "$need_sandbox" ]; then
   [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need_sandbox >/dev/null
+fi
+
+browser_packages=""
+for pkg in jupyter-notebook chromium fonts-noto-cjk; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || browser_packages="$browser_packages $pkg"
+done
+if [ -n "$browser_packages" ]; then
+  echo "==> Installing Debian packages for the browser test:$browser_packages"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $browser_packages >/dev/null
 fi
 
 echo "==> Installing npm packages (npm ci)"

@@ -9,7 +9,7 @@
  * kept in test-artifacts/browser/.
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "puppeteer-core";
 import { loadAssignment } from "../../grader/assignment/load";
@@ -21,7 +21,7 @@ import { repoTempDir } from "../support/repo-temp";
 import { nbclientExecution, WEEK7, week7Release } from "../support/week7-runs";
 import { pageLayout } from "./layout";
 
-export const ARTIFACTS = path.join(REPO, "test-artifacts", "browser");
+const ARTIFACTS = path.join(REPO, "test-artifacts", "browser");
 
 /** Pictures a code cell's outputs carry, as the classic notebook renders them. */
 function expectedPictures(cell: CellJson): { imgs: number; svgs: number } {
@@ -55,13 +55,9 @@ function assertRanCleanly(views: CellView[]): void {
 function assertPicturesRendered(views: CellView[], reference: NotebookJson): void {
   const cells = codeCells(reference);
   assert.equal(views.length, cells.length, "the page and nbclient see the same code cells");
-  let total = 0;
   for (const c of views) {
-    const want = expectedPictures(cells[c.index]);
-    total += want.imgs + want.svgs;
-    assert.deepEqual({ imgs: c.imgs, svgs: c.svgs }, want, `${describeCell(c)}: rendered pictures`);
+    assert.deepEqual({ imgs: c.imgs, svgs: c.svgs }, expectedPictures(cells[c.index]), `${describeCell(c)}: rendered pictures`);
   }
-  return void total;
 }
 
 interface OpenedNotebook {
@@ -144,6 +140,15 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
   for (const kind of ["solution", "release"] as const) {
     for (const nb of assignment.notebooks) {
       const stem = nb.file.replace(/\.ipynb$/, "");
+      if (kind === "release" && nb.exercises.length === 0) {
+        // Saves a second minute-long training run: without exercises the release runs the same code.
+        it(`release: ${nb.file} has no exercises, so its code cells are the solution's (run above)`, async () => {
+          const released = JSON.parse(readFileSync(path.join(await week7Release(), nb.file), "utf8")) as NotebookJson;
+          const source = JSON.parse(readFileSync(nb.path, "utf8")) as NotebookJson;
+          assert.deepEqual(codeCells(released).map((c) => text(c.source)), codeCells(source).map((c) => text(c.source)));
+        });
+        continue;
+      }
       describe(`${kind}: ${nb.file}`, () => {
         let opened: OpenedNotebook | undefined;
         let reference: NotebookJson;
@@ -154,11 +159,12 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
           const nbclient = nbclientExecution(file);
           opened = await openAndRun(path.join(kind, nb.file), `${kind}-${stem}.png`, 420_000);
           reference = (await nbclient).notebook;
-          console.log(`      ${kind} ${nb.file}: Run All took ${opened.seconds.toFixed(1)} s in the browser`);
+          const pictures = codeCells(reference).map(expectedPictures).reduce((sum, p) => sum + p.imgs + p.svgs, 0);
+          console.log(`      ${kind} ${nb.file}: Run All took ${opened.seconds.toFixed(1)} s in the browser; ${pictures} img/svg expected`);
         });
         after(() => closeNotebook(opened));
 
-        it("runs on the kit's kernelspec; every code cell ran, with no error and no stderr output", async () => {
+        it("runs every code cell on the notebook's own kernel, with no error and no stderr output", async () => {
           assert.equal(await sessionKernelName(opened!.page), (nb.notebook.metadata as { kernelspec: { name: string } }).kernelspec.name);
           assertRanCleanly(opened!.views);
         });
@@ -176,7 +182,128 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
           assert.deepEqual(layout.overflowingGrids, [], "image grids wider than the output area");
           assert.deepEqual(layout.overlappingLabels, [], "image labels that touch or overlap");
         });
+
+        it("says which TensorFlow.js backend it uses in plain words, not as an error", () => {
+          for (const c of opened!.views.filter((v) => /\bselectBackend\(/.test(v.source))) {
+            assert.match(c.text, /^TensorFlow\.js 백엔드: (wasm \(WebAssembly, CPU\)|tensorflow \(tfjs-node, 네이티브 TensorFlow\)|cpu \(순수 JavaScript, 느림\))/m, describeCell(c));
+            assert.doesNotMatch(c.text, /Cannot find module|error|not installed|failed/i, describeCell(c));
+          }
+        });
+
+        if (kind === "solution" && stem === "01-conv-basics") {
+          it("keeps the 3-image pooling comparison in one row", async () => {
+            const grid = (await pageLayout(opened!.page)).grids.find((g) => g.name.includes("입력 28×28"));
+            assert.ok(grid, "the pooling comparison grid is shown");
+            assert.equal(grid.imageTops.length, 3);
+            assert.equal(new Set(grid.imageTops).size, 1, `image tops ${grid.imageTops.join(", ")}`);
+          });
+        }
+
+        if (kind === "release" && stem === "01-conv-basics") learnerMistakes(() => opened!.page);
       });
     }
+  }
+
+  /** Three typical mistakes typed into the release's exercise cells, then run as a learner would. */
+  function learnerMistakes(page: () => Page): void {
+    /** The code cell whose source contains `marker`. */
+    async function cellWith(marker: string): Promise<CellView> {
+      const found = (await viewCells(page())).find((c) => c.source.includes(marker));
+      assert.ok(found, `no code cell contains ${marker}`);
+      return found;
+    }
+    async function viewOf(index: number): Promise<CellView> {
+      return (await viewCells(page()))[index];
+    }
+    /** Frames that are not the learner's: the helper library, tslab, Node's vm and internals. */
+    const NOT_LEARNER = /kernel-helpers|exercise-support|tslab|evalmachine|node:vm|node:internal|node_modules/;
+
+    it("a wrong formula (no floor in convOutputSize): the check table fails and shows the learner's value", async () => {
+      const exercise = await cellWith("function convOutputSize(");
+      await typeIntoCell(page(), exercise.index, [
+        "function convOutputSize(inputSize: number, filterSize: number, stride: number, pad: number): number {",
+        "  return (inputSize + 2 * pad - filterSize) / stride + 1;",
+        "}",
+      ].join("\n"));
+      await runCell(page(), exercise.index);
+      const check = await cellWith('showChecks("convOutputSize"');
+      await runCell(page(), check.index);
+      const shown = await viewOf(check.index);
+      await screenshotCell(page(), check.index, path.join(ARTIFACTS, "mistake-wrong-formula.png"));
+      assert.deepEqual([shown.errors, shown.stderr], [[], []]);
+      // 227 and 28 come out right by luck; (224 - 11) / 4 + 1 = 54.25; (3 - 5) / 1 + 1 = -1 throws nothing.
+      assert.match(shown.text, /convOutputSize: 2 \/ 4 public checks passed/);
+      assert.match(shown.text, /✘ fail\s+floor: 224, 11x11, stride 4, pad 0\s+expected 54, got 54\.25/);
+      assert.match(shown.text, /expected a RangeError to be thrown, but it returned -1/);
+    });
+
+    it("a type error (a string assigned to a number): one error output naming the cell and the line", async () => {
+      const exercise = await cellWith("function convOutputSize(");
+      await typeIntoCell(page(), exercise.index, [
+        "function convOutputSize(inputSize: number, filterSize: number, stride: number, pad: number): number {",
+        "  let size: number = inputSize + 2 * pad;",
+        '  size = "n + 2p";',
+        "  return Math.floor((size - filterSize) / stride) + 1;",
+        "}",
+      ].join("\n"));
+      await runCell(page(), exercise.index);
+      const shown = await viewOf(exercise.index);
+      await screenshotCell(page(), exercise.index, path.join(ARTIFACTS, "mistake-type-error.png"));
+      assert.deepEqual(shown.stderr, [], "the error is an error output, not stderr text");
+      assert.equal(shown.errors.length, 1, `one error output; the cell shows:\n${shown.text}`);
+      const error = shown.errors[0];
+      assert.match(error, /Type 'string' is not assignable to type 'number'/);
+      assert.match(error, new RegExp(`In \\[${shown.prompt}\\], line 3\\b`), error);
+      assert.doesNotMatch(error, NOT_LEARNER);
+    });
+
+    it("a runtime error (reading past the array's edge in conv2dForward): the traceback names the learner's cell and line only", async () => {
+      const exercise = await cellWith("function conv2dForward(");
+      const code = [
+        "function conv2dForward(x: Tensor4, w: Filter4, b: number[], stride: number, pad: number): Tensor4 {",
+        '  const [N, H, W, C] = shape4(x, "x");',
+        '  const [KH, KW, , COUT] = shape4(w, "w");',
+        "  const OH = Math.floor((H + 2 * pad - KH) / stride) + 1;",
+        "  const OW = Math.floor((W + 2 * pad - KW) / stride) + 1;",
+        "  const out = zeros4([N, OH, OW, COUT]);",
+        "  for (let n = 0; n < N; n++)",
+        "    for (let oh = 0; oh < OH; oh++)",
+        "      for (let ow = 0; ow < OW; ow++)",
+        "        for (let co = 0; co < COUT; co++) {",
+        "          let sum = b[co];",
+        "          for (let kh = 0; kh < KH; kh++)",
+        "            for (let kw = 0; kw < KW; kw++)",
+        "              for (let c = 0; c < C; c++)",
+        "                sum += x[n][oh * stride - pad + kh][ow * stride - pad + kw][c] * w[kh][kw][c][co]; // padding: outside x",
+        "          out[n][oh][ow][co] = sum;",
+        "        }",
+        "  return out;",
+        "}",
+      ].join("\n");
+      const badLine = code.split("\n").findIndex((l) => l.includes("sum += x[n]")) + 1;
+      await typeIntoCell(page(), exercise.index, code);
+      await runCell(page(), exercise.index);
+      const defined = await viewOf(exercise.index);
+      assert.deepEqual([defined.errors, defined.stderr], [[], []], "the function itself compiles");
+
+      // The check cell catches the error per case: the padded case fails, the unpadded ones pass.
+      const check = await cellWith('showChecks("conv2dForward"');
+      await runCell(page(), check.index);
+      const table = await viewOf(check.index);
+      assert.match(table.text, /conv2dForward: 2 \/ 3 public checks passed/);
+      assert.match(table.text, /✘ fail\s+2x5x5x2 \* 3x3x2x3, stride 2, pad 1\s+threw TypeError/);
+
+      // A demo cell calls it with pad 1, and the error reaches the learner as an error output.
+      const demo = await cellWith("showFeatureMaps(maps");
+      await runCell(page(), demo.index);
+      const shown = await viewOf(demo.index);
+      await screenshotCell(page(), demo.index, path.join(ARTIFACTS, "mistake-runtime-error.png"));
+      assert.deepEqual(shown.stderr, [], "the error is an error output, not stderr text");
+      assert.equal(shown.errors.length, 1, `one error output; the cell shows:\n${shown.text}`);
+      const error = shown.errors[0];
+      assert.match(error, /TypeError/);
+      assert.match(error, new RegExp(`In \\[${defined.prompt}\\], line ${badLine}, in conv2dForward`), error);
+      assert.doesNotMatch(error, NOT_LEARNER);
+    });
   }
 });

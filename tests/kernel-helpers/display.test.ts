@@ -336,7 +336,7 @@ describe("display: HTML figures of image grids", () => {
     assert.deepEqual(px(tile, 5, 5), gray(0));
   });
 
-  it("labels wrap only between words, within their image's width (64 px at least), with a gap between cells", () => {
+  it("labels wrap only between words, within the grid's cell width (64 px at least), with a gap between cells", () => {
     const html = imageGridHtml(imgs, { labels: ["정답 8 / 예측 1", "정답 5 / 예측 8"], scale: 20 });
     const labels = [...html.matchAll(/<td style="([^"]*)"><div style="([^"]*)">([^<]*)<\/div><\/td>/g)];
     assert.equal(labels.length, 2);
@@ -345,7 +345,12 @@ describe("display: HTML figures of image grids", () => {
       assert.match(div, /max-width:64px/); // 2 px images at scale 20 are 40 px wide
       assert.match(td, /padding:[^;]*4px/);
     }
-    assert.match(imageGridHtml([[[0, 1]]], { labels: ["x"], scale: 50 }), /max-width:100px/);
+    // "\n" starts a new line in the figure; the one-line text summary shows it as " / "
+    assert.match(imageGridHtml(imgs, { labels: ["정답 8\n예측 1"] }), /white-space:pre-line[^"]*">정답 8\n예측 1<\/div>/);
+    assert.match(captureStdout(() => showImageGrid(imgs, { labels: ["정답 8\n예측 1", "b"] })), /labels: 정답 8 \/ 예측 1, b$/m);
+    // the widest image sets the width for all labels: a 2-wide and a 4-wide image at scale 30
+    const mixed = imageGridHtml([[[0, 1]], [[0, 1, 2, 3]]], { labels: ["a", "b"], scale: 30 });
+    assert.equal((mixed.match(/max-width:120px/g) ?? []).length, 2);
   });
 });
 

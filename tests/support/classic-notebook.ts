@@ -118,16 +118,19 @@ export function viewCells(page: Page): Promise<CellView[]> {
   });
 }
 
-/** Makes the whole notebook one tall page (the classic notebook scrolls inside #site). */
+/**
+ * Makes the whole notebook one tall page. The classic notebook scrolls inside #site and sets its
+ * height on every window resize (a full-page screenshot resizes the window), so a stylesheet
+ * with !important wins over those inline heights.
+ */
 async function unclipNotebook(page: Page): Promise<void> {
   await page.evaluate(() => {
     const doc = (globalThis as any).document;
-    for (const el of [doc.documentElement, doc.body, doc.querySelector("#site")]) {
-      if (!el) continue;
-      el.style.height = "auto";
-      el.style.overflow = "visible";
-      el.style.position = "static";
-    }
+    if (doc.getElementById("tsnb-test-unclip")) return;
+    const style = doc.createElement("style");
+    style.id = "tsnb-test-unclip";
+    style.textContent = "html, body, #site { height: auto !important; overflow: visible !important; position: static !important; }";
+    doc.head.appendChild(style);
   });
 }
 

@@ -19,7 +19,10 @@ export interface TensorLike {
 export interface ShowImageGridOptions extends ImageGridOptions {
   /** Shown above the grid. */
   title?: string;
-  /** One caption per image, shown under it (missing entries are left blank; [] = no captions). */
+  /**
+   * One caption per image, shown under it (missing entries are left blank; [] = no captions).
+   * A "\n" in a label starts a new line, e.g. `정답 8\n예측 1`.
+   */
   labels?: string[];
 }
 
@@ -101,8 +104,9 @@ const LABEL_MIN_WIDTH = 64;
  * The HTML figure of a grid. Without labels it embeds the grid PNG itself; with labels it is a
  * table of one PNG per image (same scale and colours as the grid): per grid row, a row of images
  * (top-aligned) and under it a row of their labels, so labels line up even when the images
- * differ in size. Labels wrap between words only, within their image's width (at least
- * LABEL_MIN_WIDTH px), and cells keep a gap so that neighbouring labels never run together.
+ * differ in size. Labels wrap between words only, within the grid's cell width (the largest
+ * image, at least LABEL_MIN_WIDTH px), and cells keep a gap so that neighbouring labels never
+ * run together.
  */
 export function imageGridHtml(images: number[][][], options: ShowImageGridOptions = {}): string {
   const title = options.title !== undefined ? figureCaption(options.title) : "";
@@ -114,7 +118,8 @@ export function imageGridHtml(images: number[][][], options: ShowImageGridOption
     return figure(`<img src="${src}" width="${grid.width}" height="${grid.height}" alt="${alt}" style="image-rendering:pixelated;margin:0" />`);
   }
   const tiles = imageTilesRgba(images, options);
-  const cols = gridLayout(imageSizes(images), options).cols;
+  const { cols, cellWidth } = gridLayout(imageSizes(images), options);
+  const labelWidth = Math.max(cellWidth, LABEL_MIN_WIDTH);
   // Notebook front ends stripe and highlight table rows; a grid is not a data table.
   const row = (cells: string[]) => `<tr style="background:none">${cells.join("")}</tr>`;
   const rows: string[] = [];
@@ -125,10 +130,10 @@ export function imageGridHtml(images: number[][][], options: ShowImageGridOption
       return `<td style="text-align:center;vertical-align:top;padding:2px 4px 0">` +
         `<img src="data:image/png;base64,${toBase64(encodePng(t))}" width="${t.width}" height="${t.height}" alt="${label || alt}" style="image-rendering:pixelated;margin:0 auto" /></td>`;
     })));
-    rows.push(row(group.map((t, k) => {
+    rows.push(row(group.map((_, k) => {
       const label = escapeMarkup(options.labels?.[i + k] ?? "");
       return `<td style="text-align:center;vertical-align:top;padding:1px 4px 4px">` +
-        `<div style="font-size:11px;line-height:1.25;margin:0 auto;max-width:${Math.max(t.width, LABEL_MIN_WIDTH)}px;${KEEP_WORDS}">${label}</div></td>`;
+        `<div style="font-size:11px;line-height:1.25;margin:0 auto;max-width:${labelWidth}px;white-space:pre-line;${KEEP_WORDS}">${label}</div></td>`;
     })));
   }
   return figure(`<table style="border-collapse:collapse;margin:0">${rows.join("")}</table>`);
@@ -139,7 +144,8 @@ function gridSummary(images: number[][][], options: ShowImageGridOptions): strin
   const same = sizes.every((s) => s[0] === sizes[0][0] && s[1] === sizes[0][1]);
   const dims = same ? `${sizes[0][0]}x${sizes[0][1]}` : "of different sizes";
   const head = options.title !== undefined ? `${options.title}: ` : "";
-  const labels = options.labels && options.labels.length > 0 ? `; labels: ${options.labels.slice(0, 8).join(", ")}${options.labels.length > 8 ? ", ..." : ""}` : "";
+  const oneLine = (label: string) => label.replace(/\s*\n\s*/g, " / ");
+  const labels = options.labels && options.labels.length > 0 ? `; labels: ${options.labels.slice(0, 8).map(oneLine).join(", ")}${options.labels.length > 8 ? ", ..." : ""}` : "";
   return `${head}image grid of ${images.length} images ${dims} (${options.colormap ?? "gray"}, normalize=${options.normalize ?? "each"})${labels}`;
 }
 
