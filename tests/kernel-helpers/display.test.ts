@@ -381,6 +381,15 @@ describe("display: HTML tables and heatmaps", () => {
     assert.match(tableHtml([["a"]]), /^<table class="ck-table"[^>]*>.*<\/table>$/);
   });
 
+  it("tableHtml aligns whole columns: numbers (also written as text, with a short unit) right, text left", () => {
+    const rows = [["반복문", "1012.2", "1.0배", "28×28×1", 5], ["tf.conv2d", "23.8", "42.5배", "5×5×16", "RangeError"], ["fc1", "-0.003", "3.3%p", "", 7]];
+    const html = tableHtml(rows, { header: ["방법", "ms", "속도", "모양", "출력"] });
+    const aligns = (tag: string) => [...html.matchAll(new RegExp(`<${tag} style="text-align:(\\w+)"`, "g"))].map((m) => m[1]);
+    assert.deepEqual(aligns("th"), ["left", "right", "right", "left", "left"]);
+    assert.deepEqual(aligns("td").slice(0, 5), ["left", "right", "right", "left", "left"]);
+    assert.equal(tableText([["a", "1.5배"], ["bb", "12.0배"]]), "a    1.5배\nbb  12.0배");
+  });
+
   it("tableHtml default number format and tableText alignment", () => {
     const html = tableHtml([[1, 0.123456789, NaN, 1e-7]]);
     assert.ok(html.includes(">1<") && html.includes(">0.1235<") && html.includes(">NaN<") && html.includes(">1.000e-7<"));

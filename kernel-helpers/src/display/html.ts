@@ -37,29 +37,47 @@ function cellText(v: string | number, digits?: number): string {
   return typeof v === "number" ? formatNumber(v, digits) : String(v);
 }
 
-/** Numbers right, text left (front ends such as Jupyter Notebook right-align every cell). */
-function alignment(v: string | number | undefined): string {
-  return `text-align:${typeof v === "number" ? "right" : "left"}`;
+/**
+ * A number written as text, possibly with a short unit: "1012.2", "61,706", "97.85%", "1.0배",
+ * "3.3%p", "4.7e-7". Notebooks often format their numbers before showing them.
+ */
+const NUMBER_TEXT = /^[-+−]?(\d[\d,]*(\.\d+)?|\.\d+)(e[-+]?\d+)?[^\d\s]{0,2}$/i;
+
+/**
+ * Whether each column holds numbers only (numbers, or numbers written as text; empty cells do not
+ * count): such columns are right-aligned, all others left-aligned, header included.
+ */
+function numericColumns(rows: (string | number)[][], width: number): boolean[] {
+  return Array.from({ length: width }, (_, j) => {
+    const cells = rows.map((r) => r[j]).filter((v) => v !== undefined && v !== "");
+    return cells.length > 0 && cells.every((v) => typeof v === "number" || NUMBER_TEXT.test(v.trim()));
+  });
+}
+
+/** The inline alignment of a column (front ends such as Jupyter Notebook right-align every cell). */
+function alignment(numeric: boolean): string {
+  return `text-align:${numeric ? "right" : "left"}`;
 }
 
 /**
- * An HTML <table>: `rows[i][j]` is a cell, numbers right-aligned and formatted with `digits`,
- * text left-aligned. Short rows are padded with empty cells to the widest row (or to the header).
- * A header cell is aligned like its column's first value. Korean text wraps only between words.
- * With a caption, the table sits in a <figure> under a <figcaption>, which may be wider than the
- * table (a <caption> would wrap to the table's width).
+ * An HTML <table>: `rows[i][j]` is a cell, numbers formatted with `digits`. Columns of numbers
+ * are right-aligned, the others left-aligned. Short rows are padded with empty cells to the widest
+ * row (or to the header). Korean text wraps only between words. With a caption, the table sits
+ * in a <figure> under a <figcaption>, which may be wider than the table (a <caption> would wrap
+ * to the table's width).
  */
 export function tableHtml(rows: (string | number)[][], options: TableOptions = {}): string {
   const width = Math.max(options.header?.length ?? 0, ...rows.map((r) => r.length), 0);
+  const numeric = numericColumns(rows, width);
   const head = options.header
-    ? `<thead><tr>${Array.from({ length: width }, (_, j) => `<th style="${alignment(rows[0]?.[j])}">${escapeMarkup(options.header?.[j] ?? "")}</th>`).join("")}</tr></thead>`
+    ? `<thead><tr>${Array.from({ length: width }, (_, j) => `<th style="${alignment(numeric[j])}">${escapeMarkup(options.header?.[j] ?? "")}</th>`).join("")}</tr></thead>`
     : "";
   const body = rows
     .map((r) => {
       const cells = Array.from({ length: width }, (_, j) => {
         const v = r[j];
         if (v === undefined) return "<td></td>";
-        return `<td style="${alignment(v)}">${escapeMarkup(cellText(v, options.digits))}</td>`;
+        return `<td style="${alignment(numeric[j])}">${escapeMarkup(cellText(v, options.digits))}</td>`;
       });
       return `<tr>${cells.join("")}</tr>`;
     })
@@ -67,13 +85,12 @@ export function tableHtml(rows: (string | number)[][], options: TableOptions = {
   return withCaption(`<table class="ck-table" style="margin:0;${KEEP_WORDS}">${head}<tbody>${body}</tbody></table>`, options.caption);
 }
 
-/** The same table as aligned plain text (numbers right-aligned). */
+/** The same table as aligned plain text (columns aligned as in tableHtml). */
 export function tableText(rows: (string | number)[][], options: TableOptions = {}): string {
   const text = rows.map((r) => r.map((v) => cellText(v, options.digits)));
   const lines: string[][] = options.header ? [options.header.map(String), ...text] : text;
-  const offset = options.header ? 1 : 0;
-  // Numbers are right-aligned; a header cell follows the alignment of its column's first value.
-  const body = alignedText(lines, (i, j) => typeof rows[Math.max(0, i - offset)]?.[j] === "number");
+  const numeric = numericColumns(rows, Math.max(0, ...lines.map((l) => l.length)));
+  const body = alignedText(lines, (_, j) => numeric[j]);
   return options.caption !== undefined ? `${options.caption}\n${body}` : body;
 }
 
