@@ -215,17 +215,19 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
     async function viewOf(index: number): Promise<CellView> {
       return (await viewCells(page()))[index];
     }
+    const CONV_OUTPUT_SIZE = "function convOutputSize(inputSize: number, filterSize: number, stride: number, pad: number): number {";
+    /** Types `lines` over the exercise cell that defines `name`, runs it and returns what it shows. */
+    async function typeExercise(name: string, lines: string[]): Promise<CellView> {
+      const exercise = await cellWith(`function ${name}(`);
+      await typeIntoCell(page(), exercise.index, lines.join("\n"));
+      await runCell(page(), exercise.index);
+      return viewOf(exercise.index);
+    }
     /** Frames that are not the learner's: the helper library, tslab, Node's vm and internals. */
     const NOT_LEARNER = /kernel-helpers|exercise-support|tslab|evalmachine|node:vm|node:internal|node_modules/;
 
     it("a wrong formula (no floor in convOutputSize): the check table fails and shows the learner's value", async () => {
-      const exercise = await cellWith("function convOutputSize(");
-      await typeIntoCell(page(), exercise.index, [
-        "function convOutputSize(inputSize: number, filterSize: number, stride: number, pad: number): number {",
-        "  return (inputSize + 2 * pad - filterSize) / stride + 1;",
-        "}",
-      ].join("\n"));
-      await runCell(page(), exercise.index);
+      await typeExercise("convOutputSize", [CONV_OUTPUT_SIZE, "  return (inputSize + 2 * pad - filterSize) / stride + 1;", "}"]);
       const check = await cellWith('showChecks("convOutputSize"');
       await runCell(page(), check.index);
       const shown = await viewOf(check.index);
@@ -238,17 +240,14 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
     });
 
     it("a type error (a string assigned to a number): one error output naming the cell and the line", async () => {
-      const exercise = await cellWith("function convOutputSize(");
-      await typeIntoCell(page(), exercise.index, [
-        "function convOutputSize(inputSize: number, filterSize: number, stride: number, pad: number): number {",
+      const shown = await typeExercise("convOutputSize", [
+        CONV_OUTPUT_SIZE,
         "  let size: number = inputSize + 2 * pad;",
         '  size = "n + 2p";',
         "  return Math.floor((size - filterSize) / stride) + 1;",
         "}",
-      ].join("\n"));
-      await runCell(page(), exercise.index);
-      const shown = await viewOf(exercise.index);
-      await screenshotCell(page(), exercise.index, path.join(ARTIFACTS, "mistake-type-error.png"));
+      ]);
+      await screenshotCell(page(), shown.index, path.join(ARTIFACTS, "mistake-type-error.png"));
       assert.deepEqual(shown.stderr, [], "the error is an error output, not stderr text");
       assert.equal(shown.errors.length, 1, `one error output; the cell shows:\n${shown.text}`);
       const error = shown.errors[0];
@@ -258,7 +257,6 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
     });
 
     it("a runtime error (reading past the array's edge in conv2dForward): the traceback names the learner's cell and line only", async () => {
-      const exercise = await cellWith("function conv2dForward(");
       const code = [
         "function conv2dForward(x: Tensor4, w: Filter4, b: number[], stride: number, pad: number): Tensor4 {",
         '  const [N, H, W, C] = shape4(x, "x");',
@@ -279,11 +277,9 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
         "        }",
         "  return out;",
         "}",
-      ].join("\n");
-      const badLine = code.split("\n").findIndex((l) => l.includes("sum += x[n]")) + 1;
-      await typeIntoCell(page(), exercise.index, code);
-      await runCell(page(), exercise.index);
-      const defined = await viewOf(exercise.index);
+      ];
+      const badLine = code.findIndex((l) => l.includes("sum += x[n]")) + 1;
+      const defined = await typeExercise("conv2dForward", code);
       assert.deepEqual([defined.errors, defined.stderr], [[], []], "the function itself compiles");
 
       // The check cell catches the error per case: the padded case fails, the unpadded ones pass.

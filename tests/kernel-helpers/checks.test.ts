@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { judge, PublicCase, runCases } from "@course-kit/kernel-helpers/checks";
 import { showChecks } from "@course-kit/kernel-helpers";
+import { captureStdout } from "../support/capture-stdout";
 
 /** The convOutputSize cases of week 7, with their expected values worked out by hand. */
 const convCases: PublicCase[] = [
@@ -17,21 +18,6 @@ const convCases: PublicCase[] = [
 /** The classic mistake: the formula without the floor. */
 const noFloor = (n: number, k: number, s: number, p: number) => (n + 2 * p - k) / s + 1;
 
-/** Captures what `fn` writes to stdout (showChecks prints its text table outside a kernel). */
-function captureStdout(fn: () => void): string {
-  const original = process.stdout.write;
-  let out = "";
-  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
-    out += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    fn();
-  } finally {
-    process.stdout.write = original;
-  }
-  return out;
-}
 
 describe("public checks: what a wrong answer says", () => {
   it("a wrong scalar shows the learner's value: expected 54, got 54.25", () => {

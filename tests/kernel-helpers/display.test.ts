@@ -26,6 +26,7 @@ import {
   trainingCurvesSvg,
   trainingCurvesText,
 } from "@course-kit/kernel-helpers";
+import { captureStdout } from "../support/capture-stdout";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -44,21 +45,6 @@ function px(png: PNG, x: number, y: number): [number, number, number, number] {
 const gray = (g: number): [number, number, number, number] => [g, g, g, 255];
 const TRANSPARENT_ALPHA = 0;
 
-/** Captures what `fn` writes to stdout (and keeps it off the test report). */
-function captureStdout(fn: () => void): string {
-  const original = process.stdout.write;
-  let out = "";
-  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
-    out += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    fn();
-  } finally {
-    process.stdout.write = original;
-  }
-  return out;
-}
 
 interface SentContent {
   data: Record<string, unknown>;
