@@ -8,9 +8,9 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { freePorts } from "../../grader/run/connection";
 import { CLI, DEBIAN_PYTHON } from "../run/support";
 
 export interface KernelSpecInfo {
@@ -72,12 +72,25 @@ function serverEnv(base: string): NodeJS.ProcessEnv {
   return {
     ...env,
     HOME: path.join(base, "home"),
-    JUPYTER_DATA_DIR: path.join(base, "data"),
+    // `tsnb kernel install --prefix <base>` writes <base>/share/jupyter/kernels: the data folder.
+    JUPYTER_DATA_DIR: path.join(base, "share", "jupyter"),
     JUPYTER_CONFIG_DIR: path.join(base, "config"),
     JUPYTER_RUNTIME_DIR: path.join(base, "runtime"),
     JUPYTER_PREFER_ENV_PATH: "0",
     PYTHONNOUSERSITE: "1",
   };
+}
+
+/** A port that was free on 127.0.0.1 a moment ago (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** Writes the kit's kernelspecs with the kit's own command into `<prefix>/share/jupyter/kernels`. */
@@ -88,10 +101,8 @@ function installKitKernels(prefix: string): void {
 
 export async function startNotebookServer(options: StartOptions): Promise<NotebookServer> {
   const base = mkdtempSync(path.join(os.tmpdir(), "tsnb-notebook-server-"));
-  // The prefix layout puts kernelspecs in <base>/share/jupyter/kernels: that is the data folder.
   installKitKernels(base);
   const env = serverEnv(base);
-  env.JUPYTER_DATA_DIR = path.join(base, "share", "jupyter");
   for (const dir of [env.HOME!, env.JUPYTER_CONFIG_DIR!, env.JUPYTER_RUNTIME_DIR!]) mkdirSync(dir, { recursive: true });
   for (const [rel, text] of Object.entries(options.homeFiles ?? {})) {
     const file = path.join(env.HOME!, rel);
@@ -100,7 +111,7 @@ export async function startNotebookServer(options: StartOptions): Promise<Notebo
   }
 
   const token = randomBytes(24).toString("hex");
-  const [port] = await freePorts(1);
+  const port = await freePort();
   const child = spawn(
     DEBIAN_PYTHON,
     [
@@ -173,7 +184,7 @@ export async function startNotebookServer(options: StartOptions): Promise<Notebo
     token,
     pid: child.pid!,
     root: options.root,
-    dataDir: env.JUPYTER_DATA_DIR,
+    dataDir: env.JUPYTER_DATA_DIR!,
     notebookUrl: (rel) => `${url}notebooks/${rel.split(path.sep).map(encodeURIComponent).join("/")}?token=${token}`,
     api,
     kernelSpecs: () => {
