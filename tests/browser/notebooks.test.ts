@@ -19,7 +19,7 @@ import { CellView, openNotebook, runAllCells, runCell, screenshotCell, screensho
 import { NotebookServer, startNotebookServer } from "../support/jupyter-server";
 import { repoTempDir } from "../support/repo-temp";
 import { nbclientExecution, WEEK7, week7Release } from "../support/week7-runs";
-import { pageLayout } from "./layout";
+import { pageLayout } from "../support/page-layout";
 
 const ARTIFACTS = path.join(REPO, "test-artifacts", "browser");
 

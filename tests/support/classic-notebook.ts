@@ -30,7 +30,7 @@ export interface CellView {
 }
 
 /** Waits until the notebook is loaded and its kernel answered kernel_info; turns autosave off. */
-export async function openNotebook(page: Page, url: string, timeoutMs = 60_000): Promise<void> {
+export async function openNotebook(page: Page, url: string, timeoutMs = 120_000): Promise<void> {
   await page.goto(url, { waitUntil: "domcontentloaded", timeout: timeoutMs });
   await page.waitForFunction(
     () => {
@@ -182,7 +182,7 @@ export async function typeIntoCell(page: Page, codeIndex: number, text: string):
 }
 
 /** Selects a code cell, presses Ctrl+Enter (run in place) and waits until it finished. */
-export async function runCell(page: Page, codeIndex: number, timeoutMs = 60_000): Promise<void> {
+export async function runCell(page: Page, codeIndex: number, timeoutMs = 120_000): Promise<void> {
   const index = await notebookIndex(page, codeIndex);
   await page.evaluate((i: number) => {
     const J = (globalThis as any).Jupyter;
