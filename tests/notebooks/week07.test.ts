@@ -5,11 +5,16 @@
  * The released notebooks (stubs) run top to bottom as well.
  */
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import path from "node:path";
+import { createRelease } from "../../grader/assign/release";
 import { loadAssignment } from "../../grader/assignment/load";
-import { CellJson, codeCells, NotebookJson, text } from "../run/support";
+import { nbclientRun, CellJson, codeCells, NotebookJson, REPO, tempDir, text } from "../run/support";
 import { assertValidNotebooks } from "../support/nbformat-validator";
-import { nbclientExecution, WEEK7, week7Release } from "../support/week7-runs";
+import { repoTempDir } from "../support/repo-temp";
+import { nbclientExecution } from "../support/week7-runs";
+
+const WEEK7 = path.join(REPO, "notebooks", "week07-cnn");
 
 function outputText(cell: CellJson): string {
   return (cell.outputs ?? [])
@@ -66,13 +71,16 @@ describe("week 7 notebooks in Jupyter (nbclient, tslab kernelspec)", function ()
   });
 
   describe("the student release", () => {
+    const root = repoTempDir(".notebooks-test-");
+    after(() => rmSync(root, { recursive: true, force: true }));
+
     it("runs top to bottom in Jupyter: stubs throw only when called, check cells show failures", async () => {
-      const dir = await week7Release();
-      for (const nb of assignment.notebooks.filter((n) => n.exercises.length)) {
-        const file = path.join(dir, nb.file);
-        const run = await nbclientExecution(file);
-        assert.equal(run.raised, null, `${nb.file}: ${JSON.stringify(run.raised)}`);
-        assertClean(run.notebook, nb.file);
+      const release = await createRelease(assignment, root);
+      const outDir = tempDir("tsnb-release-run-");
+      for (const file of release.notebooks.filter((f) => assignment.notebooks.find((n) => n.file === path.basename(f))!.exercises.length)) {
+        const run = await nbclientRun(file, path.join(outDir, path.basename(file)), { processTimeoutMs: 900_000 });
+        assert.equal(run.raised, null, `${path.basename(file)}: ${JSON.stringify(run.raised)}`);
+        assertClean(run.notebook, path.basename(file));
         const out = allText(run.notebook);
         assert.match(out, /: 0 \/ \d+ public checks passed/);
         assertValidNotebooks(file);
