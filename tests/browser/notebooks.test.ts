@@ -60,6 +60,11 @@ function assertPicturesRendered(views: CellView[], reference: NotebookJson): voi
   }
 }
 
+/** The kernelspec a notebook names in its metadata (what Jupyter starts for it). */
+function kernelNameOf(nb: { notebook: { metadata: unknown } }): string {
+  return (nb.notebook.metadata as { kernelspec: { name: string } }).kernelspec.name;
+}
+
 interface OpenedNotebook {
   page: Page;
   views: CellView[];
@@ -86,11 +91,10 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
     for (const f of readdirSync(WEEK7).filter((f) => f.endsWith(".ipynb") || f === "checks.ts")) cpSync(path.join(WEEK7, f), path.join(root, "solution", f));
     cpSync(release, path.join(root, "release"), { recursive: true });
     // A kernelspec left in the user's folders, under the notebooks' kernel name, must not win.
-    const kernelName = (assignment.notebooks[0].notebook.metadata as { kernelspec: { name: string } }).kernelspec.name;
     server = await startNotebookServer({
       root,
       homeFiles: {
-        [`.local/share/jupyter/kernels/${kernelName}/kernel.json`]: JSON.stringify({ argv: ["false", "{connection_file}"], display_name: "DECOY user kernel", language: "typescript" }),
+        [`.local/share/jupyter/kernels/${kernelNameOf(assignment.notebooks[0])}/kernel.json`]: JSON.stringify({ argv: ["false", "{connection_file}"], display_name: "DECOY user kernel", language: "typescript" }),
       },
     });
     chromium = await launchChromium();
@@ -104,7 +108,7 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
   });
 
   it("the server resolves the notebooks' kernelspec from its own data folder, written by tsnb kernel install", () => {
-    const names = new Set(assignment.notebooks.map((nb) => (nb.notebook.metadata as { kernelspec: { name: string } }).kernelspec.name));
+    const names = new Set(assignment.notebooks.map(kernelNameOf));
     const specs = server.kernelSpecs();
     for (const name of names) {
       const spec = specs.find((s) => s.name === name);
@@ -165,7 +169,7 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
         after(() => closeNotebook(opened));
 
         it("runs every code cell on the notebook's own kernel, with no error and no stderr output", async () => {
-          assert.equal(await sessionKernelName(opened!.page), (nb.notebook.metadata as { kernelspec: { name: string } }).kernelspec.name);
+          assert.equal(await sessionKernelName(opened!.page), kernelNameOf(nb));
           assertRanCleanly(opened!.views);
         });
 
