@@ -12,6 +12,7 @@ import { registerValidateCommand } from "./commands/validate";
 import { registerRunCommand } from "./commands/run";
 import { registerNewCommand } from "./commands/new";
 import { registerSyncCommand } from "./commands/sync";
+import { registerSimilarityCommand } from "./commands/similarity";
 
 export function buildProgram(): Command {
   const program = new Command("tsnb")
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerNewCommand(program);
   registerSyncCommand(program);
   registerDoctorCommand(program);
+  registerSimilarityCommand(program);
   return program;
 }
 

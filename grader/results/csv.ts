@@ -1,7 +1,7 @@
 /** grades.csv: one row per submission, one column per exercise, then the total and maximum. */
 import type { SubmissionGrade } from "../grading/batch";
 
-function field(value: string | number): string {
+export function field(value: string | number): string {
   const s = String(value);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -1,0 +1,126 @@
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { loadAssignment } from "../assignment/load";
+import { textTable } from "../results/table";
+import { positiveInt, positiveNumber, submissionNames } from "./grade";
+import { createProgress } from "./progress";
+
+interface SimilarityOptions {
+  out: string;
+  exercise?: string[];
+  minZ: number;
+  top: number;
+  grades?: string;
+  kgramLength: number;
+  kgramsInWindow: number;
+  maxFingerprintShare?: number;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError("expected a fraction above 0 and at most 1");
+  return n;
+}
+
+function exerciseList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(",").map((s) => s.trim()).filter(Boolean)];
+}
+
+/** The analysis modules load Dolos (an ES module) through require(), which needs Node 20.19 or newer. */
+async function loadSimilarity(): Promise<typeof import("../similarity/run")> {
+  try {
+    return await import("../similarity/run");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_REQUIRE_ESM") {
+      throw new Error(`tsnb similarity needs Node.js 20.19 or newer (it loads Dolos, an ES module, with require()); this is ${process.version}`);
+    }
+    throw err;
+  }
+}
+
+export function registerSimilarityCommand(program: Command): void {
+  program
+    .command("similarity")
+    .description("Compare learners' solutions per exercise with Dolos and report the pairs that stand out; writes similarity.html and similarity.csv")
+    .argument("<assignment-dir>", "the assignment folder (source or released notebooks); its stubs are ignored")
+    .argument("<submissions...>", "submitted notebooks (.ipynb) or folders of notebooks, one submission each")
+    .option("--out <dir>", "where to write similarity.html and similarity.csv", "similarity")
+    .option("--exercise <names>", "compare only these exercises (comma-separated, or the option repeated; default: all)", exerciseList, undefined)
+    .option("--min-z <z>", "flag pairs at least this many robust standard deviations above their exercise's median", positiveNumber, 3.5)
+    .option("--top <n>", "pairs per exercise shown with their code besides the flagged ones", positiveInt, 5)
+    .option("--grades <grades.csv>", "a grades.csv from tsnb grade, to show each flagged pair's points per exercise")
+    .addOption(new Option("--kgram-length <n>", "Dolos: tokens per k-gram").argParser(positiveInt).default(23))
+    .addOption(new Option("--kgrams-in-window <n>", "Dolos: k-grams per winnowing window").argParser(positiveInt).default(17))
+    .addOption(new Option("--max-fingerprint-share <fraction>", "Dolos: ignore code found in more than this share of the solutions (e.g. code from the course notes)").argParser(fraction))
+    .addHelpText(
+      "after",
+      `
+Each exercise's solution cells (matched by nbgrader grade_id) are compared pairwise; the released
+stub, setup cells and markdown do not count, nor do names, comments or layout. Pairs are ranked
+within their exercise and flagged by how far they stand above that exercise's own spread, since
+independent solutions of some exercises are alike anyway. Exit code 0 whatever is flagged.
+
+Example:
+  tsnb similarity notebooks/week07-cnn submissions/* --out similarity --grades results/grades.csv`,
+    )
+    .action(async (assignmentDir: string, inputs: string[], opts: SimilarityOptions) => {
+      const assignment = loadAssignment(assignmentDir, { released: true });
+      const names = assignment.exercises.map((e) => e.name);
+      const unknown = (opts.exercise ?? []).filter((e) => !names.includes(e));
+      if (unknown.length) throw new Error(`no exercise ${unknown.join(", ")} in ${assignmentDir} (its exercises: ${names.join(", ")})`);
+      const exercises = opts.exercise ? assignment.exercises.filter((e) => opts.exercise!.includes(e.name)) : assignment.exercises;
+      if (exercises.length === 0) throw new Error(`${assignmentDir} has no exercises (solution cells with a grade_id)`);
+      if (inputs.length < 2) throw new Error("give at least two submissions to compare");
+      const { readClass, compareClass } = await loadSimilarity();
+      const { readGrades } = await import("../similarity/grades");
+      const grades = opts.grades ? readGrades(opts.grades, assignment.exercises) : undefined;
+      const out = path.resolve(opts.out);
+      if (existsSync(out) && !statSync(out).isDirectory()) throw new Error(`--out ${opts.out} is a file, not a folder`);
+
+      const submissions = submissionNames(inputs);
+      const started = Date.now();
+      const reading = createProgress(submissions.length, "reading");
+      let solutions;
+      try {
+        solutions = readClass(assignment, submissions, exercises, (learner) => reading.tick(learner));
+      } finally {
+        reading.stop();
+      }
+      const comparing = createProgress(exercises.length, "comparing");
+      const analysis = {
+        dolos: { kgramLength: opts.kgramLength, kgramsInWindow: opts.kgramsInWindow, maxFingerprintShare: opts.maxFingerprintShare },
+        minZ: opts.minZ,
+        top: opts.top,
+        maxDetailed: 50,
+      };
+      let output;
+      try {
+        output = compareClass(assignment, solutions, out, analysis, grades, (exercise) => comparing.tick(exercise));
+      } finally {
+        comparing.stop();
+      }
+      const { report } = output;
+      for (const u of report.unreadable) process.stderr.write(`tsnb: ${u.learner}: ${u.message}\n`);
+      const rows = report.exercises.map((ex) => [
+        ex.exercise.name,
+        ex.compared.length,
+        ex.pairs.length,
+        ex.spread.median.toFixed(3),
+        ex.spread.threshold === undefined ? "-" : ex.spread.threshold.toFixed(3),
+        ex.pairs.length ? ex.pairs[0].similarity.toFixed(3) : "-",
+        ex.pairs.filter((p) => p.flagged).length,
+      ]);
+      process.stdout.write(textTable(["exercise", "compared", "pairs", "median", "flagged from", "top", "flagged"], rows, ["left", "right", "right", "right", "right", "right", "right"]));
+      const flagged = report.exercises.flatMap((ex) => ex.pairs.filter((p) => p.flagged));
+      if (flagged.length) {
+        const top = [...flagged].sort((x, y) => y.z - x.z).slice(0, 20);
+        process.stdout.write(`\nFlagged pairs (${flagged.length}${flagged.length > top.length ? `, the ${top.length} furthest above their exercise shown` : ""}):\n`);
+        process.stdout.write(textTable(["exercise", "learners", "similarity", "robust z"], top.map((p) => [p.exercise, `${p.a} <-> ${p.b}`, p.similarity.toFixed(3), p.z.toFixed(1)]), ["left", "left", "right", "right"]));
+      } else {
+        process.stdout.write("\nNo pair stands out in any exercise.\n");
+      }
+      const seconds = (Date.now() - started) / 1000;
+      process.stdout.write(`\nCompared ${submissions.length} submission(s), ${exercises.length} exercise(s) in ${seconds.toFixed(1)} s.\nReport: ${output.html}\nAll pairs: ${output.csv}\n`);
+    });
+}

@@ -1,0 +1,121 @@
+/**
+ * The similarity report's data: per exercise, every pair of learners ranked by similarity, its
+ * robust z-score against that exercise's spread, whether it is flagged, and for the pairs the
+ * report shows in detail, the fragments the two share. Rendering lives in html.ts and csv.ts.
+ */
+import type { Exercise } from "../assignment/load";
+import type { ClassSolutions } from "./collect";
+import { compareSolutions, DolosParameters, DOLOS_DEFAULTS, SharedFragment } from "./compare";
+import { DEFAULT_MIN_Z, isFlagged, robustZ, Spread, spreadOf } from "./spread";
+
+export interface AnalysisOptions {
+  dolos: DolosParameters;
+  /** Robust z-score from which a pair is flagged. */
+  minZ: number;
+  /** Pairs per exercise shown in detail (with fragments) besides the flagged ones. */
+  top: number;
+  /** At most this many flagged pairs per exercise are shown in detail; the CSV has them all. */
+  maxDetailed: number;
+}
+
+export const ANALYSIS_DEFAULTS: AnalysisOptions = { dolos: DOLOS_DEFAULTS, minZ: DEFAULT_MIN_Z, top: 5, maxDetailed: 50 };
+
+export interface RankedPair {
+  exercise: string;
+  /** 1 is the most similar pair of its exercise. */
+  rank: number;
+  a: string;
+  b: string;
+  similarity: number;
+  z: number;
+  flagged: boolean;
+  /** Dolos' longest fragment, in fingerprints. */
+  longest: number;
+  /** Shared fragments, longest first; only for the pairs shown in detail. */
+  fragments?: SharedFragment[];
+}
+
+export interface ExerciseResult {
+  exercise: Exercise;
+  template: string;
+  /** Learner → solution source, for the learners compared. */
+  sources: Map<string, string>;
+  compared: string[];
+  /** Left as the stub (or nothing beyond it that can be fingerprinted). */
+  withoutOwnCode: string[];
+  missing: string[];
+  spread: Spread;
+  /** All pairs, most similar first. */
+  pairs: RankedPair[];
+  /** Flagged pairs (up to maxDetailed) and the top ones, with fragments. */
+  detailed: RankedPair[];
+}
+
+export interface SimilarityReport {
+  assignment: string;
+  learners: string[];
+  exercises: ExerciseResult[];
+  unreadable: ClassSolutions["unreadable"];
+  options: AnalysisOptions;
+}
+
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+}
+
+/** The same two learners' pair in every exercise, for "their other exercises". */
+export function pairIndex(report: SimilarityReport): (exercise: string, a: string, b: string) => RankedPair | undefined {
+  const byExercise = new Map(report.exercises.map((e) => [e.exercise.name, new Map(e.pairs.map((p) => [pairKey(p.a, p.b), p]))]));
+  return (exercise, a, b) => byExercise.get(exercise)?.get(pairKey(a, b));
+}
+
+export function analyzeClass(
+  assignment: string,
+  solutions: ClassSolutions,
+  options: AnalysisOptions = ANALYSIS_DEFAULTS,
+  onExercise: (exercise: string) => void = () => undefined,
+): SimilarityReport {
+  const exercises = solutions.exercises.map((ex): ExerciseResult => {
+    const comparison = compareSolutions(ex.solutions, ex.template, options.dolos);
+    const spread = spreadOf(
+      comparison.pairs.map((p) => p.similarity),
+      options.minZ,
+    );
+    const names = comparison.learners;
+    const order = comparison.pairs
+      .map((p) => p)
+      .sort((x, y) => y.similarity - x.similarity || y.longest - x.longest || names[x.a].localeCompare(names[y.a]) || names[x.b].localeCompare(names[y.b]));
+    const pairs = order.map(
+      (p, i): RankedPair => ({
+        exercise: ex.exercise.name,
+        rank: i + 1,
+        a: names[p.a],
+        b: names[p.b],
+        similarity: p.similarity,
+        z: robustZ(p.similarity, spread),
+        flagged: isFlagged(p.similarity, spread),
+        longest: p.longest,
+      }),
+    );
+    const flagged = pairs.filter((p) => p.flagged).slice(0, options.maxDetailed);
+    const detailed = pairs.filter((p, i) => i < options.top || flagged.includes(p));
+    for (const p of detailed) {
+      const source = order[p.rank - 1];
+      p.fragments = comparison.fragments(source.a, source.b);
+    }
+    onExercise(ex.exercise.name);
+    const own = new Set(names);
+    return {
+      exercise: ex.exercise,
+      template: ex.template,
+      sources: new Map(ex.solutions.filter((s) => own.has(s.learner)).map((s) => [s.learner, s.source])),
+      compared: names,
+      withoutOwnCode: comparison.withoutOwnCode,
+      missing: ex.missing,
+      spread,
+      pairs,
+      detailed,
+    };
+  });
+  return { assignment, learners: solutions.learners, exercises, unreadable: solutions.unreadable, options };
+}

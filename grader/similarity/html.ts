@@ -1,0 +1,232 @@
+/**
+ * similarity.html: one self-contained page (inline CSS and SVG, no script, a CSP that forbids
+ * every fetch) for the instructor. It summarises each exercise, lists the pairs flagged in
+ * several exercises, and per exercise shows the histogram of pair scores and the top pairs with
+ * their code side by side, the fragments they share highlighted. Learner code and names are
+ * untrusted and always escaped.
+ */
+import { escapeHtml } from "../results/feedback";
+import { ExerciseResult, pairIndex, RankedPair, SimilarityReport } from "./analyze";
+import type { SharedFragment } from "./compare";
+import { Grades } from "./grades";
+import { histogramSvg } from "./histogram";
+import type { Span } from "./tokens";
+
+const STYLE = `
+body { font: 14px/1.45 system-ui, "Noto Sans CJK KR", sans-serif; margin: 1.5rem auto; max-width: 1200px; padding: 0 1rem; color: #1d232a; }
+h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid #dde3ea; padding-bottom: .2rem; }
+.muted { color: #5b6673; } code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+table { border-collapse: collapse; margin: .6rem 0; } th, td { padding: .25rem .6rem; border-bottom: 1px solid #e4e8ee; text-align: left; vertical-align: top; }
+th { background: #f3f5f8; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.flag { color: #fff; background: #c62828; border-radius: 3px; padding: 0 .35rem; font-size: .8rem; font-weight: 600; }
+tr.flagged td { background: #fdecea; }
+.histogram .bar { fill: #8fa3b8; } .histogram .bar.flagged { fill: #c62828; } .histogram .axis { stroke: #333; }
+.histogram .grid { stroke: #e6e9ee; } .histogram .median { stroke: #1565c0; stroke-dasharray: 4 3; stroke-width: 2; }
+.histogram .threshold { stroke: #c62828; stroke-width: 2; } .histogram .rug { stroke: #c62828; stroke-width: 2; } .histogram .label { font-size: 11px; fill: #444; }
+details.pair { border: 1px solid #d5dbe3; border-radius: 6px; margin: .8rem 0; padding: .3rem .8rem; }
+details.pair[open] { padding-bottom: .8rem; } details.pair summary { cursor: pointer; font-weight: 600; padding: .3rem 0; }
+.side { display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; }
+.side h4 { margin: .4rem 0; font-size: .9rem; }
+ol.code { font: 12px/1.5 ui-monospace, "DejaVu Sans Mono", "Noto Sans Mono CJK KR", monospace; background: #f8f9fb; border: 1px solid #e1e5eb;
+  margin: 0; padding: .4rem .4rem .4rem 3.2rem; overflow-x: auto; max-height: 34rem; overflow-y: auto; white-space: pre; }
+ol.code li { padding-left: .4rem; } ol.code li::marker { color: #9aa5b1; }
+mark.shared { background: #fff1b8; } mark.longest { background: #ffb74d; }
+.legend mark { padding: 0 .4rem; }
+`;
+
+function fixed(n: number, digits: number): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : "–";
+}
+
+function pairId(p: RankedPair): string {
+  return `pair-${p.exercise}-${p.rank}`;
+}
+
+/** Character offsets of a span in a source, clamped to it. */
+function offsets(source: string, span: Span): [number, number] {
+  const starts = [0];
+  for (let i = 0; i < source.length; i++) if (source[i] === "\n") starts.push(i + 1);
+  const at = (row: number, col: number) => Math.min(source.length, (starts[Math.min(row, starts.length - 1)] ?? 0) + col);
+  return [at(span.startRow, span.startCol), at(span.endRow, span.endCol)];
+}
+
+/** The source as numbered lines, the shared fragments marked and the longest one marked strongest. */
+function codeBlock(source: string, spans: Span[]): string {
+  const marks = new Uint8Array(source.length);
+  spans.forEach((span, i) => {
+    const [from, to] = offsets(source, span);
+    for (let c = from; c < to; c++) marks[c] = Math.max(marks[c], i === 0 ? 2 : 1);
+  });
+  const lines: string[] = [];
+  let line = "";
+  let run = "";
+  let runMark = 0;
+  const flush = () => {
+    if (run) line += runMark === 0 ? escapeHtml(run) : `<mark class="${runMark === 2 ? "longest" : "shared"}">${escapeHtml(run)}</mark>`;
+    run = "";
+  };
+  for (let c = 0; c <= source.length; c++) {
+    if (c === source.length || source[c] === "\n") {
+      flush();
+      lines.push(`<li>${line}</li>`);
+      line = "";
+      continue;
+    }
+    if (marks[c] !== runMark) {
+      flush();
+      runMark = marks[c];
+    }
+    run += source[c];
+  }
+  return `<ol class="code">${lines.join("")}</ol>`;
+}
+
+function lineRange(span: Span | undefined): string {
+  if (!span) return "";
+  return span.startRow === span.endRow ? `line ${span.startRow + 1}` : `lines ${span.startRow + 1}–${span.endRow + 1}`;
+}
+
+function pointsOf(grades: Grades | undefined, learner: string, exercise: string): string {
+  const p = grades?.points.get(learner)?.get(exercise);
+  return p === undefined ? "–" : `${p} / ${grades!.maxPoints.get(exercise) ?? "?"}`;
+}
+
+function otherExercises(report: SimilarityReport, p: RankedPair, lookup: ReturnType<typeof pairIndex>, grades?: Grades): string {
+  const rows = report.exercises.map((ex) => {
+    const name = ex.exercise.name;
+    const here = name === p.exercise;
+    const other = here ? p : lookup(name, p.a, p.b);
+    const reason = (learner: string) => (ex.missing.includes(learner) ? "no cell" : ex.withoutOwnCode.includes(learner) ? "stub" : "");
+    const cells = other
+      ? `<td class="num">${fixed(other.similarity, 3)}</td><td class="num">${other.rank} / ${ex.pairs.length}</td><td class="num">${fixed(other.z, 1)}</td><td>${other.flagged ? '<span class="flag">flagged</span>' : ""}</td>`
+      : `<td colspan="4" class="muted">not compared (${escapeHtml([reason(p.a) && `${p.a}: ${reason(p.a)}`, reason(p.b) && `${p.b}: ${reason(p.b)}`].filter(Boolean).join(", "))})</td>`;
+    const gradeCells = grades ? `<td class="num">${escapeHtml(pointsOf(grades, p.a, name))}</td><td class="num">${escapeHtml(pointsOf(grades, p.b, name))}</td>` : "";
+    return `<tr class="${other?.flagged ? "flagged" : ""}"><td><code>${escapeHtml(name)}</code>${here ? " (this one)" : ""}</td>${cells}${gradeCells}</tr>`;
+  });
+  const gradeHead = grades ? `<th class="num">${escapeHtml(p.a)}'s points</th><th class="num">${escapeHtml(p.b)}'s points</th>` : "";
+  return `<table><thead><tr><th>exercise</th><th class="num">similarity</th><th class="num">rank</th><th class="num">robust z</th><th></th>${gradeHead}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function pairCard(report: SimilarityReport, ex: ExerciseResult, p: RankedPair, lookup: ReturnType<typeof pairIndex>, grades?: Grades): string {
+  const fragments: SharedFragment[] = p.fragments ?? [];
+  const longest = fragments[0];
+  const title =
+    `#${p.rank} <code>${escapeHtml(p.a)}</code> ↔ <code>${escapeHtml(p.b)}</code> · similarity ${fixed(p.similarity, 3)} · robust z ${fixed(p.z, 1)}` +
+    (p.flagged ? ' <span class="flag">flagged</span>' : "");
+  const longestText = longest
+    ? `Longest shared fragment: ${longest.length} fingerprint${longest.length === 1 ? "" : "s"}, ${lineRange(longest.a)} of ${escapeHtml(p.a)} and ${lineRange(longest.b)} of ${escapeHtml(p.b)}; ${fragments.length} shared fragment${fragments.length === 1 ? "" : "s"} in all.`
+    : "No shared fragment.";
+  return `<details class="pair" id="${escapeHtml(pairId(p))}"${p.flagged || p.rank === 1 ? " open" : ""}>
+<summary>${title}</summary>
+<p>${longestText}</p>
+<p class="legend muted"><mark class="longest">longest shared fragment</mark> <mark class="shared">other shared fragments</mark> (the released stub is ignored)</p>
+<div class="side">
+<div><h4>${escapeHtml(p.a)}</h4>${codeBlock(ex.sources.get(p.a) ?? "", fragments.map((f) => f.a))}</div>
+<div><h4>${escapeHtml(p.b)}</h4>${codeBlock(ex.sources.get(p.b) ?? "", fragments.map((f) => f.b))}</div>
+</div>
+<h4>The same two learners in every exercise</h4>
+${otherExercises(report, p, lookup, grades)}
+</details>`;
+}
+
+function exerciseSection(report: SimilarityReport, ex: ExerciseResult, lookup: ReturnType<typeof pairIndex>, grades?: Grades): string {
+  const name = ex.exercise.name;
+  const flagged = ex.pairs.filter((p) => p.flagged);
+  const svg = histogramSvg({
+    similarities: ex.pairs.map((p) => p.similarity),
+    median: ex.spread.median,
+    threshold: ex.spread.threshold,
+    flagged: flagged.map((p) => p.similarity),
+    title: `${name}: similarity of ${ex.pairs.length} pairs`,
+  });
+  const rule =
+    ex.spread.threshold === undefined
+      ? `Too few pairs (${ex.pairs.length}) to estimate the class's spread: nothing is flagged.`
+      : `Median ${fixed(ex.spread.median, 3)} (dashed); pairs from ${fixed(ex.spread.threshold, 3)} (red line, robust z ≥ ${report.options.minZ}) are flagged: ${flagged.length}.`;
+  const hidden = flagged.length - ex.detailed.filter((p) => p.flagged).length;
+  const shown = hidden > 0 ? `<p class="muted">${hidden} more flagged pairs are in similarity.csv.</p>` : "";
+  const notCompared = [
+    ex.withoutOwnCode.length ? `${ex.withoutOwnCode.length} left it as the stub (${escapeHtml(ex.withoutOwnCode.join(", "))})` : "",
+    ex.missing.length ? `${ex.missing.length} have no cell for it (${escapeHtml(ex.missing.join(", "))})` : "",
+  ].filter(Boolean);
+  return `<section id="ex-${escapeHtml(name)}">
+<h2><code>${escapeHtml(name)}</code></h2>
+<p>${ex.compared.length} learners compared, ${ex.pairs.length} pairs.${notCompared.length ? ` Not compared: ${notCompared.join("; ")}.` : ""}</p>
+${svg}
+<p>${rule}</p>
+${shown}
+${ex.detailed.map((p) => pairCard(report, ex, p, lookup, grades)).join("\n")}
+</section>`;
+}
+
+function summaryTable(report: SimilarityReport): string {
+  const rows = report.exercises.map((ex) => {
+    const flagged = ex.pairs.filter((p) => p.flagged).length;
+    return `<tr><td><a href="#ex-${escapeHtml(ex.exercise.name)}"><code>${escapeHtml(ex.exercise.name)}</code></a></td>` +
+      `<td class="num">${ex.compared.length}</td><td class="num">${ex.withoutOwnCode.length + ex.missing.length}</td><td class="num">${ex.pairs.length}</td>` +
+      `<td class="num">${fixed(ex.spread.median, 3)}</td><td class="num">${ex.spread.threshold === undefined ? "–" : fixed(ex.spread.threshold, 3)}</td>` +
+      `<td class="num">${ex.pairs.length ? fixed(ex.pairs[0].similarity, 3) : "–"}</td><td class="num">${flagged ? `<span class="flag">${flagged}</span>` : "0"}</td></tr>`;
+  });
+  return `<table><thead><tr><th>exercise</th><th class="num">compared</th><th class="num">not compared</th><th class="num">pairs</th><th class="num">median</th><th class="num">flagged from</th><th class="num">top pair</th><th class="num">flagged</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+/** Learner pairs flagged in at least one exercise, those flagged in most exercises first. */
+export function repeatOffenders(report: SimilarityReport): { a: string; b: string; pairs: RankedPair[] }[] {
+  const byPair = new Map<string, { a: string; b: string; pairs: RankedPair[] }>();
+  for (const ex of report.exercises) {
+    for (const p of ex.pairs) {
+      if (!p.flagged) continue;
+      const [a, b] = p.a < p.b ? [p.a, p.b] : [p.b, p.a];
+      const key = `${a}\u0000${b}`;
+      if (!byPair.has(key)) byPair.set(key, { a, b, pairs: [] });
+      byPair.get(key)!.pairs.push(p);
+    }
+  }
+  const maxZ = (e: { pairs: RankedPair[] }) => Math.max(...e.pairs.map((p) => p.z));
+  return [...byPair.values()].sort((x, y) => y.pairs.length - x.pairs.length || maxZ(y) - maxZ(x) || x.a.localeCompare(y.a) || x.b.localeCompare(y.b));
+}
+
+function offendersTable(report: SimilarityReport, limit = 40): string {
+  const all = repeatOffenders(report);
+  if (all.length === 0) return "<p>No pair is flagged in any exercise.</p>";
+  const detailed = new Set(report.exercises.flatMap((ex) => ex.detailed.map(pairId)));
+  const rows = all.slice(0, limit).map((o) => {
+    const links = o.pairs
+      .map((p) => (detailed.has(pairId(p)) ? `<a href="#${escapeHtml(pairId(p))}"><code>${escapeHtml(p.exercise)}</code></a>` : `<code>${escapeHtml(p.exercise)}</code>`) + ` ${fixed(p.similarity, 2)}`)
+      .join(", ");
+    return `<tr><td><code>${escapeHtml(o.a)}</code> ↔ <code>${escapeHtml(o.b)}</code></td><td class="num">${o.pairs.length} / ${report.exercises.length}</td><td>${links}</td></tr>`;
+  });
+  const more = all.length > limit ? `<p class="muted">${all.length - limit} more flagged pairs of learners are in similarity.csv.</p>` : "";
+  return `<table><thead><tr><th>learners</th><th class="num">exercises flagged</th><th>where (similarity)</th></tr></thead><tbody>${rows.join("")}</tbody></table>${more}`;
+}
+
+export function similarityHtml(report: SimilarityReport, grades?: Grades): string {
+  const lookup = pairIndex(report);
+  const { dolos, minZ } = report.options;
+  const unreadable = report.unreadable.length
+    ? `<p><strong>Not read:</strong> ${report.unreadable.map((u) => `<code>${escapeHtml(u.learner)}</code> (${escapeHtml(u.message)})`).join("; ")}</p>`
+    : "";
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Similarity: ${escapeHtml(report.assignment)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>Similarity of solutions: ${escapeHtml(report.assignment)}</h1>
+<p class="muted">${report.learners.length} submissions. Each exercise's solution cells (matched by grade_id) are compared pairwise with Dolos
+(winnowing over syntax-tree tokens: names, literals, comments and layout do not count; k-grams of ${dolos.kgramLength} tokens, windows of ${dolos.kgramsInWindow}),
+ignoring what is in the released stub. A pair is flagged when it stands at least ${minZ} robust standard deviations (median and MAD of −ln(1 − similarity))
+above the pairs of the same exercise. A flag is a reason to read the code, not a verdict.</p>
+${unreadable}
+${summaryTable(report)}
+<h2>Pairs of learners flagged</h2>
+${offendersTable(report)}
+${report.exercises.map((ex) => exerciseSection(report, ex, lookup, grades)).join("\n")}
+</body>
+</html>
+`;
+}

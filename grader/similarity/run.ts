@@ -1,0 +1,47 @@
+/**
+ * `tsnb similarity` without the command line: read the class, then compare every exercise and
+ * write similarity.html and similarity.csv.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Assignment, Exercise } from "../assignment/load";
+import type { SubmissionInput } from "../grading/batch";
+import { analyzeClass, AnalysisOptions, SimilarityReport } from "./analyze";
+import { ClassSolutions, collectSolutions } from "./collect";
+import { similarityCsv } from "./csv";
+import { Grades } from "./grades";
+import { similarityHtml } from "./html";
+
+export function readClass(assignment: Assignment, submissions: SubmissionInput[], exercises: Exercise[], onRead?: (learner: string) => void): ClassSolutions {
+  const solutions = collectSolutions(assignment, submissions, exercises, onRead);
+  // A submission counts when at least one of its solution cells was found.
+  const readable = new Set(solutions.exercises.flatMap((e) => e.solutions.map((s) => s.learner))).size;
+  if (readable < 2) {
+    const why = solutions.unreadable.map((u) => `${u.learner}: ${u.message}`).join("\n  ");
+    throw new Error(`need at least two readable submissions to compare, got ${readable}${why ? `:\n  ${why}` : ""}`);
+  }
+  return solutions;
+}
+
+export interface SimilarityOutput {
+  report: SimilarityReport;
+  html: string;
+  csv: string;
+}
+
+export function compareClass(
+  assignment: Assignment,
+  solutions: ClassSolutions,
+  out: string,
+  analysis: AnalysisOptions,
+  grades?: Grades,
+  onExercise?: (exercise: string) => void,
+): SimilarityOutput {
+  const report = analyzeClass(assignment.name, solutions, analysis, onExercise);
+  mkdirSync(out, { recursive: true });
+  const html = path.join(out, "similarity.html");
+  const csv = path.join(out, "similarity.csv");
+  writeFileSync(html, similarityHtml(report, grades));
+  writeFileSync(csv, similarityCsv(report, grades));
+  return { report, html, csv };
+}
