@@ -5,6 +5,7 @@
  * check's test class and benchmark.
  */
 import ts from "typescript";
+import { commentRanges } from "../grader/similarity/tokens";
 
 interface Edit {
   start: number;
@@ -79,27 +80,13 @@ export function renameIdentifiers(source: string, keep: string): string {
   return applyEdits(source, edits);
 }
 
-function commentRanges(file: ts.SourceFile): ts.CommentRange[] {
-  const text = file.getFullText();
-  const seen = new Map<number, ts.CommentRange>();
-  const add = (ranges: ts.CommentRange[] | undefined) => ranges?.forEach((r) => seen.set(r.pos, r));
-  const visit = (n: ts.Node) => {
-    add(ts.getLeadingCommentRanges(text, n.getFullStart()));
-    add(ts.getTrailingCommentRanges(text, n.end));
-    n.getChildren(file).forEach(visit);
-  };
-  visit(file);
-  return [...seen.values()];
-}
-
 const NEW_COMMENTS = ["// 여기서부터 내 풀이", "// compute the output", "// loop over everything", "// TODO: check again later", "// 결과를 채운다"];
 
 /** Drop every comment, then add other comments and blank lines between statements. */
 export function rewriteComments(source: string, seed = 0): string {
-  const file = parse(source);
   const stripped = applyEdits(
     source,
-    commentRanges(file).map((r) => ({ start: r.pos, end: r.end, text: "" })),
+    commentRanges(source).map(([start, end]) => ({ start, end, text: "" })),
   )
     .split("\n")
     .filter((line, i, lines) => line.trim() !== "" || (i > 0 && lines[i - 1].trim() !== ""))

@@ -48,7 +48,8 @@ export function histogramSvg(input: HistogramInput): string {
     parts.push(`<line class="axis" x1="${fmt(x(tick))}" x2="${fmt(x(tick))}" y1="${M.top + plotH}" y2="${M.top + plotH + 4}"/>`);
     parts.push(`<text class="label" x="${fmt(x(tick))}" y="${M.top + plotH + 16}" text-anchor="middle">${tick}</text>`);
   }
-  for (const count of [1, 10, 100, 1000, 10000, 100000].filter((c) => c <= max)) {
+  const ticks = [1, 10, 100, 1000, 10000, 100000].filter((c) => c < max);
+  for (const count of [...ticks, max]) {
     parts.push(`<text class="label" x="${M.left - 6}" y="${fmt(y(count) + 4)}" text-anchor="end">${count}</text>`);
     parts.push(`<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${fmt(y(count))}" y2="${fmt(y(count))}"/>`);
   }

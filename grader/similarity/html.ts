@@ -10,7 +10,7 @@ import { ExerciseResult, pairIndex, RankedPair, SimilarityReport } from "./analy
 import type { SharedFragment } from "./compare";
 import { Grades } from "./grades";
 import { histogramSvg } from "./histogram";
-import type { Span } from "./tokens";
+import { commentRanges, Span } from "./tokens";
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, "Noto Sans CJK KR", sans-serif; margin: 1.5rem auto; max-width: 1200px; padding: 0 1rem; color: #1d232a; }
@@ -25,7 +25,7 @@ tr.flagged td { background: #fdecea; }
 .histogram .threshold { stroke: #c62828; stroke-width: 2; } .histogram .rug { stroke: #c62828; stroke-width: 2; } .histogram .label { font-size: 11px; fill: #444; }
 details.pair { border: 1px solid #d5dbe3; border-radius: 6px; margin: .8rem 0; padding: .3rem .8rem; }
 details.pair[open] { padding-bottom: .8rem; } details.pair summary { cursor: pointer; font-weight: 600; padding: .3rem 0; }
-.side { display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; }
+.side { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: .8rem; }
 .side h4 { margin: .4rem 0; font-size: .9rem; }
 ol.code { font: 12px/1.5 ui-monospace, "DejaVu Sans Mono", "Noto Sans Mono CJK KR", monospace; background: #f8f9fb; border: 1px solid #e1e5eb;
   margin: 0; padding: .4rem .4rem .4rem 3.2rem; overflow-x: auto; max-height: 34rem; overflow-y: auto; white-space: pre; }
@@ -57,6 +57,16 @@ function codeBlock(source: string, spans: Span[]): string {
     const [from, to] = offsets(source, span);
     for (let c = from; c < to; c++) marks[c] = Math.max(marks[c], i === 0 ? 2 : 1);
   });
+  // Comments never count, and a line's indentation and trailing blanks are not part of a match.
+  for (const [from, to] of commentRanges(source)) marks.fill(0, from, to);
+  for (let start = 0; start <= source.length; ) {
+    const end = source.indexOf("\n", start) < 0 ? source.length : source.indexOf("\n", start);
+    let first = start;
+    while (first < end && (/\s/.test(source[first]) || !marks[first])) marks[first++] = 0;
+    let last = end - 1;
+    while (last >= first && (/\s/.test(source[last]) || !marks[last])) marks[last--] = 0;
+    start = end + 1;
+  }
   const lines: string[] = [];
   let line = "";
   let run = "";

@@ -7,7 +7,8 @@
  * or values, so renamed identifiers and changed literals look the same; comments and blank
  * lines are not nodes, so they do not count. Punctuation and operator tokens are left out as
  * tree-sitter leaves out its unnamed nodes. Each token carries the source span Dolos reports in
- * fragments: from the node's start to its first child's start (the node's own text), 0-based.
+ * fragments: the node's own text before its first child (`for (`, `{`, a whole identifier),
+ * rows and columns 0-based.
  */
 import ts from "typescript";
 
@@ -50,7 +51,8 @@ export const tokenizeTypeScript: Tokenize = (source) => {
     });
     const start = node === file ? 0 : node.getStart(file);
     const firstChild = children.find((c) => c.kind !== ts.SyntaxKind.EndOfFileToken && !isPunctuation(c.kind));
-    const end = firstChild ? Math.max(start, firstChild.getStart(file)) : node.end;
+    // A child's full start is the end of the token before it, so comments before it stay out.
+    const end = firstChild ? Math.max(start, firstChild.pos) : node.end;
     const from = at(start);
     const to = at(end);
     const span: Span = { startRow: from.line, startCol: from.character, endRow: to.line, endCol: to.character };
@@ -64,3 +66,18 @@ export const tokenizeTypeScript: Tokenize = (source) => {
   visit(file);
   return { tokens, spans };
 };
+
+/** Where the comments of a source are, as [start, end) offsets (for showing fragments without them). */
+export function commentRanges(source: string): [number, number][] {
+  const file = ts.createSourceFile("cell.ts", source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const found = new Map<number, number>();
+  const add = (ranges: ts.CommentRange[] | undefined) => ranges?.forEach((r) => found.set(r.pos, r.end));
+  // getChildren() includes punctuation tokens, whose leading trivia hold e.g. a comment before `}`.
+  const visit = (n: ts.Node): void => {
+    add(ts.getLeadingCommentRanges(source, n.getFullStart()));
+    add(ts.getTrailingCommentRanges(source, n.end));
+    n.getChildren(file).forEach(visit);
+  };
+  visit(file);
+  return [...found].sort((a, b) => a[0] - b[0]);
+}
