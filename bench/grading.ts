@@ -86,7 +86,7 @@ export function treeRss(rootPid: number): number {
 }
 
 /** Run a command, sampling the process tree's memory every 100 ms. */
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; peakRss: number; code: number | null }> {
+export function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; peakRss: number; code: number | null }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child: ChildProcess = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], env });

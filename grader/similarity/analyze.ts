@@ -26,12 +26,13 @@ export interface RankedPair {
   rank: number;
   a: string;
   b: string;
+  /** The two learners, whatever the order, across exercises (see SimilarityReport.keyOf). */
+  key: number;
   similarity: number;
   z: number;
   flagged: boolean;
-  /** Dolos' longest fragment, in fingerprints. */
-  longest: number;
-  /** Shared fragments, longest first; only for the pairs shown in detail. */
+  /** Dolos' longest common run of fingerprints, and the shared fragments (longest first); for the pairs shown in detail. */
+  longest?: number;
   fragments?: SharedFragment[];
 }
 
@@ -47,6 +48,7 @@ export interface ExerciseResult {
   spread: Spread;
   /** All pairs, most similar first. */
   pairs: RankedPair[];
+  byKey: Map<number, RankedPair>;
   /** Flagged pairs (up to maxDetailed) and the top ones, with fragments. */
   detailed: RankedPair[];
 }
@@ -57,16 +59,14 @@ export interface SimilarityReport {
   exercises: ExerciseResult[];
   unreadable: ClassSolutions["unreadable"];
   options: AnalysisOptions;
-}
-
-export function pairKey(a: string, b: string): string {
-  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+  /** The key of two learners' pairs (the same in every exercise). */
+  keyOf(a: string, b: string): number;
 }
 
 /** The same two learners' pair in every exercise, for "their other exercises". */
 export function pairIndex(report: SimilarityReport): (exercise: string, a: string, b: string) => RankedPair | undefined {
-  const byExercise = new Map(report.exercises.map((e) => [e.exercise.name, new Map(e.pairs.map((p) => [pairKey(p.a, p.b), p]))]));
-  return (exercise, a, b) => byExercise.get(exercise)?.get(pairKey(a, b));
+  const byExercise = new Map(report.exercises.map((e) => [e.exercise.name, e.byKey]));
+  return (exercise, a, b) => byExercise.get(exercise)?.get(report.keyOf(a, b));
 }
 
 export function analyzeClass(
@@ -75,6 +75,12 @@ export function analyzeClass(
   options: AnalysisOptions = ANALYSIS_DEFAULTS,
   onExercise: (exercise: string) => void = () => undefined,
 ): SimilarityReport {
+  const learnerIndex = new Map(solutions.learners.map((l, i) => [l, i]));
+  const n = solutions.learners.length;
+  const keyOf = (a: string, b: string) => {
+    const [i, j] = [learnerIndex.get(a)!, learnerIndex.get(b)!];
+    return i < j ? i * n + j : j * n + i;
+  };
   const exercises = solutions.exercises.map((ex): ExerciseResult => {
     const comparison = compareSolutions(ex.solutions, ex.template, options.dolos);
     const spread = spreadOf(
@@ -82,26 +88,26 @@ export function analyzeClass(
       options.minZ,
     );
     const names = comparison.learners;
-    const order = comparison.pairs
-      .map((p) => p)
-      .sort((x, y) => y.similarity - x.similarity || y.longest - x.longest || names[x.a].localeCompare(names[y.a]) || names[x.b].localeCompare(names[y.b]));
+    const order = [...comparison.pairs].sort(
+      (x, y) => y.similarity - x.similarity || names[x.a].localeCompare(names[y.a]) || names[x.b].localeCompare(names[y.b]),
+    );
     const pairs = order.map(
       (p, i): RankedPair => ({
         exercise: ex.exercise.name,
         rank: i + 1,
         a: names[p.a],
         b: names[p.b],
+        key: keyOf(names[p.a], names[p.b]),
         similarity: p.similarity,
         z: robustZ(p.similarity, spread),
         flagged: isFlagged(p.similarity, spread),
-        longest: p.longest,
       }),
     );
-    const flagged = pairs.filter((p) => p.flagged).slice(0, options.maxDetailed);
-    const detailed = pairs.filter((p, i) => i < options.top || flagged.includes(p));
+    const flagged = new Set(pairs.filter((p) => p.flagged).slice(0, options.maxDetailed));
+    const detailed = pairs.filter((p, i) => i < options.top || flagged.has(p));
     for (const p of detailed) {
       const source = order[p.rank - 1];
-      p.fragments = comparison.fragments(source.a, source.b);
+      Object.assign(p, comparison.details(source.a, source.b));
     }
     onExercise(ex.exercise.name);
     const own = new Set(names);
@@ -114,8 +120,9 @@ export function analyzeClass(
       missing: ex.missing,
       spread,
       pairs,
+      byKey: new Map(pairs.map((p) => [p.key, p])),
       detailed,
     };
   });
-  return { assignment, learners: solutions.learners, exercises, unreadable: solutions.unreadable, options };
+  return { assignment, learners: solutions.learners, exercises, unreadable: solutions.unreadable, options, keyOf };
 }

@@ -31,8 +31,13 @@ export interface PairScore {
   b: number;
   /** Shared fingerprints over both solutions' own fingerprints (those not in the stub), 0..1. */
   similarity: number;
-  /** The longest run of fingerprints the two share in the same order (Dolos' "longest fragment"). */
+}
+
+export interface PairDetails {
+  /** The longest run of fingerprints the two share in the same order (Dolos' Pair.longest). */
   longest: number;
+  /** Shared fragments, longest first. */
+  fragments: SharedFragment[];
 }
 
 export interface SharedFragment {
@@ -49,8 +54,8 @@ export interface ExerciseComparison {
   /** Learners whose solution is the stub, empty, or too short to fingerprint. */
   withoutOwnCode: string[];
   pairs: PairScore[];
-  /** The fragments two compared learners share, longest first. */
-  fragments(a: number, b: number): SharedFragment[];
+  /** Dolos' pair of two compared learners: longest common run and shared fragments. */
+  details(a: number, b: number): PairDetails;
 }
 
 function spanOf(region: Region): Span {
@@ -93,14 +98,35 @@ export function compareSolutions(
     else withoutOwnCode.push(solutions[i].learner);
   });
 
+  // Every pair's covered fingerprints, summed from Dolos' index one shared fingerprint at a
+  // time: the same counts as Dolos' Pair (leftCovered, rightCovered), without the longest-common-
+  // substring pass Pair runs for every pair (that pass alone took most of a 300-learner class's
+  // time; it is run only for the pairs the report shows).
+  const n = own.length;
+  const position = new Map(own.map((o, i) => [o.file, i]));
+  const covered = new Float64Array(n * n);
+  for (const shared of index.sharedFingerprints()) {
+    if (shared.ignored || shared.fileCount() < 2) continue;
+    const members: [number, number][] = [];
+    for (const file of shared.files()) {
+      const i = position.get(file);
+      if (i !== undefined) members.push([i, shared.occurrencesOf(file).length]);
+    }
+    for (let x = 0; x < members.length; x++) {
+      const [i, occI] = members[x];
+      for (let y = x + 1; y < members.length; y++) {
+        const [j, occJ] = members[y];
+        covered[i * n + j] += occI;
+        covered[j * n + i] += occJ;
+      }
+    }
+  }
   const pairs: PairScore[] = [];
-  for (let a = 0; a < own.length; a++) {
-    for (let b = a + 1; b < own.length; b++) {
-      const pair = index.getPair(own[a].file, own[b].file);
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
       // Dolos' Pair.similarity subtracts the left file's ignored count twice and counts distinct
       // fingerprints where it means occurrences; the same ratio is computed here per side.
-      const similarity = (pair.leftCovered + pair.rightCovered) / (own[a].ownTotal + own[b].ownTotal);
-      pairs.push({ a, b, similarity, longest: pair.longest });
+      pairs.push({ a, b, similarity: (covered[a * n + b] + covered[b * n + a]) / (own[a].ownTotal + own[b].ownTotal) });
     }
   }
 
@@ -108,12 +134,13 @@ export function compareSolutions(
     learners: own.map((o) => o.file.path),
     withoutOwnCode,
     pairs,
-    fragments(a: number, b: number): SharedFragment[] {
+    details(a: number, b: number): PairDetails {
       const pair: Pair = index.getPair(own[a].file, own[b].file);
-      return pair
+      const fragments = pair
         .buildFragments()
         .map((f) => ({ a: spanOf(f.leftSelection), b: spanOf(f.rightSelection), length: f.pairs.length }))
         .sort((x, y) => y.length - x.length);
+      return { longest: pair.longest, fragments };
     },
   };
 }

@@ -42,52 +42,36 @@ function pairId(p: RankedPair): string {
   return `pair-${p.exercise}-${p.rank}`;
 }
 
-/** Character offsets of a span in a source, clamped to it. */
-function offsets(source: string, span: Span): [number, number] {
-  const starts = [0];
-  for (let i = 0; i < source.length; i++) if (source[i] === "\n") starts.push(i + 1);
-  const at = (row: number, col: number) => Math.min(source.length, (starts[Math.min(row, starts.length - 1)] ?? 0) + col);
-  return [at(span.startRow, span.startCol), at(span.endRow, span.endCol)];
-}
-
 /** The source as numbered lines, the shared fragments marked and the longest one marked strongest. */
-function codeBlock(source: string, spans: Span[]): string {
+function codeBlock(source: string, spans: Span[], comments: [number, number][]): string {
+  const starts = [0];
+  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) starts.push(i + 1);
+  const offset = (row: number, col: number) => Math.min(source.length, starts[Math.min(row, starts.length - 1)] + col);
   const marks = new Uint8Array(source.length);
   spans.forEach((span, i) => {
-    const [from, to] = offsets(source, span);
+    const from = offset(span.startRow, span.startCol);
+    const to = offset(span.endRow, span.endCol);
     for (let c = from; c < to; c++) marks[c] = Math.max(marks[c], i === 0 ? 2 : 1);
   });
   // Comments never count, and a line's indentation and trailing blanks are not part of a match.
-  for (const [from, to] of commentRanges(source)) marks.fill(0, from, to);
-  for (let start = 0; start <= source.length; ) {
-    const end = source.indexOf("\n", start) < 0 ? source.length : source.indexOf("\n", start);
+  for (const [from, to] of comments) marks.fill(0, from, to);
+  const blank = (c: number) => source.charCodeAt(c) <= 32;
+  const lines = starts.map((start, i) => {
+    const end = i + 1 < starts.length ? starts[i + 1] - 1 : source.length;
     let first = start;
-    while (first < end && (/\s/.test(source[first]) || !marks[first])) marks[first++] = 0;
+    while (first < end && (blank(first) || !marks[first])) marks[first++] = 0;
     let last = end - 1;
-    while (last >= first && (/\s/.test(source[last]) || !marks[last])) marks[last--] = 0;
-    start = end + 1;
-  }
-  const lines: string[] = [];
-  let line = "";
-  let run = "";
-  let runMark = 0;
-  const flush = () => {
-    if (run) line += runMark === 0 ? escapeHtml(run) : `<mark class="${runMark === 2 ? "longest" : "shared"}">${escapeHtml(run)}</mark>`;
-    run = "";
-  };
-  for (let c = 0; c <= source.length; c++) {
-    if (c === source.length || source[c] === "\n") {
-      flush();
-      lines.push(`<li>${line}</li>`);
-      line = "";
-      continue;
+    while (last >= first && (blank(last) || !marks[last])) marks[last--] = 0;
+    let html = "";
+    for (let c = start; c < end; ) {
+      let stop = c + 1;
+      while (stop < end && marks[stop] === marks[c]) stop++;
+      const text = escapeHtml(source.slice(c, stop));
+      html += marks[c] === 0 ? text : `<mark class="${marks[c] === 2 ? "longest" : "shared"}">${text}</mark>`;
+      c = stop;
     }
-    if (marks[c] !== runMark) {
-      flush();
-      runMark = marks[c];
-    }
-    run += source[c];
-  }
+    return `<li>${html}</li>`;
+  });
   return `<ol class="code">${lines.join("")}</ol>`;
 }
 
@@ -117,7 +101,9 @@ function otherExercises(report: SimilarityReport, p: RankedPair, lookup: ReturnT
   return `<table><thead><tr><th>exercise</th><th class="num">similarity</th><th class="num">rank</th><th class="num">robust z</th><th></th>${gradeHead}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
-function pairCard(report: SimilarityReport, ex: ExerciseResult, p: RankedPair, lookup: ReturnType<typeof pairIndex>, grades?: Grades): string {
+type Comments = (source: string) => [number, number][];
+
+function pairCard(report: SimilarityReport, ex: ExerciseResult, p: RankedPair, lookup: ReturnType<typeof pairIndex>, comments: Comments, grades?: Grades): string {
   const fragments: SharedFragment[] = p.fragments ?? [];
   const longest = fragments[0];
   const title =
@@ -131,15 +117,15 @@ function pairCard(report: SimilarityReport, ex: ExerciseResult, p: RankedPair, l
 <p>${longestText}</p>
 <p class="legend muted"><mark class="longest">longest shared fragment</mark> <mark class="shared">other shared fragments</mark> (the released stub is ignored)</p>
 <div class="side">
-<div><h4>${escapeHtml(p.a)}</h4>${codeBlock(ex.sources.get(p.a) ?? "", fragments.map((f) => f.a))}</div>
-<div><h4>${escapeHtml(p.b)}</h4>${codeBlock(ex.sources.get(p.b) ?? "", fragments.map((f) => f.b))}</div>
+<div><h4>${escapeHtml(p.a)}</h4>${codeBlock(ex.sources.get(p.a) ?? "", fragments.map((f) => f.a), comments(ex.sources.get(p.a) ?? ""))}</div>
+<div><h4>${escapeHtml(p.b)}</h4>${codeBlock(ex.sources.get(p.b) ?? "", fragments.map((f) => f.b), comments(ex.sources.get(p.b) ?? ""))}</div>
 </div>
 <h4>The same two learners in every exercise</h4>
 ${otherExercises(report, p, lookup, grades)}
 </details>`;
 }
 
-function exerciseSection(report: SimilarityReport, ex: ExerciseResult, lookup: ReturnType<typeof pairIndex>, grades?: Grades): string {
+function exerciseSection(report: SimilarityReport, ex: ExerciseResult, lookup: ReturnType<typeof pairIndex>, comments: Comments, grades?: Grades): string {
   const name = ex.exercise.name;
   const flagged = ex.pairs.filter((p) => p.flagged);
   const svg = histogramSvg({
@@ -165,7 +151,7 @@ function exerciseSection(report: SimilarityReport, ex: ExerciseResult, lookup: R
 ${svg}
 <p>${rule}</p>
 ${shown}
-${ex.detailed.map((p) => pairCard(report, ex, p, lookup, grades)).join("\n")}
+${ex.detailed.map((p) => pairCard(report, ex, p, lookup, comments, grades)).join("\n")}
 </section>`;
 }
 
@@ -182,14 +168,13 @@ function summaryTable(report: SimilarityReport): string {
 
 /** Learner pairs flagged in at least one exercise, those flagged in most exercises first. */
 export function repeatOffenders(report: SimilarityReport): { a: string; b: string; pairs: RankedPair[] }[] {
-  const byPair = new Map<string, { a: string; b: string; pairs: RankedPair[] }>();
+  const byPair = new Map<number, { a: string; b: string; pairs: RankedPair[] }>();
   for (const ex of report.exercises) {
     for (const p of ex.pairs) {
       if (!p.flagged) continue;
       const [a, b] = p.a < p.b ? [p.a, p.b] : [p.b, p.a];
-      const key = `${a}\u0000${b}`;
-      if (!byPair.has(key)) byPair.set(key, { a, b, pairs: [] });
-      byPair.get(key)!.pairs.push(p);
+      if (!byPair.has(p.key)) byPair.set(p.key, { a, b, pairs: [] });
+      byPair.get(p.key)!.pairs.push(p);
     }
   }
   const maxZ = (e: { pairs: RankedPair[] }) => Math.max(...e.pairs.map((p) => p.z));
@@ -212,6 +197,11 @@ function offendersTable(report: SimilarityReport, limit = 40): string {
 
 export function similarityHtml(report: SimilarityReport, grades?: Grades): string {
   const lookup = pairIndex(report);
+  const cache = new Map<string, [number, number][]>();
+  const comments: Comments = (source) => {
+    if (!cache.has(source)) cache.set(source, commentRanges(source));
+    return cache.get(source)!;
+  };
   const { dolos, minZ } = report.options;
   const unreadable = report.unreadable.length
     ? `<p><strong>Not read:</strong> ${report.unreadable.map((u) => `<code>${escapeHtml(u.learner)}</code> (${escapeHtml(u.message)})`).join("; ")}</p>`
@@ -235,7 +225,7 @@ ${unreadable}
 ${summaryTable(report)}
 <h2>Pairs of learners flagged</h2>
 ${offendersTable(report)}
-${report.exercises.map((ex) => exerciseSection(report, ex, lookup, grades)).join("\n")}
+${report.exercises.map((ex) => exerciseSection(report, ex, lookup, comments, grades)).join("\n")}
 </body>
 </html>
 `;

@@ -8,7 +8,7 @@ import { Assignment, Exercise } from "../assignment/load";
 import type { SubmissionInput } from "../grading/batch";
 import { analyzeClass, AnalysisOptions, SimilarityReport } from "./analyze";
 import { ClassSolutions, collectSolutions } from "./collect";
-import { similarityCsv } from "./csv";
+import { writeSimilarityCsv } from "./csv";
 import { Grades } from "./grades";
 import { similarityHtml } from "./html";
 
@@ -42,6 +42,6 @@ export function compareClass(
   const html = path.join(out, "similarity.html");
   const csv = path.join(out, "similarity.csv");
   writeFileSync(html, similarityHtml(report, grades));
-  writeFileSync(csv, similarityCsv(report, grades));
+  writeSimilarityCsv(csv, report, grades);
   return { report, html, csv };
 }
