@@ -163,7 +163,7 @@ function summaryTable(report: SimilarityReport): string {
       `<td class="num">${fixed(ex.spread.median, 3)}</td><td class="num">${ex.spread.threshold === undefined ? "–" : fixed(ex.spread.threshold, 3)}</td>` +
       `<td class="num">${ex.pairs.length ? fixed(ex.pairs[0].similarity, 3) : "–"}</td><td class="num">${flagged ? `<span class="flag">${flagged}</span>` : "0"}</td></tr>`;
   });
-  return `<table><thead><tr><th>exercise</th><th class="num">compared</th><th class="num">not compared</th><th class="num">pairs</th><th class="num">median</th><th class="num">flagged from</th><th class="num">top pair</th><th class="num">flagged</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table class="summary"><thead><tr><th>exercise</th><th class="num">compared</th><th class="num">not compared</th><th class="num">pairs</th><th class="num">median</th><th class="num">flagged from</th><th class="num">top pair</th><th class="num">flagged</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 /** Learner pairs flagged in at least one exercise, those flagged in most exercises first. */
