@@ -5,7 +5,8 @@
  *   2. scaling with --jobs 1 and --jobs 2, and the cost's growth from 20 to 100 submissions;
  *   3. conv kernels in GFLOP/s against the machine's rough peak;
  *   4. LeNet-5 training on the default backend and on cpu;
- *   5. the OS-level sandbox (bubblewrap) against the permission model alone (bench/isolation.ts).
+ *   5. the OS-level sandbox (bubblewrap) against the permission model alone (bench/isolation.ts);
+ *   6. the similarity check (tsnb similarity) on a class of 300.
  * It prints one report and writes the same figures as JSON (docs/performance.json), and with
  * --write-docs refreshes the table in docs/performance.md.
  *
@@ -20,6 +21,7 @@ import { BaselineRun, generateSubmissions, GradingRun, runBaseline, runGrading }
 import { markdownTable as table } from "./table";
 import { formatIsolationBench, IsolationBench, runIsolationBench } from "./isolation";
 import { formatTrainBench, runTrainBench, TrainBenchRow } from "./train";
+import { formatSimilarityBench, runSimilarityBench, SimilarityBench } from "./similarity";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const DOCS = path.join(ROOT, "docs");
@@ -39,6 +41,7 @@ interface Report {
   conv: ConvBenchRow[];
   training: TrainBenchRow[];
   isolation: IsolationBench;
+  similarity: SimilarityBench;
   goals: Goal[];
 }
 
@@ -106,6 +109,9 @@ function render(r: Report): string {
     "### 5. Sandbox isolation (bubblewrap against the permission model alone)",
     formatIsolationBench(r.isolation),
     "",
+    "### 6. Similarity check (tsnb similarity, generated class)",
+    formatSimilarityBench(r.similarity),
+    "",
     "### Goals",
     goals,
   ].join("\n");
@@ -158,6 +164,7 @@ async function main(): Promise<void> {
   report.training = await runTrainBench({ log });
   log("Sandbox isolation...");
   report.isolation = await runIsolationBench({ quick, log, submissions: subs });
+  report.similarity = await runSimilarityBench(300, log);
 
   const largest = report.grading.find((g) => g.jobs === 2 && g.submissions === counts[counts.length - 1])!;
   const ratio = report.baseline.secondsPerSubmission / largest.secondsPerSubmission;
@@ -191,6 +198,11 @@ async function main(): Promise<void> {
       goal: "bubblewrap sandbox: at most 15% more time (CPU) per submission",
       measured: `${((report.isolation.ratio - 1) * 100).toFixed(1)}% (wall ${((report.isolation.wallRatio - 1) * 100).toFixed(1)}%)`,
       met: report.isolation.ratio <= 1.15,
+    },
+    {
+      goal: `similarity check, ${report.similarity.learners} learners x ${report.similarity.exercises} exercises: under 30 s`,
+      measured: `${report.similarity.wallSeconds.toFixed(1)} s`,
+      met: report.similarity.exitCode === 0 && report.similarity.wallSeconds < 30,
     },
   ];
 

@@ -83,31 +83,39 @@ export function analyzeClass(
   };
   const exercises = solutions.exercises.map((ex): ExerciseResult => {
     const comparison = compareSolutions(ex.solutions, ex.template, options.dolos);
-    const spread = spreadOf(
-      comparison.pairs.map((p) => p.similarity),
-      options.minZ,
-    );
     const names = comparison.learners;
-    const order = [...comparison.pairs].sort(
-      (x, y) => y.similarity - x.similarity || names[x.a].localeCompare(names[y.a]) || names[x.b].localeCompare(names[y.b]),
+    const n = names.length;
+    const count = (n * (n - 1)) / 2;
+    const [left, right, similarity] = [new Uint32Array(count), new Uint32Array(count), new Float64Array(count)];
+    for (let a = 0, k = 0; a < n; a++) {
+      for (let b = a + 1; b < n; b++, k++) [left[k], right[k], similarity[k]] = [a, b, comparison.similarity(a, b)];
+    }
+    const spread = spreadOf(similarity, options.minZ);
+    // Most similar first; ties in name order (ranks of the names, compared as numbers).
+    const nameRank = new Uint32Array(n);
+    [...names.keys()].sort((x, y) => (names[x] < names[y] ? -1 : names[x] > names[y] ? 1 : 0)).forEach((i, r) => (nameRank[i] = r));
+    const order = new Uint32Array(count).map((_, k) => k).sort(
+      (x, y) => similarity[y] - similarity[x] || nameRank[left[x]] - nameRank[left[y]] || nameRank[right[x]] - nameRank[right[y]],
     );
-    const pairs = order.map(
-      (p, i): RankedPair => ({
+    const global = names.map((name) => learnerIndex.get(name)!);
+    const pairs = Array.from(order, (k, i): RankedPair => {
+      const [ga, gb] = [global[left[k]], global[right[k]]];
+      return {
         exercise: ex.exercise.name,
         rank: i + 1,
-        a: names[p.a],
-        b: names[p.b],
-        key: keyOf(names[p.a], names[p.b]),
-        similarity: p.similarity,
-        z: robustZ(p.similarity, spread),
-        flagged: isFlagged(p.similarity, spread),
-      }),
-    );
+        a: names[left[k]],
+        b: names[right[k]],
+        key: ga < gb ? ga * solutions.learners.length + gb : gb * solutions.learners.length + ga,
+        similarity: similarity[k],
+        z: robustZ(similarity[k], spread),
+        flagged: isFlagged(similarity[k], spread),
+      };
+    });
     const flagged = new Set(pairs.filter((p) => p.flagged).slice(0, options.maxDetailed));
     const detailed = pairs.filter((p, i) => i < options.top || flagged.has(p));
     for (const p of detailed) {
-      const source = order[p.rank - 1];
-      Object.assign(p, comparison.details(source.a, source.b));
+      const k = order[p.rank - 1];
+      Object.assign(p, comparison.details(left[k], right[k]));
     }
     onExercise(ex.exercise.name);
     const own = new Set(names);

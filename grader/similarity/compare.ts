@@ -25,14 +25,6 @@ export interface Solution {
   source: string;
 }
 
-export interface PairScore {
-  /** Indices into ExerciseComparison.learners, a < b. */
-  a: number;
-  b: number;
-  /** Shared fingerprints over both solutions' own fingerprints (those not in the stub), 0..1. */
-  similarity: number;
-}
-
 export interface PairDetails {
   /** The longest run of fingerprints the two share in the same order (Dolos' Pair.longest). */
   longest: number;
@@ -53,7 +45,11 @@ export interface ExerciseComparison {
   learners: string[];
   /** Learners whose solution is the stub, empty, or too short to fingerprint. */
   withoutOwnCode: string[];
-  pairs: PairScore[];
+  /**
+   * Of two compared learners (indices into learners): their shared fingerprints over both
+   * solutions' own fingerprints (those not in the stub), 0..1.
+   */
+  similarity(a: number, b: number): number;
   /** Dolos' pair of two compared learners: longest common run and shared fragments. */
   details(a: number, b: number): PairDetails;
 }
@@ -77,7 +73,13 @@ export function compareSolutions(
 ): ExerciseComparison {
   const toFile = (name: string, source: string): TokenizedFile => {
     const stream = tokenize(source);
-    const mapping = stream.spans.map((s) => new Region(s.startRow, s.startCol, s.endRow, s.endCol));
+    // A node's three tokens share one span object, and so one Region.
+    const regions = new Map<Span, Region>();
+    const mapping = stream.spans.map((s) => {
+      let region = regions.get(s);
+      if (!region) regions.set(s, (region = new Region(s.startRow, s.startCol, s.endRow, s.endCol)));
+      return region;
+    });
     return new TokenizedFile(new File(name, source), stream.tokens, mapping);
   };
   const maxFiles = params.maxFingerprintShare === undefined ? undefined : Math.max(2, params.maxFingerprintShare * solutions.length);
@@ -121,19 +123,14 @@ export function compareSolutions(
       }
     }
   }
-  const pairs: PairScore[] = [];
-  for (let a = 0; a < n; a++) {
-    for (let b = a + 1; b < n; b++) {
-      // Dolos' Pair.similarity subtracts the left file's ignored count twice and counts distinct
-      // fingerprints where it means occurrences; the same ratio is computed here per side.
-      pairs.push({ a, b, similarity: (covered[a * n + b] + covered[b * n + a]) / (own[a].ownTotal + own[b].ownTotal) });
-    }
-  }
+  // Dolos' Pair.similarity subtracts the left file's ignored count twice and counts distinct
+  // fingerprints where it means occurrences; the same ratio is computed here per side.
+  const similarity = (a: number, b: number) => (covered[a * n + b] + covered[b * n + a]) / (own[a].ownTotal + own[b].ownTotal);
 
   return {
     learners: own.map((o) => o.file.path),
     withoutOwnCode,
-    pairs,
+    similarity,
     details(a: number, b: number): PairDetails {
       const pair: Pair = index.getPair(own[a].file, own[b].file);
       const fragments = pair
@@ -143,4 +140,12 @@ export function compareSolutions(
       return { longest: pair.longest, fragments };
     },
   };
+}
+
+/** Every compared pair (a < b) with its similarity, as a list. */
+export function pairsOf(comparison: ExerciseComparison): { a: number; b: number; similarity: number }[] {
+  const out: { a: number; b: number; similarity: number }[] = [];
+  const n = comparison.learners.length;
+  for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) out.push({ a, b, similarity: comparison.similarity(a, b) });
+  return out;
 }

@@ -50,16 +50,16 @@ function similarityAt(d: number): number {
   return 1 - Math.exp(-d);
 }
 
-function median(sorted: number[]): number {
+function median(sorted: ArrayLike<number>): number {
   const n = sorted.length;
   if (n === 0) return 0;
   return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
-export function spreadOf(similarities: number[], minZ = DEFAULT_MIN_Z): Spread {
-  const d = similarities.map(distance).sort((a, b) => a - b);
+export function spreadOf(similarities: ArrayLike<number>, minZ = DEFAULT_MIN_Z): Spread {
+  const d = Float64Array.from(similarities, distance).sort();
   const mid = median(d);
-  const deviations = d.map((x) => Math.abs(x - mid)).sort((a, b) => a - b);
+  const deviations = d.map((x) => Math.abs(x - mid)).sort();
   const mad = median(deviations);
   const meanAd = deviations.reduce((s, x) => s + x, 0) / Math.max(1, deviations.length);
   const scale = Math.max(mad > 0 ? MAD_TO_SD * mad : MEAN_AD_TO_SD * meanAd, SCALE_FLOOR);
