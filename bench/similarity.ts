@@ -38,17 +38,23 @@ export interface SimilarityBench {
   /** `tsnb similarity` end to end, as a child process. */
   wallSeconds: number;
   peakRssMiB: number;
-  /** In-process phases of the same work. */
-  readSeconds: number;
-  compareSeconds: number;
-  writeSeconds: number;
+  /** CPU seconds (user + system) of the same work's phases, run again in-process. */
+  readCpuSeconds: number;
+  compareCpuSeconds: number;
+  writeCpuSeconds: number;
   htmlMiB: number;
   csvMiB: number;
   exitCode: number | null;
+  loadAverage: number[];
 }
 
 function seconds(since: number): number {
   return (performance.now() - since) / 1000;
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
 }
 
 export async function runSimilarityBench(learners: number, log: (line: string) => void, root = path.join(ROOT, ".cache", "bench-similarity")): Promise<SimilarityBench> {
@@ -59,33 +65,35 @@ export async function runSimilarityBench(learners: number, log: (line: string) =
   const out = mkdtempSync(path.join(os.tmpdir(), "tsnb-bench-similarity-"));
   try {
     log(`tsnb similarity on ${learners} submissions...`);
+    const loadAverage = os.loadavg();
     const run = await timed(process.execPath, [TSNB, "similarity", WEEK7, ...dirs, "--out", out]);
     const size = (f: string) => statSync(path.join(out, f)).size / 1048576;
     const htmlMiB = run.code === 0 ? size("similarity.html") : NaN;
     const csvMiB = run.code === 0 ? size("similarity.csv") : NaN;
 
-    let t = performance.now();
+    let t = process.cpuUsage();
     const solutions = readClass(assignment, submissionNames(dirs), assignment.exercises);
-    const readSeconds = seconds(t);
-    t = performance.now();
+    const readCpuSeconds = cpuSeconds(t);
+    t = process.cpuUsage();
     const report = analyzeClass(assignment.name, solutions, ANALYSIS_DEFAULTS);
-    const compareSeconds = seconds(t);
-    t = performance.now();
+    const compareCpuSeconds = cpuSeconds(t);
+    t = process.cpuUsage();
     writeFileSync(path.join(out, "again.html"), similarityHtml(report));
     writeSimilarityCsv(path.join(out, "again.csv"), report);
-    const writeSeconds = seconds(t);
+    const writeCpuSeconds = cpuSeconds(t);
     return {
       learners,
       exercises: assignment.exercises.length,
       pairs: report.exercises.reduce((s, e) => s + e.pairs.length, 0),
       wallSeconds: run.seconds,
       peakRssMiB: run.peakRss / 1048576,
-      readSeconds,
-      compareSeconds,
-      writeSeconds,
+      readCpuSeconds,
+      compareCpuSeconds,
+      writeCpuSeconds,
       htmlMiB,
       csvMiB,
       exitCode: run.code,
+      loadAverage,
     };
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -95,9 +103,11 @@ export async function runSimilarityBench(learners: number, log: (line: string) =
 
 export function formatSimilarityBench(r: SimilarityBench): string {
   return [
-    "| learners | exercises | pairs | tsnb similarity wall s | peak RSS MiB | read s | compare s | write s | similarity.html MiB | similarity.csv MiB |",
+    "| learners | exercises | pairs | tsnb similarity wall s | peak RSS MiB | CPU s: read | compare | write | similarity.html MiB | similarity.csv MiB |",
     "|---|---|---|---|---|---|---|---|---|---|",
-    `| ${r.learners} | ${r.exercises} | ${r.pairs} | ${r.wallSeconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} | ${r.readSeconds.toFixed(1)} | ${r.compareSeconds.toFixed(1)} | ${r.writeSeconds.toFixed(1)} | ${r.htmlMiB.toFixed(1)} | ${r.csvMiB.toFixed(1)} |`,
+    `| ${r.learners} | ${r.exercises} | ${r.pairs} | ${r.wallSeconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} | ${r.readCpuSeconds.toFixed(1)} | ${r.compareCpuSeconds.toFixed(1)} | ${r.writeCpuSeconds.toFixed(1)} | ${r.htmlMiB.toFixed(1)} | ${r.csvMiB.toFixed(1)} |`,
+    "",
+    `Load average at the start: ${r.loadAverage.map((l) => l.toFixed(1)).join(" ")} (${os.cpus().length} cores).`,
   ].join("\n");
 }
 
