@@ -84,7 +84,7 @@ export async function runSimilarityBench(learners: number, log: (line: string) =
     return {
       learners,
       exercises: assignment.exercises.length,
-      pairs: report.exercises.reduce((s, e) => s + e.pairs.length, 0),
+      pairs: report.exercises.reduce((s, e) => s + e.pairs.count, 0),
       wallSeconds: run.seconds,
       peakRssMiB: run.peakRss / 1048576,
       readCpuSeconds,

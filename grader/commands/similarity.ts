@@ -73,6 +73,7 @@ Example:
       if (exercises.length === 0) throw new Error(`${assignmentDir} has no exercises (solution cells with a grade_id)`);
       if (inputs.length < 2) throw new Error("give at least two submissions to compare");
       const { readClass, compareClass } = await loadSimilarity();
+      const { flaggedEntries, pairAt } = await import("../similarity/analyze");
       const { readGrades } = await import("../similarity/grades");
       const grades = opts.grades ? readGrades(opts.grades, assignment.exercises) : undefined;
       const out = path.resolve(opts.out);
@@ -105,14 +106,14 @@ Example:
       const rows = report.exercises.map((ex) => [
         ex.exercise.name,
         ex.compared.length,
-        ex.pairs.length,
+        ex.pairs.count,
         ex.spread.median.toFixed(3),
         ex.spread.threshold === undefined ? "-" : ex.spread.threshold.toFixed(3),
-        ex.pairs.length ? ex.pairs[0].similarity.toFixed(3) : "-",
-        ex.pairs.filter((p) => p.flagged).length,
+        ex.pairs.count ? ex.pairs.similarity[0].toFixed(3) : "-",
+        flaggedEntries(ex).length,
       ]);
       process.stdout.write(textTable(["exercise", "compared", "pairs", "median", "flagged from", "top", "flagged"], rows, ["left", "right", "right", "right", "right", "right", "right"]));
-      const flagged = report.exercises.flatMap((ex) => ex.pairs.filter((p) => p.flagged));
+      const flagged = report.exercises.flatMap((ex) => flaggedEntries(ex).map((i) => pairAt(report, ex, i)));
       if (flagged.length) {
         const top = [...flagged].sort((x, y) => y.z - x.z).slice(0, 20);
         process.stdout.write(`\nFlagged pairs (${flagged.length}${flagged.length > top.length ? `, the ${top.length} furthest above their exercise shown` : ""}):\n`);

@@ -2,6 +2,10 @@
  * The similarity report's data: per exercise, every pair of learners ranked by similarity, its
  * robust z-score against that exercise's spread, whether it is flagged, and for the pairs the
  * report shows in detail, the fragments the two share. Rendering lives in html.ts and csv.ts.
+ *
+ * A class of 300 has 44,850 pairs per exercise, so pairs are kept as columns of typed arrays
+ * (one object per pair made the garbage collector the largest cost); RankedPair objects are made
+ * for the pairs that are shown or asked for.
  */
 import type { Exercise } from "../assignment/load";
 import type { ClassSolutions } from "./collect";
@@ -26,14 +30,25 @@ export interface RankedPair {
   rank: number;
   a: string;
   b: string;
-  /** The two learners, whatever the order, across exercises (see SimilarityReport.keyOf). */
-  key: number;
   similarity: number;
   z: number;
   flagged: boolean;
   /** Dolos' longest common run of fingerprints, and the shared fragments (longest first); for the pairs shown in detail. */
   longest?: number;
   fragments?: SharedFragment[];
+}
+
+/** An exercise's pairs, most similar first: entry i is the pair ranked i + 1. */
+export interface PairTable {
+  count: number;
+  /** The two learners, as indices into SimilarityReport.learners. */
+  a: Uint32Array;
+  b: Uint32Array;
+  similarity: Float64Array;
+  z: Float64Array;
+  flagged: Uint8Array;
+  /** Entry of the pair of learners i < j at [i * learners + j], or -1 when they were not compared. */
+  entryOf: Int32Array;
 }
 
 export interface ExerciseResult {
@@ -46,9 +61,7 @@ export interface ExerciseResult {
   withoutOwnCode: string[];
   missing: string[];
   spread: Spread;
-  /** All pairs, most similar first. */
-  pairs: RankedPair[];
-  byKey: Map<number, RankedPair>;
+  pairs: PairTable;
   /** Flagged pairs (up to maxDetailed) and the top ones, with fragments. */
   detailed: RankedPair[];
 }
@@ -59,14 +72,38 @@ export interface SimilarityReport {
   exercises: ExerciseResult[];
   unreadable: ClassSolutions["unreadable"];
   options: AnalysisOptions;
-  /** The key of two learners' pairs (the same in every exercise). */
-  keyOf(a: string, b: string): number;
+}
+
+/** The pair at entry i (rank i + 1) of an exercise, as an object. */
+export function pairAt(report: SimilarityReport, ex: ExerciseResult, i: number): RankedPair {
+  const t = ex.pairs;
+  return {
+    exercise: ex.exercise.name,
+    rank: i + 1,
+    a: report.learners[t.a[i]],
+    b: report.learners[t.b[i]],
+    similarity: t.similarity[i],
+    z: t.z[i],
+    flagged: t.flagged[i] === 1,
+  };
+}
+
+/** Entries of an exercise's flagged pairs, most similar first. */
+export function flaggedEntries(ex: ExerciseResult): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < ex.pairs.count; i++) if (ex.pairs.flagged[i]) out.push(i);
+  return out;
 }
 
 /** The same two learners' pair in every exercise, for "their other exercises". */
-export function pairIndex(report: SimilarityReport): (exercise: string, a: string, b: string) => RankedPair | undefined {
-  const byExercise = new Map(report.exercises.map((e) => [e.exercise.name, e.byKey]));
-  return (exercise, a, b) => byExercise.get(exercise)?.get(report.keyOf(a, b));
+export function pairIndex(report: SimilarityReport): (ex: ExerciseResult, a: string, b: string) => RankedPair | undefined {
+  const index = new Map(report.learners.map((l, i) => [l, i]));
+  const n = report.learners.length;
+  return (ex, a, b) => {
+    const [i, j] = [index.get(a)!, index.get(b)!];
+    const entry = ex.pairs.entryOf[i < j ? i * n + j : j * n + i];
+    return entry < 0 ? undefined : pairAt(report, ex, entry);
+  };
 }
 
 export function analyzeClass(
@@ -75,13 +112,10 @@ export function analyzeClass(
   options: AnalysisOptions = ANALYSIS_DEFAULTS,
   onExercise: (exercise: string) => void = () => undefined,
 ): SimilarityReport {
-  const learnerIndex = new Map(solutions.learners.map((l, i) => [l, i]));
-  const n = solutions.learners.length;
-  const keyOf = (a: string, b: string) => {
-    const [i, j] = [learnerIndex.get(a)!, learnerIndex.get(b)!];
-    return i < j ? i * n + j : j * n + i;
-  };
-  const exercises = solutions.exercises.map((ex): ExerciseResult => {
+  const learners = solutions.learners;
+  const learnerIndex = new Map(learners.map((l, i) => [l, i]));
+  const report: SimilarityReport = { assignment, learners, exercises: [], unreadable: solutions.unreadable, options };
+  for (const ex of solutions.exercises) {
     const comparison = compareSolutions(ex.solutions, ex.template, options.dolos);
     const names = comparison.learners;
     const n = names.length;
@@ -98,28 +132,24 @@ export function analyzeClass(
       (x, y) => similarity[y] - similarity[x] || nameRank[left[x]] - nameRank[left[y]] || nameRank[right[x]] - nameRank[right[y]],
     );
     const global = names.map((name) => learnerIndex.get(name)!);
-    const pairs = Array.from(order, (k, i): RankedPair => {
+    const table: PairTable = {
+      count,
+      a: new Uint32Array(count),
+      b: new Uint32Array(count),
+      similarity: new Float64Array(count),
+      z: new Float64Array(count),
+      flagged: new Uint8Array(count),
+      entryOf: new Int32Array(learners.length * learners.length).fill(-1),
+    };
+    order.forEach((k, i) => {
       const [ga, gb] = [global[left[k]], global[right[k]]];
-      return {
-        exercise: ex.exercise.name,
-        rank: i + 1,
-        a: names[left[k]],
-        b: names[right[k]],
-        key: ga < gb ? ga * solutions.learners.length + gb : gb * solutions.learners.length + ga,
-        similarity: similarity[k],
-        z: robustZ(similarity[k], spread),
-        flagged: isFlagged(similarity[k], spread),
-      };
+      [table.a[i], table.b[i], table.similarity[i]] = [ga, gb, similarity[k]];
+      table.z[i] = robustZ(similarity[k], spread);
+      table.flagged[i] = isFlagged(similarity[k], spread) ? 1 : 0;
+      table.entryOf[ga < gb ? ga * learners.length + gb : gb * learners.length + ga] = i;
     });
-    const flagged = new Set(pairs.filter((p) => p.flagged).slice(0, options.maxDetailed));
-    const detailed = pairs.filter((p, i) => i < options.top || flagged.has(p));
-    for (const p of detailed) {
-      const k = order[p.rank - 1];
-      Object.assign(p, comparison.details(left[k], right[k]));
-    }
-    onExercise(ex.exercise.name);
     const own = new Set(names);
-    return {
+    const result: ExerciseResult = {
       exercise: ex.exercise,
       template: ex.template,
       sources: new Map(ex.solutions.filter((s) => own.has(s.learner)).map((s) => [s.learner, s.source])),
@@ -127,10 +157,15 @@ export function analyzeClass(
       withoutOwnCode: comparison.withoutOwnCode,
       missing: ex.missing,
       spread,
-      pairs,
-      byKey: new Map(pairs.map((p) => [p.key, p])),
-      detailed,
+      pairs: table,
+      detailed: [],
     };
-  });
-  return { assignment, learners: solutions.learners, exercises, unreadable: solutions.unreadable, options, keyOf };
+    const shown = new Set([...flaggedEntries(result).slice(0, options.maxDetailed), ...Array.from({ length: Math.min(options.top, count) }, (_, i) => i)]);
+    result.detailed = [...shown]
+      .sort((x, y) => x - y)
+      .map((i) => ({ ...pairAt(report, result, i), ...comparison.details(left[order[i]], right[order[i]]) }));
+    report.exercises.push(result);
+    onExercise(ex.exercise.name);
+  }
+  return report;
 }

@@ -31,19 +31,9 @@ function lines(span: Span | undefined): string {
 
 /** Write the CSV in chunks: a class of 300 has 400,000 rows, which need not sit in memory at once. */
 export function writeSimilarityCsv(file: string, report: SimilarityReport, grades?: Grades): void {
-  // Each exercise's similarities and flags in arrays indexed by the pairs' keys, so that the
-  // "elsewhere" columns cost array reads, not lookups, for the 400,000 rows of a class of 300.
-  const size = report.learners.length ** 2;
-  const tables = report.exercises.map((ex) => {
-    const similarity = new Float64Array(size).fill(NaN);
-    const flagged = new Uint8Array(size);
-    for (const p of ex.pairs) {
-      similarity[p.key] = p.similarity;
-      flagged[p.key] = p.flagged ? 1 : 0;
-    }
-    return { name: field(ex.exercise.name), similarity, flagged };
-  });
-  const quoted = new Map(report.learners.map((l) => [l, field(l)]));
+  const n = report.learners.length;
+  const names = report.exercises.map((ex) => field(ex.exercise.name));
+  const quoted = report.learners.map(field);
   const header = grades ? [...HEADER, "points_a", "points_b"] : HEADER;
   const fd = openSync(file, "w");
   let out: string[] = [header.join(",")];
@@ -53,21 +43,30 @@ export function writeSimilarityCsv(file: string, report: SimilarityReport, grade
   };
   try {
     report.exercises.forEach((ex, e) => {
-      for (const p of ex.pairs) {
+      const t = ex.pairs;
+      const shown = new Map(ex.detailed.map((p) => [p.rank - 1, p]));
+      for (let i = 0; i < t.count; i++) {
+        const [a, b] = [t.a[i], t.b[i]];
+        const key = a < b ? a * n + b : b * n + a;
         let sum = 0;
         let count = 0;
         const flaggedElsewhere: string[] = [];
-        tables.forEach((t, other) => {
-          if (other === e || Number.isNaN(t.similarity[p.key])) return;
-          sum += t.similarity[p.key];
+        report.exercises.forEach((other, o) => {
+          const entry = o === e ? -1 : other.pairs.entryOf[key];
+          if (entry < 0) return;
+          sum += other.pairs.similarity[entry];
           count++;
-          if (t.flagged[p.key]) flaggedElsewhere.push(t.name);
+          if (other.pairs.flagged[entry]) flaggedElsewhere.push(names[o]);
         });
-        const longest = p.fragments?.[0];
+        const detail = shown.get(i);
+        const longest = detail?.fragments?.[0];
         let row =
-          `${tables[e].name},${p.rank},${ex.pairs.length},${quoted.get(p.a)},${quoted.get(p.b)},${p.similarity.toFixed(4)},${p.z.toFixed(2)},${p.flagged ? 1 : 0},` +
-          `${p.longest ?? ""},${lines(longest?.a)},${lines(longest?.b)},${flaggedElsewhere.join(";")},${count ? (sum / count).toFixed(4) : ""}`;
-        if (grades) row += `,${grades.points.get(p.a)?.get(p.exercise) ?? ""},${grades.points.get(p.b)?.get(p.exercise) ?? ""}`;
+          `${names[e]},${i + 1},${t.count},${quoted[a]},${quoted[b]},${t.similarity[i].toFixed(4)},${t.z[i].toFixed(2)},${t.flagged[i]},` +
+          `${detail?.longest ?? ""},${lines(longest?.a)},${lines(longest?.b)},${flaggedElsewhere.join(";")},${count ? (sum / count).toFixed(4) : ""}`;
+        if (grades) {
+          const points = (learner: number) => grades.points.get(report.learners[learner])?.get(ex.exercise.name) ?? "";
+          row += `,${points(a)},${points(b)}`;
+        }
         out.push(row);
         if (out.length >= 10_000) flush();
       }

@@ -7,7 +7,7 @@
 import { escapeHtml } from "../results/feedback";
 
 export interface HistogramInput {
-  similarities: number[];
+  similarities: ArrayLike<number>;
   median: number;
   threshold?: number;
   flagged: number[];
@@ -27,7 +27,7 @@ export function histogramSvg(input: HistogramInput): string {
   const bin = (s: number) => Math.min(BINS - 1, Math.floor(s * BINS));
   const counts = new Array<number>(BINS).fill(0);
   const flaggedCounts = new Array<number>(BINS).fill(0);
-  for (const s of input.similarities) counts[bin(s)]++;
+  for (let i = 0; i < input.similarities.length; i++) counts[bin(input.similarities[i])]++;
   for (const s of input.flagged) flaggedCounts[bin(s)]++;
   const max = Math.max(1, ...counts);
   const plotW = W - M.left - M.right;

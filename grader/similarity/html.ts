@@ -6,7 +6,7 @@
  * untrusted and always escaped.
  */
 import { escapeHtml } from "../results/feedback";
-import { ExerciseResult, pairIndex, RankedPair, SimilarityReport } from "./analyze";
+import { ExerciseResult, flaggedEntries, pairAt, pairIndex, RankedPair, SimilarityReport } from "./analyze";
 import type { SharedFragment } from "./compare";
 import { Grades } from "./grades";
 import { histogramSvg } from "./histogram";
@@ -89,10 +89,10 @@ function otherExercises(report: SimilarityReport, p: RankedPair, lookup: ReturnT
   const rows = report.exercises.map((ex) => {
     const name = ex.exercise.name;
     const here = name === p.exercise;
-    const other = here ? p : lookup(name, p.a, p.b);
+    const other = here ? p : lookup(ex, p.a, p.b);
     const reason = (learner: string) => (ex.missing.includes(learner) ? "no cell" : ex.withoutOwnCode.includes(learner) ? "stub" : "");
     const cells = other
-      ? `<td class="num">${fixed(other.similarity, 3)}</td><td class="num">${other.rank} / ${ex.pairs.length}</td><td class="num">${fixed(other.z, 1)}</td><td>${other.flagged ? '<span class="flag">flagged</span>' : ""}</td>`
+      ? `<td class="num">${fixed(other.similarity, 3)}</td><td class="num">${other.rank} / ${ex.pairs.count}</td><td class="num">${fixed(other.z, 1)}</td><td>${other.flagged ? '<span class="flag">flagged</span>' : ""}</td>`
       : `<td colspan="4" class="muted">not compared (${escapeHtml([reason(p.a) && `${p.a}: ${reason(p.a)}`, reason(p.b) && `${p.b}: ${reason(p.b)}`].filter(Boolean).join(", "))})</td>`;
     const gradeCells = grades ? `<td class="num">${escapeHtml(pointsOf(grades, p.a, name))}</td><td class="num">${escapeHtml(pointsOf(grades, p.b, name))}</td>` : "";
     return `<tr class="${other?.flagged ? "flagged" : ""}"><td><code>${escapeHtml(name)}</code>${here ? " (this one)" : ""}</td>${cells}${gradeCells}</tr>`;
@@ -127,17 +127,17 @@ ${otherExercises(report, p, lookup, grades)}
 
 function exerciseSection(report: SimilarityReport, ex: ExerciseResult, lookup: ReturnType<typeof pairIndex>, comments: Comments, grades?: Grades): string {
   const name = ex.exercise.name;
-  const flagged = ex.pairs.filter((p) => p.flagged);
+  const flagged = flaggedEntries(ex).map((i) => ex.pairs.similarity[i]);
   const svg = histogramSvg({
-    similarities: ex.pairs.map((p) => p.similarity),
+    similarities: ex.pairs.similarity,
     median: ex.spread.median,
     threshold: ex.spread.threshold,
-    flagged: flagged.map((p) => p.similarity),
-    title: `${name}: similarity of ${ex.pairs.length} pairs`,
+    flagged,
+    title: `${name}: similarity of ${ex.pairs.count} pairs`,
   });
   const rule =
     ex.spread.threshold === undefined
-      ? `Too few pairs (${ex.pairs.length}) to estimate the class's spread: nothing is flagged.`
+      ? `Too few pairs (${ex.pairs.count}) to estimate the class's spread: nothing is flagged.`
       : `Median ${fixed(ex.spread.median, 3)} (dashed); pairs from ${fixed(ex.spread.threshold, 3)} (red line, robust z ≥ ${report.options.minZ}) are flagged: ${flagged.length}.`;
   const hidden = flagged.length - ex.detailed.filter((p) => p.flagged).length;
   const shown = hidden > 0 ? `<p class="muted">${hidden} more flagged pairs are in similarity.csv.</p>` : "";
@@ -147,7 +147,7 @@ function exerciseSection(report: SimilarityReport, ex: ExerciseResult, lookup: R
   ].filter(Boolean);
   return `<section id="ex-${escapeHtml(name)}">
 <h2><code>${escapeHtml(name)}</code></h2>
-<p>${ex.compared.length} learners compared, ${ex.pairs.length} pairs.${notCompared.length ? ` Not compared: ${notCompared.join("; ")}.` : ""}</p>
+<p>${ex.compared.length} learners compared, ${ex.pairs.count} pairs.${notCompared.length ? ` Not compared: ${notCompared.join("; ")}.` : ""}</p>
 ${svg}
 <p>${rule}</p>
 ${shown}
@@ -157,28 +157,29 @@ ${ex.detailed.map((p) => pairCard(report, ex, p, lookup, comments, grades)).join
 
 function summaryTable(report: SimilarityReport): string {
   const rows = report.exercises.map((ex) => {
-    const flagged = ex.pairs.filter((p) => p.flagged).length;
+    const flagged = flaggedEntries(ex).length;
     return `<tr><td><a href="#ex-${escapeHtml(ex.exercise.name)}"><code>${escapeHtml(ex.exercise.name)}</code></a></td>` +
-      `<td class="num">${ex.compared.length}</td><td class="num">${ex.withoutOwnCode.length + ex.missing.length}</td><td class="num">${ex.pairs.length}</td>` +
+      `<td class="num">${ex.compared.length}</td><td class="num">${ex.withoutOwnCode.length + ex.missing.length}</td><td class="num">${ex.pairs.count}</td>` +
       `<td class="num">${fixed(ex.spread.median, 3)}</td><td class="num">${ex.spread.threshold === undefined ? "–" : fixed(ex.spread.threshold, 3)}</td>` +
-      `<td class="num">${ex.pairs.length ? fixed(ex.pairs[0].similarity, 3) : "–"}</td><td class="num">${flagged ? `<span class="flag">${flagged}</span>` : "0"}</td></tr>`;
+      `<td class="num">${ex.pairs.count ? fixed(ex.pairs.similarity[0], 3) : "–"}</td><td class="num">${flagged ? `<span class="flag">${flagged}</span>` : "0"}</td></tr>`;
   });
   return `<table class="summary"><thead><tr><th>exercise</th><th class="num">compared</th><th class="num">not compared</th><th class="num">pairs</th><th class="num">median</th><th class="num">flagged from</th><th class="num">top pair</th><th class="num">flagged</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 /** Learner pairs flagged in at least one exercise, those flagged in most exercises first. */
 export function repeatOffenders(report: SimilarityReport): { a: string; b: string; pairs: RankedPair[] }[] {
-  const byPair = new Map<number, { a: string; b: string; pairs: RankedPair[] }>();
+  const byPair = new Map<string, { a: string; b: string; pairs: RankedPair[] }>();
   for (const ex of report.exercises) {
-    for (const p of ex.pairs) {
-      if (!p.flagged) continue;
+    for (const i of flaggedEntries(ex)) {
+      const p = pairAt(report, ex, i);
       const [a, b] = p.a < p.b ? [p.a, p.b] : [p.b, p.a];
-      if (!byPair.has(p.key)) byPair.set(p.key, { a, b, pairs: [] });
-      byPair.get(p.key)!.pairs.push(p);
+      const key = `${a}\u0000${b}`;
+      if (!byPair.has(key)) byPair.set(key, { a, b, pairs: [] });
+      byPair.get(key)!.pairs.push(p);
     }
   }
   const maxZ = (e: { pairs: RankedPair[] }) => Math.max(...e.pairs.map((p) => p.z));
-  return [...byPair.values()].sort((x, y) => y.pairs.length - x.pairs.length || maxZ(y) - maxZ(x) || x.a.localeCompare(y.a) || x.b.localeCompare(y.b));
+  return [...byPair.values()].sort((x, y) => y.pairs.length - x.pairs.length || maxZ(y) - maxZ(x) || (x.a < y.a ? -1 : x.a > y.a ? 1 : x.b < y.b ? -1 : 1));
 }
 
 function offendersTable(report: SimilarityReport, limit = 40): string {
