@@ -3,6 +3,7 @@ import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadAssignment } from "../assignment/load";
 import { textTable } from "../results/table";
+import { readGrades } from "../similarity/grades";
 import { positiveInt, positiveNumber, submissionNames } from "./grade";
 import { createProgress } from "./progress";
 
@@ -25,6 +26,27 @@ function fraction(value: string): number {
 
 function exerciseList(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...value.split(",").map((s) => s.trim()).filter(Boolean)];
+}
+
+type AnalyzeModule = typeof import("../similarity/analyze");
+
+/** Per exercise the spread and flags, then the flagged pairs furthest above their exercise. */
+function summary(report: import("../similarity/analyze").SimilarityReport, { flaggedEntries, pairAt }: AnalyzeModule): string {
+  const rows = report.exercises.map((ex) => [
+    ex.exercise.name,
+    ex.compared.length,
+    ex.pairs.count,
+    ex.spread.median.toFixed(3),
+    ex.spread.threshold === undefined ? "-" : ex.spread.threshold.toFixed(3),
+    ex.pairs.count ? ex.pairs.similarity[0].toFixed(3) : "-",
+    flaggedEntries(ex).length,
+  ]);
+  let text = textTable(["exercise", "compared", "pairs", "median", "flagged from", "top", "flagged"], rows, ["left", "right", "right", "right", "right", "right", "right"]);
+  const flagged = report.exercises.flatMap((ex) => flaggedEntries(ex).map((i) => pairAt(report, ex, i)));
+  if (flagged.length === 0) return `${text}\nNo pair stands out in any exercise.\n`;
+  const top = [...flagged].sort((x, y) => y.z - x.z).slice(0, 20);
+  text += `\nFlagged pairs (${flagged.length}${flagged.length > top.length ? `, the ${top.length} furthest above their exercise shown` : ""}):\n`;
+  return text + textTable(["exercise", "learners", "similarity", "robust z"], top.map((p) => [p.exercise, `${p.a} <-> ${p.b}`, p.similarity.toFixed(3), p.z.toFixed(1)]), ["left", "left", "right", "right"]);
 }
 
 /** The analysis modules load Dolos (an ES module) through require(), which needs Node 20.19 or newer. */
@@ -73,8 +95,7 @@ Example:
       if (exercises.length === 0) throw new Error(`${assignmentDir} has no exercises (solution cells with a grade_id)`);
       if (inputs.length < 2) throw new Error("give at least two submissions to compare");
       const { readClass, compareClass } = await loadSimilarity();
-      const { flaggedEntries, pairAt } = await import("../similarity/analyze");
-      const { readGrades } = await import("../similarity/grades");
+      const analyzeModule = await import("../similarity/analyze");
       const grades = opts.grades ? readGrades(opts.grades, assignment.exercises) : undefined;
       const out = path.resolve(opts.out);
       if (existsSync(out) && !statSync(out).isDirectory()) throw new Error(`--out ${opts.out} is a file, not a folder`);
@@ -101,26 +122,8 @@ Example:
       } finally {
         comparing.stop();
       }
-      const { report } = output;
-      for (const u of report.unreadable) process.stderr.write(`tsnb: ${u.learner}: ${u.message}\n`);
-      const rows = report.exercises.map((ex) => [
-        ex.exercise.name,
-        ex.compared.length,
-        ex.pairs.count,
-        ex.spread.median.toFixed(3),
-        ex.spread.threshold === undefined ? "-" : ex.spread.threshold.toFixed(3),
-        ex.pairs.count ? ex.pairs.similarity[0].toFixed(3) : "-",
-        flaggedEntries(ex).length,
-      ]);
-      process.stdout.write(textTable(["exercise", "compared", "pairs", "median", "flagged from", "top", "flagged"], rows, ["left", "right", "right", "right", "right", "right", "right"]));
-      const flagged = report.exercises.flatMap((ex) => flaggedEntries(ex).map((i) => pairAt(report, ex, i)));
-      if (flagged.length) {
-        const top = [...flagged].sort((x, y) => y.z - x.z).slice(0, 20);
-        process.stdout.write(`\nFlagged pairs (${flagged.length}${flagged.length > top.length ? `, the ${top.length} furthest above their exercise shown` : ""}):\n`);
-        process.stdout.write(textTable(["exercise", "learners", "similarity", "robust z"], top.map((p) => [p.exercise, `${p.a} <-> ${p.b}`, p.similarity.toFixed(3), p.z.toFixed(1)]), ["left", "left", "right", "right"]));
-      } else {
-        process.stdout.write("\nNo pair stands out in any exercise.\n");
-      }
+      for (const u of output.report.unreadable) process.stderr.write(`tsnb: ${u.learner}: ${u.message}\n`);
+      process.stdout.write(summary(output.report, analyzeModule));
       const seconds = (Date.now() - started) / 1000;
       process.stdout.write(`\nCompared ${submissions.length} submission(s), ${exercises.length} exercise(s) in ${seconds.toFixed(1)} s.\nReport: ${output.html}\nAll pairs: ${output.csv}\n`);
     });

@@ -5,7 +5,7 @@
  * the notebooks' prose are the same for everyone and are not collected at all.
  */
 import { Assignment, Exercise } from "../assignment/load";
-import { stubCode } from "../assign/stub";
+import { releaseNotebook } from "../assign/release";
 import type { SubmissionInput } from "../grading/batch";
 import { sourceText } from "../notebook/io";
 import { nbgraderOf } from "../notebook/nbgrader";
@@ -28,11 +28,11 @@ export interface ClassSolutions {
   unreadable: { learner: string; message: string }[];
 }
 
-/** The stub learners were given: the source cell with its solution region replaced (a released cell is already one). */
+/** The stub learners were given, made by the code that releases the assignment (a released cell already is one). */
 export function releasedStub(assignment: Assignment, exercise: Exercise): string {
   const nb = assignment.notebooks.find((n) => n.file === exercise.notebook)!;
-  const index = nb.notebook.cells.findIndex((c) => c.cell_type === "code" && nbgraderOf(c)?.grade_id === exercise.name);
-  return stubCode(sourceText(nb.notebook.cells[index]), exercise.name, `${nb.file}, cell ${index + 1}`);
+  const released = releaseNotebook(nb.notebook, nb.file);
+  return sourceText(released.cells.find((c) => c.cell_type === "code" && nbgraderOf(c)?.grade_id === exercise.name)!);
 }
 
 export function collectSolutions(

@@ -147,6 +147,15 @@ describe("tsnb similarity", function () {
     }
   });
 
+  it("gives the same report from the released assignment as from the source", () => {
+    const rel = path.join(tmp, "release");
+    assert.equal(tsnb(["assign", WEEK7, "--out", rel]).status, 0);
+    const out2 = path.join(tmp, "from-release");
+    const r = tsnb(["similarity", path.join(rel, "week07-cnn"), ...inputs(), "--out", out2]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(path.join(out2, "similarity.csv"), "utf8"), readFileSync(path.join(out, "similarity.csv"), "utf8"));
+  });
+
   it("reports each shown pair's longest shared fragment and the same learners' other exercises", () => {
     const top = rows.filter((r) => r.rank === 1);
     assert.equal(top.length, exercises.length);
