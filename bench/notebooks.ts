@@ -18,10 +18,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { listNotebooks } from "../grader/assignment/load";
-import { findKernelSpec, installKernelSpec } from "../grader/kernel/kernelspec";
+import { installKernelSpec } from "../grader/kernel/kernelspec";
+import { findKernelSpec } from "../jupyter/kernelspec";
 import { readNotebook } from "../grader/notebook/io";
 import { executeNotebook } from "../grader/run/executor";
-import { startKernel } from "../grader/run/kernel";
+import { startKernel } from "../jupyter/running-kernel";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const PYTHON = "/usr/bin/python3";
@@ -161,7 +162,7 @@ export async function runNotebookBench(options: BenchOptions = {}): Promise<Benc
   const repeats = options.repeats ?? 3;
   const log = options.log ?? (() => undefined);
   const prefix = mkdtempSync(path.join(os.tmpdir(), "tsnb-bench-jp-"));
-  installKernelSpec({ prefix, name: KERNEL });
+  installKernelSpec("tslab", { prefix, name: KERNEL });
   const outDir = mkdtempSync(path.join(os.tmpdir(), "tsnb-bench-out-"));
   // The notebook must live inside the repository: tslab resolves node_modules from its folder.
   const nbDir = mkdtempSync(path.join(REPO, "tests", "fixtures", "run-notebooks", ".bench-"));

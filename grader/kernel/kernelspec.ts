@@ -1,29 +1,34 @@
 /**
- * The tslab kernelspec, written directly as JSON. `tslab install` shells out to Python and
- * needs IPython; a kernelspec is only a folder with kernel.json, so we write it ourselves.
+ * The kit's two kernelspecs and `tsnb kernel install`:
+ *  - the kit's own kernel (`kernel/` in this repository, built to dist/kernel/main.js), the
+ *    default for the kit's notebooks;
+ *  - tslab, kept available for notebooks that name it. `tslab install` shells out to Python and
+ *    needs IPython; a kernelspec is only a folder with kernel.json, so we write it ourselves.
+ * The kit's kernel is found by its path next to this file in dist/, never imported: grading code
+ * does not depend on the kernel.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { jupyterDataPath, kernelsDirFor } from "./paths";
+import { KernelSpec, writeKernelSpec } from "../../jupyter/kernelspec";
 
-export interface KernelSpec {
-  argv: string[];
-  display_name: string;
-  language: string;
-  interrupt_mode?: "signal" | "message";
-  env?: Record<string, string>;
-  metadata?: Record<string, unknown>;
-}
+/** The kernelspec name of the kit's kernel, written into the kit's notebooks' metadata. */
+export const KIT_KERNEL_NAME = "tsnb-typescript";
+export const KIT_KERNEL_DISPLAY_NAME = "TypeScript (course kit)";
+export const TSLAB_KERNEL_NAME = "tslab";
 
-export interface FoundKernelSpec {
-  name: string;
-  dir: string;
-  spec: KernelSpec;
-}
+/** The kernelspec that the kit's notebooks name in their metadata (new assignments get it too): the kit's kernel. */
+export const NOTEBOOK_KERNELSPEC = { name: KIT_KERNEL_NAME, display_name: KIT_KERNEL_DISPLAY_NAME, language: "typescript" } as const;
 
 /** The tslab entry point shipped in this package's node_modules. */
 export function tslabEntry(): string {
   return require.resolve("tslab/bin/tslab");
+}
+
+/** The kit kernel's entry point: dist/kernel/main.js, beside dist/grader/. */
+export function kitKernelEntry(): string {
+  const entry = path.resolve(__dirname, "..", "..", "kernel", "main.js");
+  if (!existsSync(entry)) throw new Error(`the kit's kernel is not built (${entry} is missing): run npm run build`);
+  return entry;
 }
 
 export function tslabKernelSpec(): KernelSpec {
@@ -36,41 +41,28 @@ export function tslabKernelSpec(): KernelSpec {
   };
 }
 
-/** The kernelspec that the kit's notebooks name in their metadata (new assignments get it too). */
-export const NOTEBOOK_KERNELSPEC = { name: "tslab", display_name: "TypeScript (tslab)", language: "typescript" } as const;
-
-export function installKernelSpec(options: { user?: boolean; prefix?: string; name?: string }): string {
-  const name = options.name ?? "tslab";
-  if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
-    throw new Error(`invalid kernel name ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-'`);
-  }
-  const dir = path.join(kernelsDirFor(options), name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(tslabKernelSpec(), null, 2) + "\n");
-  return dir;
+export function kitKernelSpec(): KernelSpec {
+  return {
+    argv: [process.execPath, kitKernelEntry(), "{connection_file}"],
+    display_name: KIT_KERNEL_DISPLAY_NAME,
+    language: "typescript",
+    // SIGINT stops a running synchronous loop (Node breaks into vm code on it); a message on
+    // the control channel could not be read until the loop ends. The kernel also answers
+    // interrupt_request, for clients that send one anyway.
+    interrupt_mode: "signal",
+    metadata: { debugger: false },
+  };
 }
 
-/** Find a kernelspec by name the way Jupyter does: first match along the data path wins. */
-export function findKernelSpec(name: string, env: NodeJS.ProcessEnv = process.env): FoundKernelSpec | undefined {
-  for (const dataDir of jupyterDataPath(env)) {
-    const dir = path.join(dataDir, "kernels", name);
-    const file = path.join(dir, "kernel.json");
-    if (existsSync(file)) {
-      return { name, dir, spec: JSON.parse(readFileSync(file, "utf8")) as KernelSpec };
-    }
-  }
-  return undefined;
+export type KernelKind = "kit" | "tslab";
+
+export interface InstallTarget {
+  user?: boolean;
+  prefix?: string;
 }
 
-/** All kernelspec names visible along the data path, for error messages. */
-export function listKernelSpecs(env: NodeJS.ProcessEnv = process.env): string[] {
-  const names = new Set<string>();
-  for (const dataDir of jupyterDataPath(env)) {
-    const kernels = path.join(dataDir, "kernels");
-    if (!existsSync(kernels)) continue;
-    for (const entry of readdirSync(kernels)) {
-      if (existsSync(path.join(kernels, entry, "kernel.json"))) names.add(entry);
-    }
-  }
-  return [...names].sort();
+/** Write one kernelspec (`kind`, under `name`, default the kind's own name); returns its folder. */
+export function installKernelSpec(kind: KernelKind, target: InstallTarget & { name?: string }): string {
+  if (kind === "kit") return writeKernelSpec(target.name ?? KIT_KERNEL_NAME, kitKernelSpec(), target);
+  return writeKernelSpec(target.name ?? TSLAB_KERNEL_NAME, tslabKernelSpec(), target);
 }

@@ -20,10 +20,10 @@
  */
 import { sourceText } from "../notebook/io";
 import { CodeCell, Notebook } from "../notebook/schema";
-import { RunningKernel } from "./kernel";
+import { RunningKernel } from "../../jupyter/running-kernel";
 import { NotebookOutputs } from "./outputs";
 import { parseTslabFailure } from "./tslab-errors";
-import { JupyterMessage } from "./wire";
+import { JupyterMessage } from "../../jupyter/wire";
 
 export type CellStatus = "ok" | "error" | "timeout" | "dead" | "cancelled";
 

@@ -10,7 +10,7 @@
  *  - error: appended.
  */
 import { CodeCell, Output } from "../notebook/schema";
-import { JupyterMessage } from "./wire";
+import { JupyterMessage } from "../../jupyter/wire";
 
 type DisplayOutput = Extract<Output, { output_type: "display_data" | "execute_result" }>;
 

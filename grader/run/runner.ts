@@ -6,12 +6,13 @@
 import { promises as fs, existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { MultiBar, Presets, SingleBar } from "cli-progress";
-import { findKernelSpec, FoundKernelSpec, listKernelSpecs } from "../kernel/kernelspec";
-import { jupyterDataPath } from "../kernel/paths";
+import { findKernelSpec, FoundKernelSpec, listKernelSpecs } from "../../jupyter/kernelspec";
+import { jupyterDataPath } from "../../jupyter/paths";
+import { startKernel } from "../../jupyter/running-kernel";
+import { KIT_KERNEL_NAME } from "../kernel/kernelspec";
 import { readNotebook, serializeNotebook, sourceText } from "../notebook/io";
 import { Notebook, notebookSchema } from "../notebook/schema";
 import { CellResult, executeNotebook, NotebookRunResult } from "./executor";
-import { startKernel } from "./kernel";
 
 /** Bad input (missing file, not a notebook, unknown kernel, conflicting options): exit code 2. */
 export class RunInputError extends Error {
@@ -62,13 +63,13 @@ export async function prepareRuns(files: string[], options: PrepareOptions = {})
     if (!existsSync(input)) throw new RunInputError(`${file}: no such file`);
     if (statSync(input).isDirectory()) throw new RunInputError(`${file} is a directory, not a notebook`);
     const notebook = await readNotebook(input); // throws NotebookError, reported with exit code 2
-    const kernelName = options.kernel ?? notebook.metadata.kernelspec?.name ?? "tslab";
+    const kernelName = options.kernel ?? notebook.metadata.kernelspec?.name ?? KIT_KERNEL_NAME;
     const kernel = findKernelSpec(kernelName, env);
     if (!kernel) {
       const available = listKernelSpecs(env);
       throw new RunInputError(
         `${file}: unknown kernel ${JSON.stringify(kernelName)}; available kernels: ${available.length ? available.join(", ") : "(none)"}` +
-          ` (searched ${jupyterDataPath(env).map((d) => path.join(d, "kernels")).join(", ")}; install tslab's with \`tsnb kernel install\`)`,
+          ` (searched ${jupyterDataPath(env).map((d) => path.join(d, "kernels")).join(", ")}; install the kit's kernels with \`tsnb kernel install\`)`,
       );
     }
     const output = options.inplace ? input : path.resolve(options.output ?? defaultOutputPath(input));

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { freePorts, newConnectionInfo, writeConnectionFile } from "../../grader/run/connection";
-import { kernelCommand, kernelEnv } from "../../grader/run/kernel-process";
+import { freePorts, newConnectionInfo, writeConnectionFile } from "../../jupyter/connection";
+import { kernelCommand, kernelEnv } from "../../jupyter/kernel-process";
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -8,8 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import * as zmq from "zeromq";
-import { ConnectionInfo, endpoint } from "../../grader/run/connection";
-import { JupyterMessage, Session } from "../../grader/run/wire";
+import { ConnectionInfo, endpoint } from "../../jupyter/connection";
+import { JupyterMessage, Session } from "../../jupyter/wire";
 
 async function main(): Promise<void> {
   const info = JSON.parse(readFileSync(process.argv[2], "utf8")) as ConnectionInfo;

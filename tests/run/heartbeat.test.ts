@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as zmq from "zeromq";
-import { freePorts } from "../../grader/run/connection";
-import { Heartbeat } from "../../grader/run/kernel-process";
+import { freePorts } from "../../jupyter/connection";
+import { Heartbeat } from "../../jupyter/kernel-process";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

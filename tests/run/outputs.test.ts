@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { formatTimestamp } from "../../grader/run/executor";
 import { NotebookOutputs } from "../../grader/run/outputs";
 import { parseRuntimeError, parseTslabFailure } from "../../grader/run/tslab-errors";
-import { JupyterMessage, Session } from "../../grader/run/wire";
+import { JupyterMessage, Session } from "../../jupyter/wire";
 import { CodeCell } from "../../grader/notebook/schema";
 
 const session = new Session("k");

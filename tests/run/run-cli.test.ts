@@ -17,7 +17,7 @@ import {
   readJson,
   streamText,
   tempDir,
-  TEST_KERNEL,
+  TSLAB_TEST_KERNEL,
   testEnv,
   testJupyterPath,
   text,
@@ -35,7 +35,7 @@ function writeNotebookJson(file: string, sources: string[]): void {
   const nb = {
     nbformat: 4,
     nbformat_minor: 5,
-    metadata: { kernelspec: { name: TEST_KERNEL, display_name: "TypeScript", language: "typescript" } },
+    metadata: { kernelspec: { name: TSLAB_TEST_KERNEL, display_name: "TypeScript", language: "typescript" } },
     cells: sources.map((source, i) => ({ cell_type: "code", id: `s${i}`, metadata: {}, source, outputs: [], execution_count: null })),
   };
   writeFileSync(file, JSON.stringify(nb));
@@ -72,7 +72,7 @@ describe("tsnb run: command line and bad input (no kernel started)", function ()
     const r = await tsnbRun([fixture("basic.ipynb"), "--kernel", "no-such-kernel", "--output", path.join(out, "x.ipynb")]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown kernel "no-such-kernel"/);
-    assert.ok(r.stderr.includes(TEST_KERNEL), `the available kernels should be listed:\n${r.stderr}`);
+    assert.ok(r.stderr.includes(TSLAB_TEST_KERNEL), `the available kernels should be listed:\n${r.stderr}`);
     assert.equal(existsSync(path.join(out, "x.ipynb")), false);
   });
 
@@ -100,7 +100,7 @@ describe("tsnb run: executing tslab notebooks", function () {
   it("runs a notebook into <name>.out.ipynb next to it, with merged streams, counts and nbclient's timing metadata", async () => {
     const input = path.join(scratch, "basic.ipynb");
     copyFileSync(fixture("basic.ipynb"), input);
-    const r = await tsnbRun([input, "--kernel", TEST_KERNEL]);
+    const r = await tsnbRun([input, "--kernel", TSLAB_TEST_KERNEL]);
     assert.equal(r.code, 0, r.stderr);
     const output = path.join(scratch, "basic.out.ipynb");
     assert.match(r.stderr, /^ok\s+.*basic\.ipynb \(5\/5 cells/m);
@@ -128,7 +128,7 @@ describe("tsnb run: executing tslab notebooks", function () {
 
   it("turns tslab's stderr-only compile failure into a CompileError output, stops, exits 1 and still writes the notebook", async () => {
     const output = path.join(out, "type-error.ipynb");
-    const r = await tsnbRun([fixture("type-error.ipynb"), "--kernel", TEST_KERNEL, "-o", output]);
+    const r = await tsnbRun([fixture("type-error.ipynb"), "--kernel", TSLAB_TEST_KERNEL, "-o", output]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /FAILED\s+.*type-error\.ipynb \(2\/3 cells.*stopped at code cell 2.*CompileError/);
     assertValidNotebooks(output);
@@ -146,7 +146,7 @@ describe("tsnb run: executing tslab notebooks", function () {
 
   it("with --allow-errors runs every cell after tslab's runtime errors by re-sending aborted requests", async () => {
     const env = testEnv();
-    const [run] = await prepareRuns([fixture("runtime-error.ipynb")], { kernel: TEST_KERNEL, env, output: path.join(out, "runtime-allowed.ipynb") });
+    const [run] = await prepareRuns([fixture("runtime-error.ipynb")], { kernel: TSLAB_TEST_KERNEL, env, output: path.join(out, "runtime-allowed.ipynb") });
     const outcome = await runOne(run, { allowErrors: true, env });
     assert.equal(outcome.status, "errors-allowed");
     assertValidNotebooks(run.output);
@@ -171,7 +171,7 @@ describe("tsnb run: executing tslab notebooks", function () {
 
   it("control: without the abort retry the cell after an error is lost to tslab's abort", async () => {
     const env = testEnv();
-    const [run] = await prepareRuns([fixture("runtime-error.ipynb")], { kernel: TEST_KERNEL, env, output: path.join(out, "runtime-noretry.ipynb") });
+    const [run] = await prepareRuns([fixture("runtime-error.ipynb")], { kernel: TSLAB_TEST_KERNEL, env, output: path.join(out, "runtime-noretry.ipynb") });
     const outcome = await runOne(run, { allowErrors: true, env, abortRetryDelaysMs: [] });
     const cells = codeCells(readJson(run.output));
     assert.equal(errorOf(cells[2])?.ename, "ExecutionAborted");
@@ -181,7 +181,7 @@ describe("tsnb run: executing tslab notebooks", function () {
 
   it("interrupts an infinite loop at --timeout, records a CellTimeoutError and stops (exit 1)", async () => {
     const output = path.join(out, "loop.ipynb");
-    const r = await tsnbRun([fixture("infinite-loop.ipynb"), "--kernel", TEST_KERNEL, "-o", output, "--timeout", "2"]);
+    const r = await tsnbRun([fixture("infinite-loop.ipynb"), "--kernel", TSLAB_TEST_KERNEL, "-o", output, "--timeout", "2"]);
     assert.equal(r.code, 1, r.stderr);
     assertValidNotebooks(output);
     const cells = codeCells(readJson(output));
@@ -194,7 +194,7 @@ describe("tsnb run: executing tslab notebooks", function () {
 
   it("with --allow-errors goes on after a timed-out cell, in the same kernel", async () => {
     const output = path.join(out, "loop-allowed.ipynb");
-    const r = await tsnbRun([fixture("infinite-loop.ipynb"), "--kernel", TEST_KERNEL, "-o", output, "--timeout", "2", "--allow-errors"]);
+    const r = await tsnbRun([fixture("infinite-loop.ipynb"), "--kernel", TSLAB_TEST_KERNEL, "-o", output, "--timeout", "2", "--allow-errors"]);
     assert.equal(r.code, 0, r.stderr);
     const cells = codeCells(readJson(output));
     assert.equal(errorOf(cells[1])?.ename, "CellTimeoutError");
@@ -205,7 +205,7 @@ describe("tsnb run: executing tslab notebooks", function () {
     // 50 ms is shorter than tslab's compile time for a cell, so the first interrupt usually
     // arrives before the loop starts; the cell must still be interrupted, not killed.
     const output = path.join(out, "loop-tiny.ipynb");
-    const r = await tsnbRun([fixture("infinite-loop.ipynb"), "--kernel", TEST_KERNEL, "-o", output, "--timeout", "0.05", "--allow-errors"]);
+    const r = await tsnbRun([fixture("infinite-loop.ipynb"), "--kernel", TSLAB_TEST_KERNEL, "-o", output, "--timeout", "0.05", "--allow-errors"]);
     assert.equal(r.code, 0, r.stderr);
     const cells = codeCells(readJson(output));
     assert.equal(errorOf(cells[1])?.evalue, "Cell execution timed out after 0.05 s and was interrupted");
@@ -214,7 +214,7 @@ describe("tsnb run: executing tslab notebooks", function () {
 
   it("reports process.exit on the cell that called it, without hanging, even with --allow-errors", async () => {
     const output = path.join(out, "exit.ipynb");
-    const r = await tsnbRun([fixture("process-exit.ipynb"), "--kernel", TEST_KERNEL, "-o", output, "--allow-errors"], { timeoutMs: 60_000 });
+    const r = await tsnbRun([fixture("process-exit.ipynb"), "--kernel", TSLAB_TEST_KERNEL, "-o", output, "--allow-errors"], { timeoutMs: 60_000 });
     assert.equal(r.code, 1);
     assertValidNotebooks(output);
     const cells = codeCells(readJson(output));
@@ -227,7 +227,7 @@ describe("tsnb run: executing tslab notebooks", function () {
 
   it("reports a kernel killed by a signal (a crash)", async () => {
     const output = path.join(out, "crash.ipynb");
-    const r = await tsnbRun([fixture("crash.ipynb"), "--kernel", TEST_KERNEL, "-o", output], { timeoutMs: 60_000 });
+    const r = await tsnbRun([fixture("crash.ipynb"), "--kernel", TSLAB_TEST_KERNEL, "-o", output], { timeoutMs: 60_000 });
     assert.equal(r.code, 1);
     const cells = codeCells(readJson(output));
     assert.match(errorOf(cells[1])?.evalue ?? "", /SIGKILL/);
@@ -235,7 +235,7 @@ describe("tsnb run: executing tslab notebooks", function () {
 
   it("detects death from the heartbeat when the process it started outlives the kernel (a wrapper script)", async () => {
     const prefix = tempDir("tsnb-wrapped-");
-    const dir = installKernelSpec({ prefix, name: "tslab-wrapped" });
+    const dir = installKernelSpec("tslab", { prefix, name: "tslab-wrapped" });
     const kernelJson = JSON.parse(readFileSync(path.join(dir, "kernel.json"), "utf8"));
     kernelJson.argv = ["/bin/sh", "-c", `'${process.execPath}' '${tslabEntry()}' kernel --config-path '{connection_file}'; exec sleep 600`];
     writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(kernelJson));
@@ -259,7 +259,7 @@ describe("tsnb run: executing tslab notebooks", function () {
 
   it("keeps rich display output with every mime type, and applies display updates to the earlier cell", async () => {
     const output = path.join(out, "rich.ipynb");
-    const r = await tsnbRun([fixture("rich-display.ipynb"), "--kernel", TEST_KERNEL, "-o", output]);
+    const r = await tsnbRun([fixture("rich-display.ipynb"), "--kernel", TSLAB_TEST_KERNEL, "-o", output]);
     assert.equal(r.code, 0, r.stderr);
     assertValidNotebooks(output);
     const cells = codeCells(readJson(output));
@@ -275,7 +275,7 @@ describe("tsnb run: executing tslab notebooks", function () {
   it("--inplace replaces the input with the executed notebook", async () => {
     const input = path.join(scratch, "inplace.ipynb");
     copyFileSync(fixture("type-error.ipynb"), input);
-    const r = await tsnbRun([input, "--kernel", TEST_KERNEL, "--inplace", "--allow-errors"]);
+    const r = await tsnbRun([input, "--kernel", TSLAB_TEST_KERNEL, "--inplace", "--allow-errors"]);
     assert.equal(r.code, 0, r.stderr);
     const cells = codeCells(readJson(input));
     assert.equal(errorOf(cells[1])?.ename, "CompileError");
@@ -304,7 +304,7 @@ describe("tsnb run: executing tslab notebooks", function () {
 
   it("draws cli-progress bars on a TTY stream", async () => {
     const env = testEnv();
-    const runs = await prepareRuns([fixture("type-error.ipynb")], { kernel: TEST_KERNEL, env, output: path.join(out, "bar.ipynb") });
+    const runs = await prepareRuns([fixture("type-error.ipynb")], { kernel: TSLAB_TEST_KERNEL, env, output: path.join(out, "bar.ipynb") });
     const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
     let drawn = "";
     stream.on("data", (d) => (drawn += d));

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { findKernelSpec } from "../../grader/kernel/kernelspec";
+import { findKernelSpec } from "../../jupyter/kernelspec";
 import { executeNotebook } from "../../grader/run/executor";
-import { KernelStartError, startKernel } from "../../grader/run/kernel";
+import { KernelStartError, startKernel } from "../../jupyter/running-kernel";
 import { Notebook } from "../../grader/notebook/schema";
 import { tempDir } from "./support";
 

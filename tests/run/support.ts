@@ -1,6 +1,6 @@
 /**
- * Shared helpers for the `tsnb run` tests: a private Jupyter data path with a tslab
- * kernelspec (so no test depends on what is installed globally), the CLI as a child process,
+ * Shared helpers for the `tsnb run` and kernel tests: a private Jupyter data path with the kit's
+ * kernel and tslab as kernelspecs (so no test depends on what is installed globally), the CLI as a child process,
  * Debian's nbclient as the reference implementation, and output normalisation.
  */
 import { spawn } from "node:child_process";
@@ -14,7 +14,10 @@ export const REPO = path.resolve(__dirname, "..", "..", "..");
 export const FIXTURES = path.join(REPO, "tests", "fixtures", "run-notebooks");
 export const CLI = path.join(REPO, "bin", "tsnb.js");
 export const DEBIAN_PYTHON = "/usr/bin/python3";
-export const TEST_KERNEL = "tslab-tsnb-test";
+/** The kit's kernel, as the test kernelspec names it. */
+export const TEST_KERNEL = "tsnb-typescript-test";
+/** tslab, for the tests of tsnb run's handling of tslab's quirks. */
+export const TSLAB_TEST_KERNEL = "tslab-tsnb-test";
 
 export function fixture(name: string): string {
   return path.join(FIXTURES, name);
@@ -25,11 +28,12 @@ export function tempDir(prefix: string): string {
 }
 
 let jupyterPath: string | undefined;
-/** A temporary JUPYTER_PATH holding a tslab kernelspec named TEST_KERNEL, made once per process. */
+/** A temporary JUPYTER_PATH holding the kit's kernel (TEST_KERNEL) and tslab (TSLAB_TEST_KERNEL), made once per process. */
 export function testJupyterPath(): string {
   if (!jupyterPath) {
     const prefix = tempDir("tsnb-jp-");
-    installKernelSpec({ prefix, name: TEST_KERNEL });
+    installKernelSpec("kit", { prefix, name: TEST_KERNEL });
+    installKernelSpec("tslab", { prefix, name: TSLAB_TEST_KERNEL });
     jupyterPath = path.join(prefix, "share", "jupyter");
   }
   return jupyterPath;

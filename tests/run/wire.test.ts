@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { DELIMITER, Session, WireError } from "../../grader/run/wire";
+import { DELIMITER, Session, WireError } from "../../jupyter/wire";
 
 describe("run: wire protocol (HMAC-SHA256 signed multipart messages)", () => {
   it("lays out [ids, <IDS|MSG>, hmac, header, parent, metadata, content, buffers] with the spec's signature", () => {

@@ -16,7 +16,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import * as zmq from "zeromq";
-import { FoundKernelSpec } from "../kernel/kernelspec";
+import { FoundKernelSpec } from "./kernelspec";
 
 export interface ExitInfo {
   code: number | null;

@@ -6,6 +6,7 @@
  */
 import * as zmq from "zeromq";
 import { ConnectionInfo, endpoint } from "./connection";
+import { SendQueue } from "./send-queue";
 import { JupyterMessage, Session, WireError } from "./wire";
 
 export type RequestChannel = "shell" | "control";
@@ -21,17 +22,6 @@ export class ClientClosedError extends Error {
 interface Pending {
   resolve: (msg: JupyterMessage) => void;
   reject: (err: Error) => void;
-}
-
-/** Serializes sends: a zeromq v6 socket allows one send in flight at a time. */
-class SendQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  constructor(private readonly socket: zmq.Writable) {}
-  send(frames: Buffer[]): Promise<void> {
-    const next = this.tail.then(() => this.socket.send(frames));
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
 }
 
 export interface ClientStats {
@@ -96,7 +86,7 @@ export class KernelClient {
         handle(msg);
       } catch (err) {
         // A handler bug must not stop the receive loop.
-        process.emitWarning(`tsnb: error handling ${msg.header.msg_type}: ${(err as Error).message}`);
+        process.emitWarning(`kernel client: error handling ${msg.header.msg_type}: ${(err as Error).message}`);
       }
     }
   }

@@ -81,6 +81,42 @@ export async function newConnectionInfo(kernelName: string, ip = "127.0.0.1"): P
   };
 }
 
+/**
+ * Read a connection file (the kernel's side: jupyter_client wrote it before starting us). Only
+ * TCP and hmac-sha256 are supported; anything else is refused with a clear message.
+ */
+export async function readConnectionFile(file: string): Promise<ConnectionInfo> {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(await fs.readFile(file, "utf8")) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`cannot read connection file ${file}: ${(err as Error).message}`);
+  }
+  const transport = parsed.transport ?? "tcp";
+  if (transport !== "tcp") throw new Error(`connection file ${file}: transport ${JSON.stringify(transport)} is not supported (only tcp)`);
+  const scheme = parsed.signature_scheme ?? "hmac-sha256";
+  if (scheme !== "hmac-sha256") throw new Error(`connection file ${file}: signature_scheme ${JSON.stringify(scheme)} is not supported (only hmac-sha256)`);
+  const port = (name: string): number => {
+    const value = parsed[name];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 65535) {
+      throw new Error(`connection file ${file}: ${name} must be a port number, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  return {
+    transport: "tcp",
+    ip: typeof parsed.ip === "string" ? parsed.ip : "127.0.0.1",
+    shell_port: port("shell_port"),
+    iopub_port: port("iopub_port"),
+    stdin_port: port("stdin_port"),
+    control_port: port("control_port"),
+    hb_port: port("hb_port"),
+    key: typeof parsed.key === "string" ? parsed.key : "",
+    signature_scheme: "hmac-sha256",
+    kernel_name: typeof parsed.kernel_name === "string" ? parsed.kernel_name : "",
+  };
+}
+
 export function endpoint(info: ConnectionInfo, channel: Channel): string {
   return `${info.transport}://${info.ip}:${info[`${channel}_port`]}`;
 }

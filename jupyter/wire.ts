@@ -62,7 +62,7 @@ export class Session {
       throw new Error(`unsupported signature_scheme ${JSON.stringify(signatureScheme)}: only hmac-sha256 is implemented`);
     }
     this.key = Buffer.from(key, "utf8");
-    this.username = options.username ?? "tsnb";
+    this.username = options.username ?? "jupyter";
     this.historySize = options.historySize ?? 4096;
   }
 
@@ -88,6 +88,22 @@ export class Session {
   /** A new request message with a fresh header. */
   message<C extends object>(msgType: string, content: C, metadata: Record<string, unknown> = {}): JupyterMessage<C> {
     return { identities: [], header: this.header(msgType), parent_header: {}, metadata, content, buffers: [] };
+  }
+
+  /**
+   * A message answering or caused by `parent`: a reply on the socket the request came from
+   * (same routing identities), or, with `topic`, an iopub broadcast whose one routing frame is
+   * the topic, as the messaging spec asks of IOPub.
+   */
+  child<C extends object>(parent: JupyterMessage, msgType: string, content: C, options: { topic?: string; metadata?: Record<string, unknown> } = {}): JupyterMessage<C> {
+    return {
+      identities: options.topic !== undefined ? [Buffer.from(options.topic)] : parent.identities,
+      header: this.header(msgType),
+      parent_header: parent.header,
+      metadata: options.metadata ?? {},
+      content,
+      buffers: [],
+    };
   }
 
   /** The frames to send for a message, signature included. */

@@ -8,7 +8,7 @@
  * it the first cell's early output (or its idle status) could silently be lost.
  */
 import { randomUUID } from "node:crypto";
-import { FoundKernelSpec } from "../kernel/kernelspec";
+import { FoundKernelSpec } from "./kernelspec";
 import { KernelClient } from "./client";
 import { ConnectionInfo, endpoint, newConnectionInfo, writeConnectionFile } from "./connection";
 import { describeExit, ExitInfo, Heartbeat, HeartbeatOptions, KernelProcess } from "./kernel-process";
