@@ -84,7 +84,8 @@ export async function executeRequest(msg: JupyterMessage, deps: ExecuteDeps): Pr
   }
   const count = state.count;
   const label = storeHistory ? `In [${count}]` : "In [ ]";
-  output.publish("execute_input", { code, execution_count: count });
+  // Awaited: a front end should see the cell start even if it then blocks this thread for minutes.
+  await output.publish("execute_input", { code, execution_count: count });
   if (!code.trim()) return { reply: { status: "ok", execution_count: count, user_expressions: {}, payload: [] }, failed: false };
 
   const engine = engineOrError(deps);
@@ -98,11 +99,10 @@ export async function executeRequest(msg: JupyterMessage, deps: ExecuteDeps): Pr
   }
   if (outcome?.kind === "ok") {
     if (outcome.warnings?.length) output.write("stderr", compileErrorContent(outcome.warnings, label, code.split(/\r?\n/), deps.cwd).traceback.slice(1).join("\n") + "\n");
-    if (outcome.hasValue) output.publish("execute_result", { execution_count: count, data: { "text/plain": plainText(outcome.value) }, metadata: {} });
+    if (outcome.hasValue) void output.publish("execute_result", { execution_count: count, data: { "text/plain": plainText(outcome.value) }, metadata: {} });
   }
   if (error) {
-    output.publish("error", error);
-    output.flush();
+    await output.publish("error", error);
     return { reply: { status: "error", execution_count: count, ...error }, failed: true };
   }
   const expressions = content.user_expressions;
@@ -110,6 +110,6 @@ export async function executeRequest(msg: JupyterMessage, deps: ExecuteDeps): Pr
     expressions && typeof expressions === "object" && Object.keys(expressions).length > 0 && "run" in engine
       ? await userExpressions(engine, expressions as Record<string, unknown>, deps.cwd)
       : {};
-  output.flush();
+  await output.flush();
   return { reply: { status: "ok", execution_count: count, user_expressions: evaluated, payload: [] }, failed: false };
 }

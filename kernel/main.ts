@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<void> {
   const info = await readConnectionFile(file);
   const session = new Session(info.key, info.signature_scheme, { username: "kernel" });
   const sockets = new KernelSockets(info, session);
-  const output = new OutputRouter((parent, type, content) => void sockets.publish(parent, type, content));
+  const output = new OutputRouter((parent, type, content) => sockets.publish(parent, type, content));
   const cwd = process.cwd();
   const service = new KernelService(sockets, output, () => new Engine(cwd, output.display), {
     cwd,

@@ -13,7 +13,7 @@ import { TextDecoder } from "node:util";
 import type { JupyterMessage } from "../jupyter/wire";
 
 export type StreamName = "stdout" | "stderr";
-export type Publish = (parent: JupyterMessage, msgType: string, content: object) => void;
+export type Publish = (parent: JupyterMessage, msgType: string, content: object) => Promise<void>;
 
 const FLUSH_BYTES = 64 * 1024;
 
@@ -48,40 +48,47 @@ export class OutputRouter {
 
   /** Output from now on belongs to `parent`; `silent` drops it, as an execute_request with silent=true asks. */
   setParent(parent: JupyterMessage, silent = false): void {
-    this.flush();
+    void this.flush();
     this.parent = parent;
     this.muted = silent;
   }
 
   write(name: StreamName, text: string): void {
     if (!text) return;
-    if (this.pending && this.pending.name !== name) this.flush();
+    if (this.pending && this.pending.name !== name) void this.flush();
     if (this.pending) this.pending.text += text;
     else this.pending = { name, text };
-    if (this.pending.text.length >= FLUSH_BYTES) this.flush();
+    if (this.pending.text.length >= FLUSH_BYTES) void this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => {
         this.flushScheduled = false;
-        this.flush();
+        void this.flush();
       });
     }
   }
 
-  flush(): void {
+  /** Send any buffered text; resolves once it is handed to ZeroMQ. */
+  flush(): Promise<void> {
     const pending = this.pending;
     this.pending = undefined;
-    if (pending && this.parent && !this.muted) this.publishNow(this.parent, "stream", { name: pending.name, text: pending.text });
+    if (pending && this.parent && !this.muted) return this.publishNow(this.parent, "stream", { name: pending.name, text: pending.text });
+    return Promise.resolve();
   }
 
-  /** Publish a message of the current request (display data, a result, an error) after any buffered text. */
-  publish(msgType: string, content: object): void {
-    this.flush();
-    if (this.parent && !this.muted) this.publishNow(this.parent, msgType, content);
+  /**
+   * Publish a message of the current request (display data, a result, an error) after any
+   * buffered text. Await it before running synchronous code: ZeroMQ only gets the message once
+   * this thread is free again.
+   */
+  publish(msgType: string, content: object): Promise<void> {
+    void this.flush();
+    if (this.parent && !this.muted) return this.publishNow(this.parent, msgType, content);
+    return Promise.resolve();
   }
 
   /** tslab's display hook: (content, update) for display_data / update_display_data. */
   readonly display = (content: object, update: boolean): void => {
-    this.publish(update ? "update_display_data" : "display_data", content);
+    void this.publish(update ? "update_display_data" : "display_data", content);
   };
 }

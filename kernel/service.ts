@@ -165,7 +165,7 @@ export class KernelService {
       const error = { ename: "KernelError", evalue: (err as Error).message ?? String(err), traceback: [`KernelError: ${(err as Error).message}`] };
       if (type.endsWith("_request")) await reply(type.replace(/_request$/, "_reply"), { status: "error", ...error });
     } finally {
-      this.output.flush();
+      await this.output.flush();
       await this.sockets.publish(msg, "status", { execution_state: "idle" });
     }
   }
@@ -221,7 +221,7 @@ export class KernelService {
     const content = { status: "ok", restart: msg.content.restart === true };
     await reply("shutdown_reply", content);
     await this.sockets.publish(msg, "shutdown_reply", content);
-    this.output.flush();
+    await this.output.flush();
     await this.sockets.publish(msg, "status", { execution_state: "idle" });
     this.engineInstance?.close();
     await this.sockets.close();

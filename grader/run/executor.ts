@@ -6,7 +6,9 @@
  * `status: idle` message (iopub) whose parent is its execute_request; only then have all
  * of its outputs arrived, since iopub preserves order.
  *
- * tslab's quirks, and what we do about them:
+ * The kit's own kernel (kernel/) speaks the protocol as the spec says: error messages,
+ * execute_input, execute_result, aborts only on stop_on_error. What follows is for tslab, which
+ * notebooks may still name. tslab's quirks, and what we do about them:
  *  1. A failed cell produces no iopub `error` message: tslab prints the failure to stderr and
  *     replies `status: "error"` with no ename/evalue. We rebuild a proper `error` output from
  *     what it printed (tslab-errors.ts) and move that text out of the stderr stream into the
@@ -318,8 +320,11 @@ async function attemptCell(
   const content = reply?.content ?? {};
   cell.execution_count = typeof content.execution_count === "number" ? content.execution_count : inputCount;
 
-  // Whatever the kernel printed about the failure moves from stderr into our error output.
+  // Whatever the kernel reported about the failure moves into our error output: its error
+  // outputs (the kit's kernel reports the interrupt), or what tslab printed on stderr.
   const takeKernelErrorText = (): string[] => {
+    const reported = outputs.removeErrors(cell).flatMap((e) => e.traceback);
+    if (reported.length) return reported;
     const parsed = parseTslabFailure(stderrMessages);
     if (!parsed) return [];
     const region = stderrMessages.slice(-parsed.messageCount);

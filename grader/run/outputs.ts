@@ -129,6 +129,13 @@ export class NotebookOutputs {
     this.append(cell, output);
   }
 
+  /** Remove the cell's error outputs (a kernel's report of an interrupt the runner will explain itself); returns them. */
+  removeErrors(cell: CodeCell): Extract<Output, { output_type: "error" }>[] {
+    const errors = cell.outputs.filter((o): o is Extract<Output, { output_type: "error" }> => o.output_type === "error");
+    if (errors.length) cell.outputs = cell.outputs.filter((o) => o.output_type !== "error");
+    return errors;
+  }
+
   /**
    * Remove `text` from the end of the cell's last stderr output (used when that text moves
    * into an error output). Returns false, changing nothing, if it is not there.
