@@ -16,7 +16,7 @@ import { registerSimilarityCommand } from "./commands/similarity";
 
 export function buildProgram(): Command {
   const program = new Command("tsnb")
-    .description("Course kit for TypeScript notebooks: release, grade and run tslab notebooks")
+    .description("Course kit for TypeScript notebooks: release, grade and run notebooks, and install the kit's Jupyter kernel")
     .version(require("../../package.json").version)
     .showHelpAfterError("(run with --help for usage)")
     // Before the subcommands are added, so that they inherit it: usage errors throw, and main()

@@ -42,10 +42,10 @@ describe("layout: the import rules", () => {
   for (const [rule, file, line] of breaks) {
     it(`fails when broken: ${rule} (${file} importing ${line.replace(/^.*from |^import /, "").replace(/;$/, "")})`, () => {
       const found = violations(planted(file, line));
-      assert.deepEqual(
-        found.map((v) => [v.rule, v.from]),
-        [[rule, file]],
-      );
+      // The planted import is reported, under this rule only (what the planted file pulls in
+      // may be reported too: the sandbox rule follows imports transitively).
+      assert.ok(found.some((v) => v.rule === rule && v.from === file), JSON.stringify(found));
+      assert.deepEqual([...new Set(found.map((v) => v.rule))], [rule]);
     });
   }
 

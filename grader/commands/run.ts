@@ -26,14 +26,15 @@ Output:
 
 Execution:
   Cells run in order in a fresh kernel started from the kernelspec (--kernel,
-  else the notebook's metadata.kernelspec.name, else "tslab"), looked up along
+  else the notebook's metadata.kernelspec.name, else "tsnb-typescript", the
+  kit's own kernel; \`tsnb kernel install\` writes it and tslab's), looked up along
   the Jupyter data path (JUPYTER_PATH, the user folder, /usr/local/share/jupyter,
   /usr/share/jupyter). The kernel's working directory is the notebook's folder
   unless --cwd is given. Empty cells and cells tagged "skip-execution" are not
   run; a cell tagged "raises-exception" may fail without stopping the run.
   Outputs and metadata.execution timings are recorded as nbclient does.
 
-tslab notes:
+tslab notes (for notebooks that name tslab; the kit's kernel needs none):
   - tslab prints the value of a cell's last expression on stdout; it is kept
     as a stdout stream output (tslab sends no execute_result).
   - tslab reports errors only as stderr text; tsnb turns that text into a
@@ -70,7 +71,7 @@ export function registerRunCommand(program: Command): void {
     .option("--timeout <seconds>", "per-cell time limit; 0 = no limit", seconds("--timeout", true), 0)
     .option("--startup-timeout <seconds>", "how long the kernel may take to start", seconds("--startup-timeout", false), 60)
     .option("--allow-errors", "record cell errors and timeouts, and keep running the later cells")
-    .option("--kernel <name>", "kernelspec name (default: the notebook's metadata.kernelspec.name, else tslab)")
+    .option("--kernel <name>", "kernelspec name (default: the notebook's metadata.kernelspec.name, else tsnb-typescript)")
     .option("--cwd <dir>", "working directory for the kernel (default: each notebook's folder)")
     .option("-j, --jobs <n>", "notebooks to run at once, each in its own kernel", positiveInt, 1)
     .addHelpText("after", HELP)

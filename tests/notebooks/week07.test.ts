@@ -1,15 +1,16 @@
 /**
  * The week 7 notebooks in real Jupyter: every source notebook runs top to bottom under Debian's
- * nbclient with the tslab kernelspec, with no error and no stderr text (tslab's only way of
- * reporting errors), passes Python's nbformat validator, and prints what the notes promise.
- * The released notebooks (stubs) run top to bottom as well.
+ * nbclient on the kit's kernel (the kernelspec the notebooks name), with no error output and no
+ * stderr text, passes Python's nbformat validator, and prints what the notes promise. The
+ * released notebooks (stubs) run top to bottom as well.
  */
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { createRelease } from "../../grader/assign/release";
 import { loadAssignment } from "../../grader/assignment/load";
-import { nbclientRun, CellJson, codeCells, NotebookJson, REPO, tempDir, text } from "../run/support";
+import { KIT_NOTEBOOK_KERNELSPEC } from "../../grader/kernel/kernelspec";
+import { nbclientRun, CellJson, codeCells, NotebookJson, readJson, REPO, tempDir, text } from "../run/support";
 import { assertValidNotebooks } from "../support/nbformat-validator";
 import { repoTempDir } from "../support/repo-temp";
 import { nbclientExecution } from "../support/week7-runs";
@@ -37,7 +38,7 @@ function assertClean(nb: NotebookJson, name: string): void {
   });
 }
 
-describe("week 7 notebooks in Jupyter (nbclient, tslab kernelspec)", function () {
+describe("week 7 notebooks in Jupyter (nbclient, the kit's kernel)", function () {
   this.timeout(900_000);
   const assignment = loadAssignment(WEEK7);
 
@@ -76,6 +77,9 @@ describe("week 7 notebooks in Jupyter (nbclient, tslab kernelspec)", function ()
 
     it("runs top to bottom in Jupyter: stubs throw only when called, check cells show failures", async () => {
       const release = await createRelease(assignment, root);
+      for (const file of release.notebooks) {
+        assert.deepEqual(readJson(file).metadata.kernelspec, KIT_NOTEBOOK_KERNELSPEC, `${path.basename(file)} names the kit's kernel`);
+      }
       const outDir = tempDir("tsnb-release-run-");
       for (const file of release.notebooks.filter((f) => assignment.notebooks.find((n) => n.file === path.basename(f))!.exercises.length)) {
         const run = await nbclientRun(file, path.join(outDir, path.basename(file)), { processTimeoutMs: 900_000 });
