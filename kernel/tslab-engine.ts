@@ -4,11 +4,14 @@
  * metadata parser, quick-info printer and display module. tslab pins its own TypeScript
  * (`@tslab/typescript-for-tslab`, 5.0).
  *
- * Two things the kernel needs are not reachable through the converter's API, so the TypeScript
- * module it loads is replaced, before tslab is first required, by a copy with two functions
- * wrapped (tslab's files on disk are untouched):
- *  - createWatchCompilerHost: asks for inline source maps, and makes the cell's symbol table
- *    list names unescaped. The converter exports every top-level name of a cell by reading
+ * Three things the kernel needs are not reachable through the converter's API, so the
+ * TypeScript module it loads is replaced, before tslab is first required, by a copy with two
+ * functions wrapped (tslab's files on disk are untouched):
+ *  - createWatchCompilerHost: asks for inline source maps; loads only @types/node of the ambient
+ *    type packages (tslab loads every @types package it finds above the notebook, here 21 of
+ *    them pulled in by Jest and mocha: a fifth of the compiler's start-up, and globals no
+ *    notebook should see; set TSNB_KERNEL_ALL_TYPES=1 for tslab's way); and makes the cell's
+ *    symbol table list names unescaped. The converter exports every top-level name of a cell by reading
  *    the keys of that table, which TypeScript stores escaped (`__tmp` is kept as `___tmp`), so
  *    a cell declaring `__tmp` failed with "Cannot find name '___tmp'".
  *  - transpileModule: the converter turns its ES module output into CommonJS with a second
@@ -80,7 +83,7 @@ function wrapTypeScript(real: typeof TS): typeof TS {
 
   ts.createWatchCompilerHost = ((...args: unknown[]) => {
     if (Array.isArray(args[0]) && args[1] && typeof args[1] === "object") {
-      args[1] = { ...(args[1] as TS.CompilerOptions), inlineSourceMap: true, sourceMap: false };
+      args[1] = { ...(args[1] as TS.CompilerOptions), inlineSourceMap: true, sourceMap: false, ...(process.env.TSNB_KERNEL_ALL_TYPES ? {} : { types: ["node"] }) };
     }
     const host = (real.createWatchCompilerHost as (...a: unknown[]) => TS.WatchCompilerHostOfFilesAndCompilerOptions<TS.BuilderProgram>)(...args);
     let afterCreate = host.afterProgramCreate;

@@ -5,7 +5,8 @@
 #   - Debian's classic Jupyter Notebook, Chromium and CJK fonts: the real-browser test of the
 #     notebooks (tests/browser) runs them as a learner sees them, Korean included;
 #   - the npm packages (exact versions from package-lock.json), which also builds the TypeScript;
-#   - the tslab kernelspec, written by `tsnb kernel install` (no IPython needed);
+#   - Debian's python3-jupyter-kernel-test: Jupyter's kernel conformance suite, run by the tests;
+#   - the kernelspecs of the kit's kernel and tslab, written by `tsnb kernel install` (no IPython needed);
 #   - bubblewrap, the OS-level sandbox around learner code (`tsnb doctor` shows whether this
 #     machine lets it create namespaces), and util-linux's prlimit/setpriv (normally present).
 set -euo pipefail
@@ -14,13 +15,14 @@ cd "$(dirname "$0")/.."
 need_jupyter=0
 /usr/bin/python3 -c "import nbclient, nbformat" 2>/dev/null || need_jupyter=1
 [ -x /usr/bin/jupyter-nbconvert ] || need_jupyter=1
+/usr/bin/python3 -c "import jupyter_kernel_test" 2>/dev/null || need_jupyter=1
 if [ "$need_jupyter" = 1 ]; then
   echo "==> Installing Debian's Jupyter packages"
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    jupyter-nbconvert python3-nbclient python3-nbformat >/dev/null
+    jupyter-nbconvert python3-nbclient python3-nbformat python3-jupyter-kernel-test >/dev/null
 fi
 
 need_sandbox=""
@@ -52,5 +54,5 @@ echo "==> Installing npm packages (npm ci)"
 # and the kit falls back to the wasm backend.
 npm ci --no-audit --no-fund
 
-echo "==> Installing the tslab kernelspec"
+echo "==> Installing the kernelspecs (the kit's kernel, and tslab's)"
 node bin/tsnb.js kernel install
