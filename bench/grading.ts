@@ -135,7 +135,9 @@ export async function runBaseline(submissions: string[]): Promise<BaselineRun> {
   try {
     for (const dir of submissions) {
       for (const file of graded) {
-        const r = await timed("/usr/bin/jupyter", ["nbconvert", "--to", "notebook", "--execute", "--allow-errors", path.join(dir, file), "--output-dir", out]);
+        // tslab named explicitly: the notebooks name the kit's kernel now, and the baseline's
+        // figures (and its stderr count of failed cells) are tslab's.
+        const r = await timed("/usr/bin/jupyter", ["nbconvert", "--to", "notebook", "--execute", "--allow-errors", "--ExecutePreprocessor.kernel_name=tslab", path.join(dir, file), "--output-dir", out]);
         if (r.code !== 0) throw new Error(`nbconvert failed on ${path.join(dir, file)}`);
         seconds += r.seconds;
         stderrCells += countStderrCells(path.join(out, file));

@@ -7,7 +7,8 @@
 import * as zmq from "zeromq";
 import { ConnectionInfo, endpoint } from "./connection";
 import { SendQueue } from "./send-queue";
-import { JupyterMessage, Session, WireError } from "./wire";
+import { ReceiveStats, receiveVerified } from "./receive-loop";
+import { JupyterMessage, Session } from "./wire";
 
 export type RequestChannel = "shell" | "control";
 export type IopubHandler = (msg: JupyterMessage) => void;
@@ -24,13 +25,8 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-export interface ClientStats {
+export interface ClientStats extends ReceiveStats {
   sent: number;
-  received: number;
-  /** Messages dropped because their signature did not verify (or repeated a seen one). */
-  badSignatures: number;
-  /** Messages dropped because their frames were malformed. */
-  malformed: number;
 }
 
 export class KernelClient {
@@ -65,30 +61,8 @@ export class KernelClient {
     void this.receiveLoop(this.iopub, (msg) => this.onIopub(msg));
   }
 
-  private async receiveLoop(socket: zmq.Readable & zmq.Socket, handle: (msg: JupyterMessage) => void): Promise<void> {
-    while (!this.closed) {
-      let frames: Buffer[];
-      try {
-        frames = await socket.receive();
-      } catch {
-        return; // the socket was closed
-      }
-      let msg: JupyterMessage;
-      try {
-        msg = this.session.deserialize(frames);
-      } catch (err) {
-        if (err instanceof WireError && err.reason === "bad-signature") this.stats.badSignatures++;
-        else this.stats.malformed++;
-        continue;
-      }
-      this.stats.received++;
-      try {
-        handle(msg);
-      } catch (err) {
-        // A handler bug must not stop the receive loop.
-        process.emitWarning(`kernel client: error handling ${msg.header.msg_type}: ${(err as Error).message}`);
-      }
-    }
+  private receiveLoop(socket: zmq.Readable, handle: (msg: JupyterMessage) => void): Promise<void> {
+    return receiveVerified(socket, this.session, this.stats, () => this.closed, handle);
   }
 
   private onReply(msg: JupyterMessage): void {

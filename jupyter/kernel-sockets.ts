@@ -11,19 +11,14 @@ import * as zmq from "zeromq";
 import { ConnectionInfo, endpoint } from "./connection";
 import { HeartbeatEcho, startHeartbeatEcho } from "./heartbeat-echo";
 import { SendQueue } from "./send-queue";
-import { JupyterMessage, Session, WireError } from "./wire";
+import { ReceiveStats, receiveVerified } from "./receive-loop";
+import { JupyterMessage, Session } from "./wire";
 
 export type RequestChannel = "shell" | "control" | "stdin";
 export type RequestHandler = (msg: JupyterMessage, channel: RequestChannel) => void;
 
-export interface SocketStats {
-  received: number;
-  badSignatures: number;
-  malformed: number;
-}
-
 export class KernelSockets {
-  readonly stats: SocketStats = { received: 0, badSignatures: 0, malformed: 0 };
+  readonly stats: ReceiveStats = { received: 0, badSignatures: 0, malformed: 0 };
   private readonly routers: Record<RequestChannel, zmq.Router>;
   private readonly iopub: zmq.Publisher;
   private readonly queues: Record<RequestChannel | "iopub", SendQueue>;
@@ -57,28 +52,8 @@ export class KernelSockets {
       ...(["shell", "control", "stdin"] as const).map((c) => this.routers[c].bind(endpoint(this.info, c))),
       this.heartbeat.ready,
     ]);
-    for (const channel of ["shell", "control", "stdin"] as const) void this.receiveLoop(channel, handle);
-  }
-
-  private async receiveLoop(channel: RequestChannel, handle: RequestHandler): Promise<void> {
-    const socket = this.routers[channel];
-    while (!this.closed) {
-      let frames: Buffer[];
-      try {
-        frames = await socket.receive();
-      } catch {
-        return; // closed
-      }
-      let msg: JupyterMessage;
-      try {
-        msg = this.session.deserialize(frames);
-      } catch (err) {
-        if (err instanceof WireError && err.reason === "bad-signature") this.stats.badSignatures++;
-        else this.stats.malformed++;
-        continue;
-      }
-      this.stats.received++;
-      handle(msg, channel);
+    for (const channel of ["shell", "control", "stdin"] as const) {
+      void receiveVerified(this.routers[channel], this.session, this.stats, () => this.closed, (msg) => handle(msg, channel));
     }
   }
 

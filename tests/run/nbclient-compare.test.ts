@@ -126,7 +126,9 @@ describe("tsnb run compared with nbclient (the kit's kernel)", function () {
 
   it("infinite loop with a 3 s timeout and --allow-errors: nbclient gives up on the whole notebook; tsnb interrupts, records the timeout and runs the next cell", async () => {
     const { tsnb, tsnbCode, nbclient } = await runBoth("infinite-loop.ipynb", { allowErrors: true, timeoutS: 3 });
-    assert.equal(nbclient.raised?.type, "CellTimeoutError");
+    // nbclient raises CellTimeoutError, or, when its kernel-alive poll races with the timeout on
+    // a loaded machine, an AssertionError from its own cleanup: it gives up either way.
+    assert.ok(nbclient.raised && ["CellTimeoutError", "AssertionError"].includes(nbclient.raised.type), JSON.stringify(nbclient.raised));
     assert.deepEqual(codeCells(nbclient.notebook)[2].outputs, [], "nbclient never ran the last cell");
     assert.equal(tsnbCode, 0);
     const ours = codeCells(tsnb);
