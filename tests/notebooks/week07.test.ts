@@ -9,7 +9,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { createRelease } from "../../grader/assign/release";
 import { loadAssignment } from "../../grader/assignment/load";
-import { KIT_NOTEBOOK_KERNELSPEC } from "../../grader/kernel/kernelspec";
+import { NOTEBOOK_KERNELSPEC } from "../../grader/kernel/kernelspec";
 import { nbclientRun, CellJson, codeCells, NotebookJson, readJson, REPO, tempDir, text } from "../run/support";
 import { assertValidNotebooks } from "../support/nbformat-validator";
 import { repoTempDir } from "../support/repo-temp";
@@ -78,7 +78,7 @@ describe("week 7 notebooks in Jupyter (nbclient, the kit's kernel)", function ()
     it("runs top to bottom in Jupyter: stubs throw only when called, check cells show failures", async () => {
       const release = await createRelease(assignment, root);
       for (const file of release.notebooks) {
-        assert.deepEqual(readJson(file).metadata.kernelspec, KIT_NOTEBOOK_KERNELSPEC, `${path.basename(file)} names the kit's kernel`);
+        assert.deepEqual(readJson(file).metadata.kernelspec, NOTEBOOK_KERNELSPEC, `${path.basename(file)} names the kit's kernel`);
       }
       const outDir = tempDir("tsnb-release-run-");
       for (const file of release.notebooks.filter((f) => assignment.notebooks.find((n) => n.file === path.basename(f))!.exercises.length)) {
