@@ -14,6 +14,7 @@ import { nbgraderMetadataSchema } from "../../grader/notebook/nbgrader";
 import { Cell, Notebook } from "../../grader/notebook/schema";
 import { validateWithNbformat } from "../support/nbformat-validator";
 import { repoTempDir } from "../support/repo-temp";
+import { TEST_KERNEL, tsnbRun } from "../run/support";
 import { tsnb } from "./cli-mini.test";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -320,13 +321,15 @@ describe("authoring with // tsnb: markers", function () {
       assert.equal(JSON.parse(readFileSync(path.join(tmp, "new-grades", "wrong", "results.json"), "utf8")).score, 0);
     });
 
-    it("runs top to bottom in the notebook kernel, its check table passing", function () {
+    it("runs top to bottom in the notebook kernel, its check table passing", async function () {
       const root = repoTempDir("tsnb-new-");
       try {
         assert.equal(tsnb(["new", "week08-run", "--root", root]).status, 0);
         const file = path.join(root, "week08-run", "01-week08-run.ipynb");
-        const r = tsnb(["run", file, "--output", path.join(root, "out.ipynb")]);
-        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.equal(readNb(file).metadata.kernelspec?.name, "tsnb-typescript", "new notebooks name the kit's kernel");
+        // The kit's kernel from the tests' own kernelspecs, not whatever the machine has installed.
+        const r = await tsnbRun([file, "--kernel", TEST_KERNEL, "--output", path.join(root, "out.ipynb")]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
         const out = readNb(path.join(root, "out.ipynb"));
         const outputs = JSON.stringify(out.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : [])));
         assert.doesNotMatch(outputs, /"output_type":"error"|"name":"stderr"/);
