@@ -1,10 +1,14 @@
 /**
  * An assignment folder as the grader sees it: the source notebooks (with solutions), the
- * exercises they define, the public checks file and the hidden Jest tests. Loading checks the
- * instructor's marking so that mistakes surface here, with the cell named, not during grading.
+ * exercises they define, the public checks file, the hidden Jest tests and its settings
+ * (assignment.json: the language of its feedback). Loading checks the instructor's marking so
+ * that mistakes surface here, with the cell named, not during grading.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { ASSIGNMENT_FILE } from "@course-kit/kernel-helpers/language";
+import { Language, LANGUAGES } from "@course-kit/kernel-helpers/messages";
+import { z } from "zod";
 import { readNotebookSync, sourceText } from "../notebook/io";
 import { applyMarkers, MarkerError } from "../notebook/markers";
 import { BEGIN_SOLUTION, computeChecksum, END_SOLUTION, NbgraderMetadata, nbgraderOf, tagsOf } from "../notebook/nbgrader";
@@ -47,6 +51,8 @@ export interface AssignmentNotebook {
 export interface Assignment {
   name: string;
   dir: string;
+  /** The language learners read their feedback in: assignment.json's, English without one. */
+  language: Language;
   notebooks: AssignmentNotebook[];
   exercises: Exercise[];
   hiddenTests: string[];
@@ -102,12 +108,35 @@ export function loadAssignment(dir: string, options: LoadOptions = {}): Assignme
   return {
     name: path.basename(abs),
     dir: abs,
+    language: readSettings(abs).language,
     notebooks,
     exercises,
     hiddenTests,
     publicChecks: existsSync(publicChecks) ? publicChecks : undefined,
     totalPoints: exercises.reduce((s, e) => s + e.points, 0),
   };
+}
+
+const settingsSchema = z.strictObject({ language: z.enum(LANGUAGES as [Language, ...Language[]]) });
+export type AssignmentSettings = z.infer<typeof settingsSchema>;
+
+/** assignment.json, which the release carries beside the notebooks (the notebook helpers read it too). */
+export function readSettings(dir: string): AssignmentSettings {
+  const file = path.join(dir, ASSIGNMENT_FILE);
+  if (!existsSync(file)) return { language: "en" };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new AssignmentError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = settingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length ? `"${issue.path.join(".")}": ` : "";
+    throw new AssignmentError(`${file}: ${where}${issue.message} (expected {"language": "${LANGUAGES.join('" or "')}"})`);
+  }
+  return parsed.data;
 }
 
 function loadSourceNotebook(file: string, options: LoadOptions): AssignmentNotebook {

@@ -1,5 +1,6 @@
 import os from "node:os";
 import path from "node:path";
+import type { Language } from "@course-kit/kernel-helpers/messages";
 import { Command, InvalidArgumentError } from "commander";
 import { loadAssignment } from "../assignment/load";
 import { gradeBatch, hiddenTests, SubmissionGrade, SubmissionInput } from "../grading/batch";
@@ -12,6 +13,7 @@ import { acquireRunLock, RunLock } from "../results/lock";
 import { graderVersion, planRun } from "../results/resume";
 import { textTable } from "../results/table";
 import { ResultsWriter } from "../results/write";
+import { LANGUAGE_OPTION } from "./language";
 import { createProgress, Progress } from "./progress";
 
 export function positiveInt(value: string): number {
@@ -84,6 +86,7 @@ function isolationMode(value: string): IsolationMode {
 }
 
 interface GradeOptions extends LimitOptions {
+  lang?: Language;
   out: string;
   jobs: number;
   typecheck: boolean;
@@ -144,7 +147,8 @@ export function registerGradeCommand(program: Command): void {
         isolationMode,
         "auto",
       )
-      .option("--resume", "grade only the submissions without up-to-date results in --out (same notebooks, assignment, settings and grader); keep the others"),
+      .option("--resume", "grade only the submissions without up-to-date results in --out (same notebooks, assignment, settings and grader); keep the others")
+      .option(...LANGUAGE_OPTION),
   ).action(async (assignmentDir: string, inputs: string[], opts: GradeOptions) => {
     const assignment = loadAssignment(assignmentDir);
     if (assignment.hiddenTests.length === 0) throw new Error(`${assignmentDir} has no hidden tests (expected ${path.join(assignmentDir, "hidden-tests", "*.test.ts")})`);
@@ -158,7 +162,7 @@ export function registerGradeCommand(program: Command): void {
       process.stdout.write(`${isolationLine(launch)}\n`);
       if (lock.tookOver) process.stdout.write(`Took over the lock of an earlier run that is no longer running (pid ${lock.tookOver.pid}, started ${lock.tookOver.started}).\n`);
 
-      const settings = { limits: limitsFrom(opts), typeCheck: opts.typecheck };
+      const settings = { limits: limitsFrom(opts), typeCheck: opts.typecheck, lang: opts.lang ?? assignment.language };
       const plan = planRun(outDir, assignment, submissions, settings, opts.resume === true);
       const { carried, todo } = plan;
       if (opts.resume) process.stdout.write(`--resume: ${carried.length} of ${submissions.length} submission(s) already graded; grading ${todo.length}.\n`);
@@ -166,7 +170,7 @@ export function registerGradeCommand(program: Command): void {
         order: submissions.map((s) => s.name),
         launch,
         fingerprints: plan.fingerprints,
-        header: [`tsnb grade ${graderVersion()}, ${new Date().toISOString()}`, isolationLine(launch)],
+        header: [`tsnb grade ${graderVersion()}, ${new Date().toISOString()}`, isolationLine(launch), `Learner-facing language: ${settings.lang}`],
       });
       writer.carryOver(carried);
       const progress = createProgress(todo.length, "grading");
@@ -183,6 +187,7 @@ export function registerGradeCommand(program: Command): void {
             jobs: opts.jobs,
             limits: settings.limits,
             typeCheck: opts.typecheck,
+            lang: settings.lang,
             keepWork: opts.keepWork,
             launch,
             signal: run.controller.signal,

@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Language } from "@course-kit/kernel-helpers/messages";
 import { Command } from "commander";
 import { createRelease } from "../assign/release";
 import { Assignment, loadAssignment } from "../assignment/load";
 import { gradeBatch, hiddenTests, publicChecks, SubmissionGrade } from "../grading/batch";
 import { exerciseScore } from "../results/csv";
 import { addLimitOptions, LimitOptions, limitsFrom, positiveInt } from "./grade";
+import { LANGUAGE_OPTION } from "./language";
 
 interface Finding {
   ok: boolean;
@@ -36,13 +38,16 @@ export function registerValidateCommand(program: Command): void {
       .command("validate")
       .description("Check an assignment end to end: the solution scores full marks, the released stubs score 0 and grade cleanly; exits 1 otherwise")
       .argument("<assignment-dir>", "the assignment folder")
-      .option("--jobs <n>", "parallel grading jobs", positiveInt, 2),
-  ).action(async (assignmentDir: string, opts: LimitOptions & { jobs: number }) => {
+      .option("--jobs <n>", "parallel grading jobs", positiveInt, 2)
+      .option(...LANGUAGE_OPTION),
+  ).action(async (assignmentDir: string, opts: LimitOptions & { jobs: number; lang?: Language }) => {
     const assignment = loadAssignment(assignmentDir);
+    // The report is the instructor's (English); the learners' messages it quotes are in `lang`.
+    const lang = opts.lang ?? assignment.language;
     const findings: Finding[] = [
       {
         ok: true,
-        what: `assignment loads: ${assignment.notebooks.length} notebook(s), ${assignment.exercises.length} exercise(s), ${assignment.totalPoints} points`,
+        what: `assignment loads: ${assignment.notebooks.length} notebook(s), ${assignment.exercises.length} exercise(s), ${assignment.totalPoints} points, feedback in ${assignment.language}`,
         details: [],
       },
     ];
@@ -63,6 +68,7 @@ export function registerValidateCommand(program: Command): void {
         tests: hiddenTests(assignment.hiddenTests),
         jobs: opts.jobs,
         limits: limitsFrom(opts),
+        lang,
       });
       findings.push(...pointsFindings(assignment, solution));
       const failing = solution.tests.filter((t) => !t.passed).map((t) => `${t.name}: ${t.message}`);
@@ -86,6 +92,7 @@ export function registerValidateCommand(program: Command): void {
           tests: publicChecks(assignment.publicChecks),
           jobs: 1,
           limits: limitsFrom(opts),
+          lang,
         });
         const failed = checked.tests.filter((t) => !t.passed).map((t) => `${t.name}: ${t.message}`);
         findings.push({ ok: !checked.graderError && failed.length === 0 && checked.tests.length > 0, what: `the solution passes all ${checked.tests.length} public checks`, details: failed });

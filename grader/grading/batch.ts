@@ -10,6 +10,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import os from "node:os";
 import path from "node:path";
 import type { AggregatedResult, TestResult } from "@jest/test-result";
+import { Language, message } from "@course-kit/kernel-helpers/messages";
 import { Assignment } from "../assignment/load";
 import type { EnvironmentOptions, SandboxReport } from "../jest/environment";
 import { REGISTRY_GLOBAL } from "../jest/registry";
@@ -46,6 +47,8 @@ export interface TestOutcome {
 export interface SubmissionGrade {
   name: string;
   input: string;
+  /** The language of every learner-facing text of this grade (messages, notes). */
+  language: Language;
   tests: TestOutcome[];
   score: number;
   maxScore: number;
@@ -79,6 +82,8 @@ export interface BatchOptions {
   launch?: SandboxLaunch;
   /** Aborting removes the work folder at once (the caller is about to exit). */
   signal?: AbortSignal;
+  /** The language of learner-facing messages; the assignment's when absent. */
+  lang?: Language;
 }
 
 /** The body of each submission's generated test file, and the folders whose paths must not leak. */
@@ -116,18 +121,18 @@ export function sanitizeMessage(message: string, hiddenRoots: string[]): string 
 
 const LEARNER_FACING = /^(GradingFailure|LearnerThrew): /;
 
-function failureMessage(assertion: TestResult["testResults"][number]): { learner: string; raw: string; misconception?: string } {
+function failureMessage(assertion: TestResult["testResults"][number], lang: Language): { learner: string; raw: string; misconception?: string } {
   const raw = assertion.failureMessages.join("\n");
   // In-band runs keep the thrown error; worker runs pass only its formatted text and own properties.
   const detail = assertion.failureDetails[0] as { message?: unknown; name?: unknown; misconception?: unknown } | undefined;
   const firstLine = raw.replace(/\u001b\[[0-9;]*m/g, "").split("\n")[0] ?? "";
   const name = typeof detail?.name === "string" ? detail.name : (/^(\w+): /.exec(firstLine)?.[1] ?? "");
-  const message = typeof detail?.message === "string" ? detail.message : firstLine.replace(/^\w+: /, "");
+  const text = typeof detail?.message === "string" ? detail.message : firstLine.replace(/^\w+: /, "");
   if (name === "GradingFailure" || LEARNER_FACING.test(firstLine)) {
-    return { learner: message, raw, misconception: typeof detail?.misconception === "string" ? detail.misconception : undefined };
+    return { learner: text, raw, misconception: typeof detail?.misconception === "string" ? detail.misconception : undefined };
   }
-  if (/Exceeded timeout/.test(raw)) return { learner: "the test ran out of time", raw };
-  return { learner: `the test could not check your result (${name ? `${name}: ` : ""}${message})`, raw };
+  if (/Exceeded timeout/.test(raw)) return { learner: message(lang, "test.outOfTime"), raw };
+  return { learner: message(lang, "test.couldNotCheck", { detail: `${name ? `${name}: ` : ""}${text}` }), raw };
 }
 
 const WORK_PREFIX = "tsnb-grade-";
@@ -156,6 +161,7 @@ function removeOrphanedWorkDirs(): void {
 
 export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade[]> {
   const { assignment } = options;
+  const lang = options.lang ?? assignment.language;
   const launch = options.launch ?? detectIsolation("auto", options.jobs);
   removeOrphanedWorkDirs();
   const work = mkdtempSync(path.join(os.tmpdir(), `${WORK_PREFIX}${process.pid}-`));
@@ -171,7 +177,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
 
   let typeCheckFailure: string | undefined;
   try {
-    const extracted: ExtractedSubmission[] = options.submissions.map((s) => extractSubmission(assignment, s.input, s.name));
+    const extracted: ExtractedSubmission[] = options.submissions.map((s) => extractSubmission(assignment, s.input, s.name, lang));
     // Type errors are feedback only; the check runs beside Jest and joins each group's results.
     const typeErrors: Promise<void> = (
       options.typeCheck === false
@@ -179,6 +185,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
         : typeCheckSubmissions(
             extracted.map((s) => s.sources),
             path.join(work, "typecheck"),
+            lang,
           ).catch((err: Error) => {
             typeCheckFailure = err.message;
             return [];
@@ -186,7 +193,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
     ).then((lists) => {
       for (const [i, problems] of lists.entries()) extracted[i].problems.push(...problems);
     });
-    const programs = await Promise.all(extracted.map((sub) => compileProgram(sub.sources, sub.problems)));
+    const programs = await Promise.all(extracted.map((sub) => compileProgram(sub.sources, sub.problems, lang)));
     const programFiles = programs.map((program, i) => {
       const programDir = path.join(dirs.programs, String(i));
       mkdirSync(programDir, { mode: 0o755 });
@@ -206,7 +213,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
           const graded = group.indices.map((i, k) => {
             const assertions = group.result?.testResults.filter((a) => a.ancestorTitles[0] === groupTitle(k)) ?? [];
             const outcome = { assertions, execError: group.execError, execStack: group.execStack, seconds: group.seconds / group.indices.length };
-            const grade = toGrade(extracted[i], outcome, readReport(path.join(dirs.programs, String(i))), hiddenRoots);
+            const grade = toGrade(extracted[i], outcome, readReport(path.join(dirs.programs, String(i))), hiddenRoots, lang);
             if (typeCheckFailure) grade.instructorLog.push(`type check skipped: ${typeCheckFailure}`);
             return (grades[i] = grade);
           });
@@ -218,7 +225,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
       );
     };
 
-    const env = { moduleFiles, limits: options.limits, prewarm: extracted.length > 1, launch };
+    const env = { moduleFiles, limits: options.limits, prewarm: extracted.length > 1, launch, lang };
     // A group whose test file could not run at all is graded again one submission per file, so
     // that one submission's failure cannot take its group down with it.
     const failedGroups = await runGroups(dirs.tests, "pass1", groupSubmissions(extracted.length, options.jobs), programFiles, env, options, (group) => {
@@ -231,7 +238,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
     }
     await Promise.all(deliveries);
     if (deliveryError) throw deliveryError;
-    return extracted.map((sub, i) => grades[i] ?? toGrade(sub, undefined, undefined, hiddenRoots));
+    return extracted.map((sub, i) => grades[i] ?? toGrade(sub, undefined, undefined, hiddenRoots, lang));
   } finally {
     options.signal?.removeEventListener("abort", removeWork);
     removeWork();
@@ -347,6 +354,7 @@ function toGrade(
   outcome: { assertions: AssertionResult[]; execError?: string; execStack?: string; seconds: number } | undefined,
   report: SandboxReport | undefined,
   hiddenRoots: string[],
+  lang: Language,
 ): SubmissionGrade {
   const instructorLog = [...(report?.log ?? [])];
   const tests: TestOutcome[] = [];
@@ -363,21 +371,22 @@ function toGrade(
     const title = marker ? a.title.slice(0, marker.index) : a.title;
     const exercise = a.ancestorTitles[1] ?? "other";
     const passed = a.status === "passed";
-    let message = "";
+    let text = "";
     let misconception: string | undefined;
     if (!passed) {
-      const f = failureMessage(a);
-      message = a.status === "failed" ? sanitizeMessage(f.learner, hiddenRoots) : `not run (${a.status})`;
+      const f = failureMessage(a, lang);
+      text = a.status === "failed" ? sanitizeMessage(f.learner, hiddenRoots) : message(lang, "test.notRun", { status: a.status });
       misconception = f.misconception;
       instructorLog.push(`${exercise}: ${title}${misconception ? ` [misconception ${misconception}]` : ""}\n${f.raw}`);
     }
-    tests.push({ exercise, title, name: `${exercise}: ${title}`, maxScore, score: passed ? maxScore : 0, passed, message, misconception, durationMs: a.duration ?? 0 });
+    tests.push({ exercise, title, name: `${exercise}: ${title}`, maxScore, score: passed ? maxScore : 0, passed, message: text, misconception, durationMs: a.duration ?? 0 });
   }
   const score = tests.reduce((s, t) => s + t.score, 0);
   const maxScore = tests.reduce((s, t) => s + t.maxScore, 0);
   return {
     name: sub.name,
     input: sub.input,
+    language: lang,
     tests,
     score,
     maxScore,

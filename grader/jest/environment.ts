@@ -11,6 +11,7 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import type { Language } from "@course-kit/kernel-helpers/messages";
 import { TestEnvironment } from "jest-environment-node";
 import { dieWhenOrphaned } from "../process/orphan";
 import { DEFAULT_LIMITS, LearnerSandbox, SandboxLimits } from "../sandbox/host";
@@ -26,6 +27,8 @@ export interface EnvironmentOptions {
   prewarm?: boolean;
   /** The isolation the grader chose for this run. */
   launch?: SandboxLaunch;
+  /** The language learners read their messages in. */
+  lang?: Language;
 }
 
 // A forked Jest worker (it has an IPC channel to the grader; an in-band run is the grader itself).
@@ -74,7 +77,7 @@ export default class LearnerEnvironment extends TestEnvironment {
     this.programFiles = options.programFiles;
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.sandboxes = options.programFiles.map(
-      (programFile) => new LearnerSandbox({ programFile, moduleFiles: options.moduleFiles, prewarm: options.prewarm, launch: options.launch }, limits),
+      (programFile) => new LearnerSandbox({ programFile, moduleFiles: options.moduleFiles, prewarm: options.prewarm, launch: options.launch, lang: options.lang }, limits),
     );
     const registry: SandboxRegistry = {
       current: 0,
@@ -85,6 +88,7 @@ export default class LearnerEnvironment extends TestEnvironment {
       },
       finish: (index) => this.finish(index),
       fixture,
+      lang: options.lang,
     };
     (this.global as Record<string, unknown>)[REGISTRY_GLOBAL] = registry;
   }

@@ -2,8 +2,8 @@
  * Runs an assignment's public check cases (checks.ts) as Jest tests against a sandboxed
  * submission: the same cases the check cells run inside the notebook, with the same verdicts.
  */
-import { CallResult, judge, PublicCase } from "@course-kit/kernel-helpers/checks";
-import { call, exercise, graded, GradingFailure, LearnerThrew } from "../testing";
+import { CallResult, PublicCase } from "@course-kit/kernel-helpers/checks";
+import { assertVerdict, call, exercise, graded, LearnerThrew } from "../testing";
 
 export function registerPublicChecks(cases: PublicCase[]): void {
   const groups = new Map<string, PublicCase[]>();
@@ -19,8 +19,7 @@ export function registerPublicChecks(cases: PublicCase[]): void {
             if (!(err instanceof LearnerThrew)) throw err;
             result = { threw: err.thrown };
           }
-          const verdict = judge(result, c.expect);
-          if (!verdict.ok) throw new GradingFailure(verdict.message);
+          assertVerdict(result, c.expect);
         });
       }
     });

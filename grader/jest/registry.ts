@@ -2,6 +2,7 @@
  * How a generated group test file, the grading environment and tsnb/testing find each other:
  * the environment puts a registry on the test file's global object under REGISTRY_GLOBAL.
  */
+import type { Language } from "@course-kit/kernel-helpers/messages";
 import type { CallOutcome } from "../sandbox/host";
 import type { CellLoadResult } from "../sandbox/protocol";
 
@@ -21,4 +22,6 @@ export interface SandboxRegistry {
   finish(index: number): Promise<void>;
   /** Test data shared by every submission graded in this process (see tsnb/testing fixture()). */
   fixture<T>(key: string, compute: () => T): T;
+  /** The language of the learner-facing messages (English if absent). */
+  lang?: Language;
 }

@@ -6,18 +6,24 @@
  */
 import { createHash } from "node:crypto";
 import { promises as fs, readFileSync } from "node:fs";
+import { Language, MessageRef, messageRef, render } from "@course-kit/kernel-helpers/messages";
 import { Cell, CELL_ID_PATTERN, Notebook, notebookSchema } from "./schema";
 
 export type NotebookProblem = "unreadable" | "not-json" | "not-a-notebook" | "wrong-version" | "invalid";
 
+/** What is wrong with a notebook file; `message` is in English, describe() in a learner's language. */
 export class NotebookError extends Error {
   constructor(
     readonly problem: NotebookProblem,
-    message: string,
+    readonly reason: MessageRef,
     readonly file?: string,
   ) {
-    super(file ? `${file}: ${message}` : message);
+    super(file ? `${file}: ${render("en", reason)}` : render("en", reason));
     this.name = "NotebookError";
+  }
+
+  describe(lang: Language): string {
+    return this.file ? `${this.file}: ${render(lang, this.reason)}` : render(lang, this.reason);
   }
 }
 
@@ -27,24 +33,22 @@ export function parseNotebook(text: string, file?: string): Notebook {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new NotebookError("not-json", `not valid JSON (${(err as Error).message})`, file);
+    throw new NotebookError("not-json", messageRef("notebook.notJson", { error: (err as Error).message }), file);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw) || !("cells" in raw || "nbformat" in raw)) {
-    throw new NotebookError("not-a-notebook", "this JSON is not a Jupyter notebook (no `cells` or `nbformat` key)", file);
+    throw new NotebookError("not-a-notebook", messageRef("notebook.notNotebook"), file);
   }
   const version = (raw as { nbformat?: unknown }).nbformat;
   if (version !== 4) {
-    throw new NotebookError(
-      "wrong-version",
-      `notebook format version ${JSON.stringify(version)} is not supported; save it as nbformat 4 (Jupyter 4.0 or later)`,
-      file,
-    );
+    throw new NotebookError("wrong-version", messageRef("notebook.wrongVersion", { version: JSON.stringify(version) ?? "undefined" }), file);
   }
   const parsed = notebookSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue.path.length ? ` at ${issue.path.join(".")}` : "";
-    throw new NotebookError("invalid", `not a valid nbformat 4 notebook${where}: ${issue.message}`, file);
+    const reason = issue.path.length
+      ? messageRef("notebook.invalidAt", { path: issue.path.join("."), issue: issue.message })
+      : messageRef("notebook.invalid", { issue: issue.message });
+    throw new NotebookError("invalid", reason, file);
   }
   return ensureCellIds(parsed.data);
 }
@@ -54,7 +58,7 @@ export function readNotebookSync(file: string): Notebook {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new NotebookError("unreadable", (err as Error).message, file);
+    throw new NotebookError("unreadable", messageRef("notebook.unreadable", { error: (err as Error).message }), file);
   }
   return parseNotebook(text, file);
 }
@@ -64,7 +68,7 @@ export async function readNotebook(file: string): Promise<Notebook> {
   try {
     text = await fs.readFile(file, "utf8");
   } catch (err) {
-    throw new NotebookError("unreadable", (err as Error).message, file);
+    throw new NotebookError("unreadable", messageRef("notebook.unreadable", { error: (err as Error).message }), file);
   }
   return parseNotebook(text, file);
 }

@@ -1,20 +1,15 @@
 /**
- * The learner's feedback page: each exercise, its tests, the points and a short message. It is
- * built only from learner-safe data (test names, sanitized messages, the learner's own output),
- * never from hidden test sources or stack traces.
+ * The learner's feedback page: each exercise, its tests, the points and a short message, in the
+ * grade's language. It is built only from learner-safe data (test names, sanitized messages, the
+ * learner's own output), never from hidden test sources or stack traces.
  */
+import { Language, message } from "@course-kit/kernel-helpers/messages";
 import type { SubmissionGrade, TestOutcome } from "../grading/batch";
+import type { ProblemKind } from "../submission/extract";
 
-const PROBLEM_TITLES: Record<string, string> = {
-  "unreadable-submission": "Unreadable notebook",
-  "missing-notebook": "Missing notebook",
-  "missing-cell": "Missing cell",
-  "locked-cell-edited": "Locked cell edited",
-  "locked-cell-deleted": "Locked cell deleted",
-  "compile-error": "Syntax error",
-  "type-error": "Type error (no points taken)",
-  "extra-notebook": "Extra notebook",
-};
+export function problemTitle(kind: ProblemKind, lang: Language): string {
+  return message(lang, `problem.${kind}`);
+}
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -24,18 +19,18 @@ function fmt(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
 
-function exerciseSection(name: string, tests: TestOutcome[]): string {
+function exerciseSection(name: string, tests: TestOutcome[], lang: Language): string {
   const score = tests.reduce((s, t) => s + t.score, 0);
   const max = tests.reduce((s, t) => s + t.maxScore, 0);
   const rows = tests
     .map(
-      (t) => `<tr class="${t.passed ? "pass" : "fail"}"><td>${t.passed ? "✔" : "✘"}</td><td>${escapeHtml(t.title)}</td>` +
-        `<td class="pts">${fmt(t.score)} / ${fmt(t.maxScore)}</td><td>${escapeHtml(t.message)}</td></tr>`,
+      (t) => `<tr class="${t.passed ? "pass" : "fail"}"><td title="${message(lang, t.passed ? "feedback.passed" : "feedback.failed")}">${t.passed ? "✔" : "✘"}</td>` +
+        `<td>${escapeHtml(t.title)}</td><td class="pts">${fmt(t.score)} / ${fmt(t.maxScore)}</td><td>${escapeHtml(t.message)}</td></tr>`,
     )
     .join("\n");
   return `<section>
 <h2><code>${escapeHtml(name)}</code> <span class="score">${fmt(score)} / ${fmt(max)}</span></h2>
-<table><thead><tr><th></th><th>Test</th><th>Points</th><th>Message</th></tr></thead>
+<table><thead><tr><th></th><th>${message(lang, "feedback.test")}</th><th>${message(lang, "feedback.points")}</th><th>${message(lang, "feedback.message")}</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
@@ -43,29 +38,32 @@ ${rows}
 }
 
 export function feedbackHtml(grade: SubmissionGrade, assignmentName: string, exerciseOrder: string[]): string {
+  const lang = grade.language;
   const groups = new Map<string, TestOutcome[]>();
   for (const name of exerciseOrder) groups.set(name, []);
   for (const t of grade.tests) {
     if (!groups.has(t.exercise)) groups.set(t.exercise, []);
     groups.get(t.exercise)!.push(t);
   }
-  const sections = [...groups].filter(([, tests]) => tests.length).map(([name, tests]) => exerciseSection(name, tests));
+  const sections = [...groups].filter(([, tests]) => tests.length).map(([name, tests]) => exerciseSection(name, tests, lang));
   const notes = grade.problems.length
-    ? `<section class="notes"><h2>Notes</h2><ul>${grade.problems
-        .map((p) => `<li><strong>${escapeHtml(PROBLEM_TITLES[p.kind] ?? p.kind)}:</strong> ${escapeHtml(p.message)}</li>`)
+    ? `<section class="notes"><h2>${message(lang, "feedback.notes")}</h2><ul>${grade.problems
+        .map((p) => `<li><strong>${escapeHtml(problemTitle(p.kind, lang))}:</strong> ${escapeHtml(p.message)}</li>`)
         .join("")}</ul></section>`
     : "";
-  const fatal = grade.fatal ? `<p class="fatal">Your submission could not be graded: ${escapeHtml(grade.fatal)}</p>` : "";
+  const fatal = grade.fatal ? `<p class="fatal">${escapeHtml(message(lang, "feedback.fatal", { reason: grade.fatal }))}</p>` : "";
   const output = grade.learnerOutput.trim()
-    ? `<details><summary>What your code printed while it was graded</summary><pre>${escapeHtml(grade.learnerOutput.slice(0, 20000))}</pre></details>`
+    ? `<details><summary>${message(lang, "feedback.output")}</summary><pre>${escapeHtml(grade.learnerOutput.slice(0, 20000))}</pre></details>`
     : "";
   return `<!doctype html>
-<html lang="ko">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <title>${escapeHtml(assignmentName)} — ${escapeHtml(grade.name)}</title>
 <style>
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+body { font-family: system-ui, "Noto Sans CJK KR", sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; overflow-wrap: anywhere; }
+/* Korean lines break between words (eojeol), not inside them; long code still wraps (overflow-wrap). */
+:lang(ko) { word-break: keep-all; }
 h1 .score, h2 .score { float: right; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
 th, td { border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left; vertical-align: top; }
@@ -79,7 +77,7 @@ pre { background: #f6f8fa; padding: .75rem; overflow-x: auto; }
 </head>
 <body>
 <h1>${escapeHtml(assignmentName)} <span class="score">${fmt(grade.score)} / ${fmt(grade.maxScore)}</span></h1>
-<p>Submission: <code>${escapeHtml(grade.name)}</code></p>
+<p>${message(lang, "feedback.submission")} <code>${escapeHtml(grade.name)}</code></p>
 ${fatal}
 ${notes}
 ${sections.join("\n")}

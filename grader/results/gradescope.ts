@@ -2,6 +2,7 @@
  * Gradescope's autograder results format (results.json), as its published specification
  * describes it, with a zod schema so that what we write is checked before it is written.
  */
+import { message } from "@course-kit/kernel-helpers/messages";
 import { z } from "zod";
 import type { SubmissionGrade } from "../grading/batch";
 import type { Problem } from "../submission/extract";
@@ -61,10 +62,11 @@ export function toGradescope(grade: SubmissionGrade, exerciseOrder: string[], ex
       extra_data: { exercise: t.exercise, ...(t.misconception ? { misconception: t.misconception } : {}) },
     };
   });
+  const lang = grade.language;
   const lines: string[] = [];
-  if (grade.fatal) lines.push(`Your submission could not be graded: ${grade.fatal}`);
-  lines.push(`Score: ${grade.score} / ${grade.maxScore}`);
-  if (grade.problems.length) lines.push("", "Notes:", ...problemLines(grade.problems));
+  if (grade.fatal) lines.push(message(lang, "feedback.fatal", { reason: grade.fatal }));
+  lines.push(message(lang, "results.score", { score: grade.score, max: grade.maxScore }));
+  if (grade.problems.length) lines.push("", message(lang, "results.notes"), ...problemLines(grade.problems));
   const results: GradescopeResults = {
     score: grade.score,
     execution_time: Math.round(grade.seconds * 1000) / 1000,

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { types } from "node:util";
 import { LearnerRealm, SandboxModule } from "./context";
 import { describeThrown } from "./errors";
-import { CallReply, CallRequest, CellLoadResult, IDENTIFIER, LearnerProgram, LoadRequest, SETUP_FAILED, boxNumbers } from "./protocol";
+import { CallReply, CallRequest, IDENTIFIER, LearnerProgram, LoadedCell, LoadRequest, RealmTexts, SETUP_FAILED, boxNumbers } from "./protocol";
 import { NotPlainData, snapshot } from "./snapshot";
 
 const CELL_TIMEOUT_MS = 5000;
@@ -63,33 +63,33 @@ function main(): void {
   process.once("message", (raw: unknown) => {
     const msg = raw as LoadRequest;
     if (msg?.type !== "load") return process.exit(2);
-    serve(msg.program, modules);
+    serve(msg.program, modules, msg.texts);
   });
   // The grader going away (or a Jest worker ending) must end this process too.
   process.on("disconnect", () => process.exit(0));
 }
 
-function serve(program: LearnerProgram, modules: SandboxModule[]): void {
+function serve(program: LearnerProgram, modules: SandboxModule[], texts: RealmTexts): void {
   // One realm per notebook, as each notebook has a kernel of its own.
   const realms = new Map<string, LearnerRealm>();
   const realmOf = (notebook: string): LearnerRealm => {
     let realm = realms.get(notebook);
-    if (!realm) realms.set(notebook, (realm = new LearnerRealm(modules)));
+    if (!realm) realms.set(notebook, (realm = new LearnerRealm(modules, texts)));
     return realm;
   };
   const home = new Map<string, string>();
   const maps = new Map<string, string>();
-  const loaded: CellLoadResult[] = program.cells.map((cell, index) => {
+  const thrownBy = (err: unknown) => describeThrown(err, program.cells, maps, texts);
+  const loaded: LoadedCell[] = program.cells.map((cell, index) => {
     if (cell.exercise) home.set(cell.exercise, cell.notebook);
-    if (cell.compileError) return { label: cell.label, exercise: cell.exercise, ok: false, error: cell.compileError };
+    if (cell.compileError) return { label: cell.label, exercise: cell.exercise, ok: false, compileError: cell.compileError };
     const filename = `cell-${index}.js`;
     if (cell.map) maps.set(filename, cell.map);
     try {
       realmOf(cell.notebook).runCell(cell.code, filename, CELL_TIMEOUT_MS);
       return { label: cell.label, exercise: cell.exercise, ok: true };
     } catch (err) {
-      const thrown = describeThrown(err, program.cells, maps);
-      return { label: cell.label, exercise: cell.exercise, ok: false, error: `${thrown.name}: ${thrown.message}${thrown.where ? ` (${thrown.where})` : ""}` };
+      return { label: cell.label, exercise: cell.exercise, ok: false, thrown: thrownBy(err) };
     }
   });
   const drainOutput = () => [...realms.values()].map((r) => r.drainOutput()).join("");
@@ -111,27 +111,28 @@ function serve(program: LearnerProgram, modules: SandboxModule[]): void {
     const started = performance.now();
     const reply = (body: Record<string, unknown>): void =>
       send({ type: "reply", id: req.id, output: drainOutput(), ms: performance.now() - started, ...body } as CallReply);
-    if (!IDENTIFIER.test(req.fn)) return reply({ kind: "missing", message: `invalid function name ${JSON.stringify(req.fn)}` });
+    if (!IDENTIFIER.test(req.fn)) return reply({ kind: "missing", reason: { key: "sandbox.invalidName", params: { name: JSON.stringify(req.fn) } } });
+    const ms = req.timeoutMs;
     try {
-      const found = find(req.fn, req.timeoutMs);
-      if (!found) return reply({ kind: "missing", message: `${req.fn} is not defined` });
-      const { threw, result, error } = found.realm.call(found.fn, JSON.stringify(req.args), req.timeoutMs);
-      if (threw) return reply({ kind: "threw", ...describeThrown(error, program.cells, maps) });
+      const found = find(req.fn, ms);
+      if (!found) return reply({ kind: "missing", reason: { key: "sandbox.notDefined", params: { fn: req.fn } } });
+      const { threw, result, error } = found.realm.call(found.fn, JSON.stringify(req.args), ms);
+      if (threw) return reply({ kind: "threw", ...thrownBy(error) });
       // Exercises are synchronous, but an async answer is still an answer: wait for it, within
       // what is left of the time limit.
-      const value = snapshot(types.isPromise(result) ? await settle(result as Promise<unknown>, req.timeoutMs - (performance.now() - started)) : result);
+      const value = snapshot(types.isPromise(result) ? await settle(result as Promise<unknown>, ms - (performance.now() - started)) : result);
       return reply({ kind: "returned", value: boxNumbers(value) });
     } catch (err) {
       if ((err as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT") {
-        return reply({ kind: "timeout", message: `${req.fn} did not finish within ${req.timeoutMs} ms` });
+        return reply({ kind: "timeout", reason: { key: "sandbox.callTimeout", params: { fn: req.fn, ms } } });
       }
-      if (err instanceof PromiseTimeout) return reply({ kind: "timeout", message: `${req.fn} returned a promise that did not settle within ${req.timeoutMs} ms` });
-      if (err instanceof NotPlainData) return reply({ kind: "invalid-result", message: err.message });
-      if (err instanceof PromiseRejected) return reply({ kind: "threw", ...describeThrown(err.reason, program.cells, maps) });
+      if (err instanceof PromiseTimeout) return reply({ kind: "timeout", reason: { key: "sandbox.promiseTimeout", params: { fn: req.fn, ms } } });
+      if (err instanceof NotPlainData) return reply({ kind: "invalid-result", reason: err.reason });
+      if (err instanceof PromiseRejected) return reply({ kind: "threw", ...thrownBy(err.reason) });
       // Learner code throws objects of its own realm; an Error of this realm is the runner's own
       // failure, which must not be blamed on the learner.
       if (err instanceof Error) return reply({ kind: "internal", message: `${err.name}: ${err.message}` });
-      return reply({ kind: "threw", ...describeThrown(err, program.cells, maps) });
+      return reply({ kind: "threw", ...thrownBy(err) });
     }
   });
 }

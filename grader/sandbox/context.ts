@@ -5,6 +5,7 @@
  * closed. The process around it is still the real boundary: see host.ts for its limits.
  */
 import vm from "node:vm";
+import type { RealmTexts } from "./protocol";
 
 /** A module the sandbox may provide to learner code, given as CommonJS source. */
 export interface SandboxModule {
@@ -24,10 +25,14 @@ interface Bridge {
 
 // Runs inside the learner realm before any learner code. It defines `console`, `require` and the
 // call bridge out of the realm's own intrinsics, captured now so later tampering cannot reach them.
-const BOOTSTRAP = `(() => {
+// The realm's own words (in the learner's language) are written into its source as JSON literals:
+// no object of the host realm is ever handed in.
+const bootstrap = (texts: RealmTexts): string => `(() => {
   "use strict";
   const apply = Reflect.apply, freeze = Object.freeze, defineProperty = Object.defineProperty;
-  const StringCtor = String, ErrorCtor = Error, ProxyCtor = Proxy, arrayJoin = Array.prototype.join;
+  const StringCtor = String, ErrorCtor = Error, ProxyCtor = Proxy, arrayJoin = Array.prototype.join, stringSplit = String.prototype.split;
+  const TEXTS = ${JSON.stringify({ moduleUnavailable: texts.moduleUnavailable, moduleUnavailableNew: texts.moduleUnavailableNew, outputTruncated: texts.outputTruncated })};
+  const naming = (text, name) => apply(arrayJoin, apply(stringSplit, text, ["{module}"]), [name]);
   const out = [];
   let outChars = 0;
   const LIMIT = 65536;
@@ -42,15 +47,15 @@ const BOOTSTRAP = `(() => {
     if (outChars > LIMIT) return;
     const line = apply(arrayJoin, parts.map(show), [" "]) + "\\n";
     outChars += line.length;
-    out.push(outChars > LIMIT ? "… (output truncated)\\n" : line);
+    out.push(outChars > LIMIT ? TEXTS.outputTruncated + "\\n" : line);
   };
   const consoleObject = freeze({ log: write, info: write, warn: write, error: write, debug: write, table: write, dir: write });
   const modules = Object.create(null);
   const unavailable = (name) => {
     const stub = new ProxyCtor(function () {}, {
       get: (t, key) => (key === "then" ? undefined : stub),
-      apply: () => { throw new ErrorCtor("module '" + name + "' is not available while grading; use only the course helpers in exercise code"); },
-      construct: () => { throw new ErrorCtor("module '" + name + "' is not available while grading"); },
+      apply: () => { throw new ErrorCtor(naming(TEXTS.moduleUnavailable, name)); },
+      construct: () => { throw new ErrorCtor(naming(TEXTS.moduleUnavailableNew, name)); },
     });
     return stub;
   };
@@ -97,13 +102,13 @@ export class LearnerRealm {
   private readonly bridge: Bridge;
   private readonly parseJson: (text: string) => unknown;
 
-  constructor(modules: SandboxModule[]) {
+  constructor(modules: SandboxModule[], texts: RealmTexts) {
     this.context = vm.createContext(Object.create(null), {
       name: "learner",
       codeGeneration: { strings: false, wasm: false },
     });
     this.parseJson = vm.runInContext("JSON.parse", this.context) as (text: string) => unknown;
-    this.bridge = vm.runInContext(BOOTSTRAP, this.context) as Bridge;
+    this.bridge = vm.runInContext(bootstrap(texts), this.context) as Bridge;
     for (const mod of modules) {
       const factory = vm.compileFunction(mod.source, ["exports", "require", "module"], {
         parsingContext: this.context,

@@ -5,7 +5,7 @@
  */
 import { SourceMap } from "node:module";
 import { types } from "node:util";
-import { LearnerCell } from "./protocol";
+import { LearnerCell, RealmTexts, Thrown, ThrowSite } from "./protocol";
 
 const { getPrototypeOf, getOwnPropertyDescriptor } = Object;
 
@@ -21,7 +21,7 @@ function dataString(obj: object, key: string): string | undefined {
 const FRAME = /cell-(\d+)\.js:(\d+):(\d+)/;
 const sourceMaps = new Map<string, SourceMap>();
 
-function locate(stack: string | undefined, cells: LearnerCell[], maps: Map<string, string>): string | undefined {
+function locate(stack: string | undefined, cells: LearnerCell[], maps: Map<string, string>): ThrowSite | undefined {
   const m = stack ? FRAME.exec(stack) : null;
   if (!m) return undefined;
   const index = Number(m[1]);
@@ -40,18 +40,15 @@ function locate(stack: string | undefined, cells: LearnerCell[], maps: Map<strin
       /* keep the generated line */
     }
   }
-  return `${cell.label}, line ${line}`;
+  return { cell: cell.label, line };
 }
 
-export function describeThrown(
-  err: unknown,
-  cells: LearnerCell[],
-  maps: Map<string, string>,
-): { name: string; message: string; where?: string } {
+/** `texts` names what is not an Error, in the learner's language. */
+export function describeThrown(err: unknown, cells: LearnerCell[], maps: Map<string, string>, texts: RealmTexts): Thrown {
   if (err === null || (typeof err !== "object" && typeof err !== "function")) {
-    return { name: "Thrown value", message: typeof err === "string" ? err : String(err) };
+    return { name: texts.thrownValue, message: typeof err === "string" ? err : String(err) };
   }
-  if (types.isProxy(err)) return { name: "Thrown value", message: "a Proxy was thrown" };
+  if (types.isProxy(err)) return { name: texts.thrownValue, message: texts.proxyThrown };
   const name = dataString(err, "name") ?? "Error";
   const message = dataString(err, "message") ?? "";
   const stackDesc = getOwnPropertyDescriptor(err, "stack");

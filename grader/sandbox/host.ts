@@ -10,14 +10,16 @@
  *   the whole submission, and a cap on captured output.
  * - Where the run found it works, all of this runs inside bubblewrap (see isolation.ts): no
  *   network, its own namespaces, a read-only view of only what it needs, resource limits.
- * A call never rejects: every way a learner can fail comes back as a CallOutcome.
+ * A call never rejects: every way a learner can fail comes back as a CallOutcome, whose messages
+ * are in the learner's language (the child names what happened; this side puts it into words).
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { Language, message, MessageRef, render } from "@course-kit/kernel-helpers/messages";
 import { descendantPids, residentBytes } from "../process/tree";
 import { basicLaunch, ProcessCommand, SANDBOX_CODE_DIR, SandboxLaunch, sandboxCommand } from "./isolation";
-import { CallReply, CellLoadResult, ChildMessage, ReadyMessage, SETUP_FAILED, unboxNumbers } from "./protocol";
+import { CallReply, CellLoadResult, ChildMessage, LoadedCell, LoadRequest, ReadyMessage, RealmTexts, SETUP_FAILED, ThrowSite, unboxNumbers } from "./protocol";
 
 export interface SandboxLimits {
   /** Per call, in ms. */
@@ -49,10 +51,13 @@ export interface SandboxFiles {
   prewarm?: boolean;
   /** How sandbox processes are isolated (detectIsolation); Node's permission model alone if absent. */
   launch?: SandboxLaunch;
+  /** The language of the outcomes' messages (English if absent). */
+  lang?: Language;
 }
 
 export type CallOutcome =
   | { kind: "returned"; value: unknown; output: string; ms: number }
+  /** `where`: the learner's cell and line, in words ("…ipynb, cell 12 (conv2dForward), line 3"). */
   | { kind: "threw"; name: string; message: string; where?: string; output: string; ms: number }
   | { kind: "missing" | "invalid-result" | "timeout" | "crashed" | "budget" | "internal"; message: string; output: string; ms: number };
 
@@ -143,6 +148,17 @@ export function disposeWarmSandboxes(): void {
   warm.clear();
 }
 
+/** What the learner's realm says itself, in `lang` (`{module}` is left for the realm to fill). */
+function realmTexts(lang: Language): RealmTexts {
+  return {
+    moduleUnavailable: message(lang, "sandbox.moduleUnavailable", { module: "{module}" }),
+    moduleUnavailableNew: message(lang, "sandbox.moduleUnavailableNew", { module: "{module}" }),
+    outputTruncated: message(lang, "sandbox.outputTruncated"),
+    thrownValue: message(lang, "sandbox.thrownValue"),
+    proxyThrown: message(lang, "sandbox.proxyThrown"),
+  };
+}
+
 interface Pending {
   id: number;
   resolve: (outcome: CallOutcome) => void;
@@ -160,7 +176,7 @@ export class LearnerSandbox {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timeouts = new Map<string, number>();
   private stderr = "";
-  private killedFor?: string;
+  private killedFor?: MessageRef;
   private watchdog?: NodeJS.Timeout;
   /** Load results of the most recent start. */
   cells: CellLoadResult[] = [];
@@ -169,15 +185,24 @@ export class LearnerSandbox {
   /** Instructor-side log of sandbox events (crashes, kills); never shown to learners. */
   readonly log: string[] = [];
 
+  private readonly lang: Language;
+
   constructor(
     private readonly files: SandboxFiles,
     private readonly limits: SandboxLimits = DEFAULT_LIMITS,
-  ) {}
+  ) {
+    this.lang = files.lang ?? "en";
+  }
+
+  /** A message in the learner's language. */
+  private say(ref: MessageRef): string {
+    return render(this.lang, ref);
+  }
 
   /** Start the child (if needed) and return the per-cell load results. */
   async start(): Promise<CellLoadResult[]> {
     const ready = await this.ensureStarted();
-    return "type" in ready ? ready.cells : [];
+    return "type" in ready ? this.cells : [];
   }
 
   /** Call a learner function. Calls are serialized: one at a time per sandbox. */
@@ -188,7 +213,7 @@ export class LearnerSandbox {
   }
 
   async dispose(): Promise<void> {
-    this.kill("disposed");
+    this.kill({ key: "sandbox.stopped" });
   }
 
   private budgetLeft(): number {
@@ -198,15 +223,15 @@ export class LearnerSandbox {
   private async callNow(fn: string, args: unknown[]): Promise<CallOutcome> {
     const base = { output: "", ms: 0 };
     if (this.budgetLeft() <= 0) {
-      return { kind: "budget", message: `skipped: the submission used up its time limit of ${this.limits.totalBudgetMs / 1000} s`, ...base };
+      return { kind: "budget", message: this.say({ key: "sandbox.skippedBudget", params: { seconds: this.limits.totalBudgetMs / 1000 } }), ...base };
     }
     if ((this.timeouts.get(fn) ?? 0) >= this.limits.timeoutsBeforeSkip) {
-      return { kind: "timeout", message: `skipped: ${fn} already timed out ${this.limits.timeoutsBeforeSkip} times`, ...base };
+      return { kind: "timeout", message: this.say({ key: "sandbox.skippedTimeouts", params: { fn, count: this.limits.timeoutsBeforeSkip } }), ...base };
     }
     const ready = await this.ensureStarted();
     if (!("type" in ready)) return ready;
     const child = this.child;
-    if (!child || !child.connected) return { kind: "crashed", message: "the sandbox process is not running", ...base };
+    if (!child || !child.connected) return { kind: "crashed", message: this.say({ key: "sandbox.notRunning" }), ...base };
     // vm timeouts must be whole milliseconds.
     const timeoutMs = Math.max(1, Math.floor(Math.min(this.limits.callTimeoutMs, this.budgetLeft())));
     const outcome = await new Promise<CallOutcome>((resolve) => {
@@ -215,14 +240,14 @@ export class LearnerSandbox {
       // The child enforces the limit itself (vm timeout); this timer catches what it cannot,
       // such as a blocked event loop, and kills the process.
       const timer = setTimeout(() => {
-        this.kill(`call to ${fn} exceeded ${timeoutMs} ms`);
-        this.settle({ kind: "timeout", message: `${fn} did not finish within ${timeoutMs} ms`, output: "", ms: Date.now() - started });
+        this.kill({ key: "sandbox.callKilled", params: { fn, ms: timeoutMs } });
+        this.settle({ kind: "timeout", message: this.say({ key: "sandbox.callTimeout", params: { fn, ms: timeoutMs } }), output: "", ms: Date.now() - started });
       }, timeoutMs + 1000);
       this.pending = { id, resolve, timer, started, fn };
       try {
         child.send({ type: "call", id, fn, args, timeoutMs });
       } catch (err) {
-        this.settle({ kind: "crashed", message: `could not reach the sandbox: ${(err as Error).message}`, output: "", ms: 0 });
+        this.settle({ kind: "crashed", message: this.say({ key: "sandbox.unreachable", params: { error: (err as Error).message } }), output: "", ms: 0 });
       }
     });
     this.spent += outcome.ms;
@@ -242,7 +267,7 @@ export class LearnerSandbox {
   private appendOutput(text: string): void {
     if (!text || this.output.length >= OUTPUT_CAP) return;
     this.output += text;
-    if (this.output.length >= OUTPUT_CAP) this.output = this.output.slice(0, OUTPUT_CAP) + "\n… (output truncated)\n";
+    if (this.output.length >= OUTPUT_CAP) this.output = `${this.output.slice(0, OUTPUT_CAP)}\n${this.say({ key: "sandbox.outputTruncated" })}\n`;
   }
 
   private ensureStarted(): Promise<ReadyMessage | CallOutcome> {
@@ -258,7 +283,7 @@ export class LearnerSandbox {
       program = readFileSync(this.files.programFile, "utf8");
     } catch (err) {
       this.log.push(`cannot read the program: ${(err as Error).message}`);
-      return Promise.resolve({ kind: "crashed", message: "the grader could not prepare your code", output: "", ms: 0 });
+      return Promise.resolve({ kind: "crashed", message: this.say({ key: "sandbox.cannotPrepare" }), output: "", ms: 0 });
     }
     const cmd = childCommand(this.files.launch ?? defaultLaunch(), this.files.moduleFiles, this.limits.memoryMb);
     this.stderr = "";
@@ -281,13 +306,13 @@ export class LearnerSandbox {
         resolve(value);
       };
       const timer = setTimeout(() => {
-        this.kill("start-up timed out");
-        finish({ kind: "crashed", message: `loading your code took longer than ${this.limits.startupTimeoutMs / 1000} s`, output: "", ms: Date.now() - started });
+        this.kill({ key: "sandbox.startupKilled" });
+        finish({ kind: "crashed", message: this.say({ key: "sandbox.loadTimeout", params: { seconds: this.limits.startupTimeoutMs / 1000 } }), output: "", ms: Date.now() - started });
       }, this.limits.startupTimeoutMs);
       child.on("message", (raw: unknown) => {
         const msg = raw as ChildMessage;
         if (msg.type === "ready") {
-          this.cells = msg.cells;
+          this.cells = msg.cells.map((c) => this.loadResult(c));
           this.appendOutput(msg.output);
           finish(msg);
           if (this.files.prewarm) prewarm(cmd);
@@ -297,28 +322,43 @@ export class LearnerSandbox {
       });
       child.on("error", (err) => {
         this.log.push(`spawn error: ${err.message}`);
-        finish({ kind: "crashed", message: "the sandbox process could not start", output: "", ms: 0 });
+        finish({ kind: "crashed", message: this.say({ key: "sandbox.cannotStart" }), output: "", ms: 0 });
       });
       try {
-        child.send({ type: "load", program: JSON.parse(program) });
+        child.send({ type: "load", program: JSON.parse(program), texts: realmTexts(this.lang) } satisfies LoadRequest);
       } catch (err) {
         this.log.push(`cannot send the program: ${(err as Error).message}`);
       }
       child.on("exit", (code, signal) => {
         this.stopWatchdog();
         const why = this.exitReason(code, signal);
-        this.log.push(`sandbox exited: code ${code} signal ${signal}${this.killedFor ? ` (${this.killedFor})` : ""}\n${this.stderr.slice(0, 4000)}`);
+        this.log.push(`sandbox exited: code ${code} signal ${signal}${this.killedFor ? ` (${render("en", this.killedFor)})` : ""}\n${this.stderr.slice(0, 4000)}`);
         if (this.child === child) {
           this.child = undefined;
           this.ready = undefined;
         }
-        const during = code === SETUP_FAILED || /^bwrap: /m.test(this.stderr) ? why : `your code ended the sandbox while loading: ${why}`;
-        finish({ kind: "crashed", message: during, output: "", ms: Date.now() - started });
+        const during: MessageRef = code === SETUP_FAILED || /^bwrap: /m.test(this.stderr) ? why : { key: "sandbox.endedWhileLoading", params: { why } };
+        finish({ kind: "crashed", message: this.say(during), output: "", ms: Date.now() - started });
         if (this.pending) {
-          this.settle({ kind: "crashed", message: why, output: "", ms: Date.now() - this.pending.started });
+          this.settle({ kind: "crashed", message: this.say(why), output: "", ms: Date.now() - this.pending.started });
         }
       });
     });
+  }
+
+  /** A cell's load result in words: its compile error, or what it threw and where. */
+  private loadResult(cell: LoadedCell): CellLoadResult {
+    const { label, exercise, ok } = cell;
+    if (cell.thrown) {
+      const where = this.where(cell.thrown.where);
+      return { label, exercise, ok, error: `${cell.thrown.name}: ${cell.thrown.message}${where ? ` (${where})` : ""}` };
+    }
+    return cell.compileError === undefined ? { label, exercise, ok } : { label, exercise, ok, error: cell.compileError };
+  }
+
+  /** "<cell>, line <n>" in the learner's language. */
+  private where(site: ThrowSite | undefined): string | undefined {
+    return site && this.say({ key: "where.line", params: { cell: site.cell, line: site.line } });
   }
 
   private fromReply(msg: CallReply): CallOutcome {
@@ -326,28 +366,28 @@ export class LearnerSandbox {
       case "returned":
         return { kind: "returned", value: unboxNumbers(msg.value), output: msg.output, ms: msg.ms };
       case "threw":
-        return { kind: "threw", name: msg.name, message: msg.message, where: msg.where, output: msg.output, ms: msg.ms };
+        return { kind: "threw", name: msg.name, message: msg.message, where: this.where(msg.where), output: msg.output, ms: msg.ms };
       case "internal":
         this.log.push(`internal sandbox error on ${this.pending?.fn}: ${msg.message}`);
         return { kind: "internal", message: msg.message, output: msg.output, ms: msg.ms };
       default:
-        return { kind: msg.kind, message: msg.message, output: msg.output, ms: msg.ms };
+        return { kind: msg.kind, message: this.say(msg.reason), output: msg.output, ms: msg.ms };
     }
   }
 
-  private exitReason(code: number | null, signal: NodeJS.Signals | null): string {
-    if (this.killedFor?.startsWith("memory")) return `it used more than ${this.limits.memoryMb} MiB of memory`;
+  private exitReason(code: number | null, signal: NodeJS.Signals | null): MessageRef {
+    if (this.killedFor?.key === "sandbox.memoryLimit") return { key: "sandbox.memoryLimit", params: { mb: this.limits.memoryMb } };
     if (this.killedFor) return this.killedFor;
-    if (/heap out of memory|Allocation failed/i.test(this.stderr)) return "it ran out of memory";
-    if (/Maximum call stack/i.test(this.stderr)) return "it overflowed the call stack";
-    if (code === SETUP_FAILED || /^bwrap: /m.test(this.stderr)) return "the grader could not set up the sandbox (a grader problem; details are in the instructor log)";
-    if (signal) return `the process was killed by ${signal}`;
+    if (/heap out of memory|Allocation failed/i.test(this.stderr)) return { key: "sandbox.outOfMemory" };
+    if (/Maximum call stack/i.test(this.stderr)) return { key: "sandbox.stackOverflow" };
+    if (code === SETUP_FAILED || /^bwrap: /m.test(this.stderr)) return { key: "sandbox.setupFailed" };
+    if (signal) return { key: "sandbox.killedBy", params: { signal } };
     // bubblewrap reports a child killed by signal N as exit code 128 + N.
-    if (this.files.launch?.kind === "bubblewrap" && code !== null && code > 128) return `the process was killed by signal ${code - 128}`;
-    return `the process exited with code ${code}`;
+    if (this.files.launch?.kind === "bubblewrap" && code !== null && code > 128) return { key: "sandbox.killedBySignal", params: { number: code - 128 } };
+    return { key: "sandbox.exitCode", params: { code: String(code) } };
   }
 
-  private kill(reason: string): void {
+  private kill(reason: MessageRef): void {
     const child = this.child;
     if (!child) return;
     this.killedFor ??= reason;
@@ -374,7 +414,10 @@ export class LearnerSandbox {
       if (tick++ % 10 === 0) members = [pid, ...descendantPids(pid)];
       const resident = residentBytes(members);
       if (resident === 0) this.stopWatchdog();
-      else if (resident > limitBytes) this.kill(`memory limit: resident ${Math.round(resident / 1048576)} MiB`);
+      else if (resident > limitBytes) {
+        this.log.push(`memory limit: resident ${Math.round(resident / 1048576)} MiB`);
+        this.kill({ key: "sandbox.memoryLimit", params: { mb: this.limits.memoryMb } });
+      }
     }, 50);
     this.watchdog.unref();
   }

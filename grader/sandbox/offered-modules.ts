@@ -14,7 +14,13 @@ const HELPERS_PACKAGE = "@course-kit/kernel-helpers";
 const OFFERED: { file: string; names: string[] }[] = [
   { file: "tensor.js", names: ["./tensor"] },
   { file: "random.js", names: ["./random"] },
+  // The message catalogue tensor.js words its messages with (data and a formatter, nothing else).
+  { file: "messages/index.js", names: ["./messages"] },
+  { file: "messages/en.js", names: ["./en"] },
+  { file: "messages/ko.js", names: ["./ko"] },
 ];
+/** The modules the package's index offers (the catalogue is only tensor.js's). */
+const INDEX = ["./tensor", "./random"];
 
 function helpersDist(): string {
   return path.dirname(require.resolve(HELPERS_PACKAGE));
@@ -30,7 +36,7 @@ export function offeredModules(): SandboxModule[] {
   modules.push({
     names: [HELPERS_PACKAGE, "kernel-helpers"],
     filename: `${HELPERS_PACKAGE}/index.js`,
-    source: `module.exports = Object.assign({}, ${OFFERED.map((o) => `require(${JSON.stringify(o.names[0])})`).join(", ")});`,
+    source: `module.exports = Object.assign({}, ${INDEX.map((name) => `require(${JSON.stringify(name)})`).join(", ")});`,
   });
   return modules;
 }

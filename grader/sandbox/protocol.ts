@@ -2,7 +2,11 @@
  * What travels between the grader and a learner's sandbox process. Everything is plain JSON;
  * numbers JSON cannot carry (NaN, ±Infinity, -0 does not matter here) are boxed so that a
  * learner's NaN reaches the tests as NaN rather than as null.
+ *
+ * The child says what happened as data (a message key and its values, a cell and a line); the
+ * grader's side puts it into words in the learner's language, so the child loads no catalogue.
  */
+import type { MessageRef } from "@course-kit/kernel-helpers/messages";
 
 /** One transpiled cell as the sandbox loads it. */
 export interface LearnerCell {
@@ -26,6 +30,20 @@ export interface LearnerProgram {
 
 export const PROGRAM_FILE = "learner.json";
 
+/** Where learner code threw: the cell's label and a line of the learner's TypeScript. */
+export interface ThrowSite {
+  cell: string;
+  line: number;
+}
+
+/** What learner code threw, read without trusting it (errors.ts). */
+export interface Thrown {
+  name: string;
+  message: string;
+  where?: ThrowSite;
+}
+
+/** How a cell loaded, as the grader reports it (in the learner's language). */
 export interface CellLoadResult {
   label: string;
   exercise?: string;
@@ -33,17 +51,39 @@ export interface CellLoadResult {
   error?: string;
 }
 
+/** How a cell loaded, as the child says it: its compile error (already in words), or what it threw. */
+export interface LoadedCell {
+  label: string;
+  exercise?: string;
+  ok: boolean;
+  compileError?: string;
+  thrown?: Thrown;
+}
+
 /** Child → parent, once, after the cells are loaded. */
 export interface ReadyMessage {
   type: "ready";
-  cells: CellLoadResult[];
+  cells: LoadedCell[];
   output: string;
+}
+
+/**
+ * What the learner's realm itself says, in the learner's language: the error of a module that is
+ * not offered (`{module}` is filled in the realm), the mark of cut output, and names for odd throws.
+ */
+export interface RealmTexts {
+  moduleUnavailable: string;
+  moduleUnavailableNew: string;
+  outputTruncated: string;
+  thrownValue: string;
+  proxyThrown: string;
 }
 
 /** Parent → child, first: the program to load. */
 export interface LoadRequest {
   type: "load";
   program: LearnerProgram;
+  texts: RealmTexts;
 }
 
 /** Parent → child. */
@@ -57,8 +97,10 @@ export interface CallRequest {
 
 export type CallReply =
   | { type: "reply"; id: number; kind: "returned"; value: unknown; output: string; ms: number }
-  | { type: "reply"; id: number; kind: "threw"; name: string; message: string; where?: string; output: string; ms: number }
-  | { type: "reply"; id: number; kind: "missing" | "invalid-result" | "timeout" | "internal"; message: string; output: string; ms: number };
+  | ({ type: "reply"; id: number; kind: "threw"; output: string; ms: number } & Thrown)
+  | { type: "reply"; id: number; kind: "missing" | "invalid-result" | "timeout"; reason: MessageRef; output: string; ms: number }
+  /** The runner's own failure (not the learner's): for the instructor log, in English. */
+  | { type: "reply"; id: number; kind: "internal"; message: string; output: string; ms: number };
 
 export type ChildMessage = ReadyMessage | CallReply;
 

@@ -2,10 +2,12 @@
  * From a submission's notebooks to the cells the sandbox runs. Only setup cells and solution
  * cells are taken, in the source notebook's order; setup cells always come from the source
  * (a learner's edit to a locked cell is reported and undone), solution cells from the learner.
- * Cells are matched by nbgrader grade_id, so moving cells around does not matter.
+ * Cells are matched by nbgrader grade_id, so moving cells around does not matter. What it says
+ * about a submission (problems, cell labels) is in the learner's language.
  */
 import { existsSync, lstatSync, readdirSync, Stats, statSync } from "node:fs";
 import path from "node:path";
+import { Language, message, render } from "@course-kit/kernel-helpers/messages";
 import { Assignment, AssignmentNotebook, isSetupCell } from "../assignment/load";
 import { NotebookError, readNotebookSync, sourceText } from "../notebook/io";
 import { applyMarkers } from "../notebook/markers";
@@ -96,13 +98,13 @@ export interface SubmissionEntries {
   refused: { file: string; why: string }[];
 }
 
-function refusal(file: string, stat: Stats): string | undefined {
+function refusal(file: string, stat: Stats, lang: Language): string | undefined {
   const name = path.basename(file);
-  if (stat.isSymbolicLink()) return `${name} is a symbolic link; only regular files are graded (a link can point at files that are not yours)`;
-  if (!stat.isFile() && !stat.isDirectory()) return `${name} is not a regular file`;
+  if (stat.isSymbolicLink()) return message(lang, "submission.symlink", { file: name });
+  if (!stat.isFile() && !stat.isDirectory()) return message(lang, "submission.notRegular", { file: name });
   if (stat.isFile() && stat.size > MAX_NOTEBOOK_BYTES) {
     const mib = (n: number) => (n / 1048576).toFixed(1);
-    return `${name} is ${mib(stat.size)} MiB, more than the ${mib(MAX_NOTEBOOK_BYTES)} MiB a notebook may be; clear its outputs (Edit > Clear All Outputs) and submit it again`;
+    return message(lang, "submission.tooLarge", { file: name, size: mib(stat.size), max: mib(MAX_NOTEBOOK_BYTES) });
   }
   return undefined;
 }
@@ -111,10 +113,10 @@ function refusal(file: string, stat: Stats): string | undefined {
  * The notebooks of a submission: the file itself, or the .ipynb files directly inside a
  * folder. Symbolic links and special files are never followed, and oversized files not read.
  */
-export function submissionEntries(input: string): SubmissionEntries {
+export function submissionEntries(input: string, lang: Language = "en"): SubmissionEntries {
   const out: SubmissionEntries = { files: [], refused: [] };
   const top = lstatSync(input);
-  const why = refusal(input, top);
+  const why = refusal(input, top, lang);
   if (why) {
     out.refused.push({ file: input, why });
     return out;
@@ -126,24 +128,24 @@ export function submissionEntries(input: string): SubmissionEntries {
   for (const name of readdirSync(input).sort()) {
     if (!name.endsWith(".ipynb") || name.startsWith(".")) continue;
     const file = path.join(input, name);
-    const reason = refusal(file, lstatSync(file));
+    const reason = refusal(file, lstatSync(file), lang);
     if (reason) out.refused.push({ file, why: reason });
     else if (statSync(file).isFile()) out.files.push(file);
   }
   return out;
 }
 
-export function extractSubmission(assignment: Assignment, input: string, name: string): ExtractedSubmission {
+export function extractSubmission(assignment: Assignment, input: string, name: string, lang: Language = assignment.language): ExtractedSubmission {
   const result: ExtractedSubmission = { name, input, notebooks: [], sources: [], problems: [] };
   if (!existsSync(input) && !isLink(input)) {
-    result.fatal = `submission not found: ${input}`;
+    result.fatal = message(lang, "submission.notFound", { input });
     return result;
   }
-  const { files, refused } = submissionEntries(input);
+  const { files, refused } = submissionEntries(input, lang);
   const unreadable: string[] = refused.map((r) => r.why);
   for (const r of refused) result.problems.push({ kind: "unreadable-submission", message: r.why, notebook: path.basename(r.file) });
   if (files.length === 0) {
-    result.fatal = unreadable.length ? unreadable.join("\n") : `no .ipynb notebook found in ${input}`;
+    result.fatal = unreadable.length ? unreadable.join("\n") : message(lang, "submission.noNotebook", { input });
     return result;
   }
   for (const file of files) {
@@ -152,24 +154,25 @@ export function extractSubmission(assignment: Assignment, input: string, name: s
       // A marker-only notebook (the instructor's own source, say) reads as its metadata twin.
       nb = applyMarkers(readNotebookSync(file), path.basename(file), "lenient");
     } catch (err) {
-      const message = err instanceof NotebookError ? err.message : `${file}: ${(err as Error).message}`;
-      unreadable.push(message);
-      result.problems.push({ kind: "unreadable-submission", message, notebook: path.basename(file) });
+      const why = err instanceof NotebookError ? err.describe(lang) : `${file}: ${(err as Error).message}`;
+      unreadable.push(why);
+      result.problems.push({ kind: "unreadable-submission", message: why, notebook: path.basename(file) });
       continue;
     }
     const source = matchNotebook(assignment, file, nb);
+    const submitted = path.basename(file);
     if (!source) {
-      result.problems.push({ kind: "extra-notebook", message: `${path.basename(file)} does not match any notebook of the assignment; ignored`, notebook: path.basename(file) });
+      result.problems.push({ kind: "extra-notebook", message: message(lang, "submission.extraNotebook", { file: submitted }), notebook: submitted });
       continue;
     }
     if (result.notebooks.some((n) => n.source === source)) {
-      result.problems.push({ kind: "extra-notebook", message: `${path.basename(file)} answers ${source.file} a second time; ignored`, notebook: path.basename(file) });
+      result.problems.push({ kind: "extra-notebook", message: message(lang, "submission.secondAnswer", { file: submitted, notebook: source.file }), notebook: submitted });
       continue;
     }
     result.notebooks.push({ source, file, notebook: nb });
   }
   if (result.notebooks.length === 0) {
-    result.fatal = unreadable.length ? unreadable.join("\n") : `none of the submitted notebooks belongs to assignment ${assignment.name}`;
+    result.fatal = unreadable.length ? unreadable.join("\n") : message(lang, "submission.wrongAssignment", { assignment: assignment.name });
     return result;
   }
 
@@ -179,17 +182,18 @@ export function extractSubmission(assignment: Assignment, input: string, name: s
       if (source.exercises.length) {
         result.problems.push({
           kind: "missing-notebook",
-          message: `notebook ${source.file} was not submitted; its exercises (${source.exercises.map((e) => e.name).join(", ")}) score 0`,
+          message: message(lang, "submission.notebookMissing", { notebook: source.file, exercises: source.exercises.map((e) => e.name).join(", ") }),
           notebook: source.file,
         });
       }
       for (const ex of source.exercises) {
-        result.sources.push({ notebook: source.file, label: `${source.file} (${ex.name})`, exercise: ex.name, missing: `notebook ${source.file} was not submitted` });
+        const missing = message(lang, "submission.notebookNotSubmitted", { notebook: source.file });
+        result.sources.push({ notebook: source.file, label: `${source.file} (${ex.name})`, exercise: ex.name, missing });
       }
       continue;
     }
-    checkLockedCells(source, submitted.notebook, result.problems);
-    result.sources.push(...programCells(source, submitted.notebook, result.problems));
+    checkLockedCells(source, submitted.notebook, result.problems, lang);
+    result.sources.push(...programCells(source, submitted.notebook, result.problems, lang));
   }
   return result;
 }
@@ -202,55 +206,57 @@ function isLink(file: string): boolean {
   }
 }
 
-function checkLockedCells(source: AssignmentNotebook, nb: Notebook, problems: Problem[]): void {
+function checkLockedCells(source: AssignmentNotebook, nb: Notebook, problems: Problem[], lang: Language): void {
   for (const locked of source.lockedCells) {
     const found = findByGradeId(nb, locked.gradeId);
-    const label = `${source.file}: locked cell ${locked.gradeId}`;
+    const where = { notebook: source.file, id: locked.gradeId };
     if (!found) {
-      problems.push({ kind: "locked-cell-deleted", notebook: source.file, message: `${label} was deleted; the original was used for grading` });
+      problems.push({ kind: "locked-cell-deleted", notebook: source.file, message: message(lang, "submission.lockedDeleted", where) });
       continue;
     }
     // Compare as nbgrader does (checksum of source, type and flags), with the source's flags,
     // so a learner cannot hide an edit by also editing the metadata.
     if (computeChecksum(found.cell, locked.meta) !== locked.checksum || found.cell.cell_type !== locked.cell.cell_type) {
-      problems.push({ kind: "locked-cell-edited", notebook: source.file, message: `${label} (cell ${found.index + 1}) was edited; the original was restored for grading` });
+      problems.push({ kind: "locked-cell-edited", notebook: source.file, message: message(lang, "submission.lockedEdited", { ...where, cell: found.index + 1 }) });
     }
   }
 }
 
-function programCells(source: AssignmentNotebook, nb: Notebook, problems: Problem[]): CellSource[] {
+function programCells(source: AssignmentNotebook, nb: Notebook, problems: Problem[], lang: Language): CellSource[] {
   const cells: CellSource[] = [];
   source.notebook.cells.forEach((srcCell, srcIndex) => {
     if (srcCell.cell_type !== "code") return;
     const meta = nbgraderOfLenient(srcCell);
     if (isSetupCell(srcCell)) {
-      cells.push({ notebook: source.file, label: `${source.file}, setup cell ${srcIndex + 1}`, source: sourceText(srcCell) });
+      cells.push({ notebook: source.file, label: message(lang, "cell.setup", { file: source.file, cell: srcIndex + 1 }), source: sourceText(srcCell) });
       return;
     }
     if (!meta?.solution || !meta.grade_id) return;
     const exercise = meta.grade_id;
     const found = findByGradeId(nb, exercise);
     if (!found) {
-      const missing = `the solution cell for ${exercise} is missing from ${source.file}`;
+      const missing = message(lang, "submission.cellMissing", { exercise, notebook: source.file });
       problems.push({ kind: "missing-cell", notebook: source.file, exercise, message: missing });
       cells.push({ notebook: source.file, label: `${source.file} (${exercise})`, exercise, missing });
       return;
     }
-    cells.push({ notebook: source.file, label: `${source.file}, cell ${found.index + 1} (${exercise})`, exercise, source: sourceText(found.cell) });
+    const label = message(lang, "cell.solution", { file: source.file, cell: found.index + 1, exercise });
+    cells.push({ notebook: source.file, label, exercise, source: sourceText(found.cell) });
   });
   return cells;
 }
 
 /** Transpile the cells (concurrently); syntax errors become problems and unloadable cells. */
-export async function compileProgram(sources: CellSource[], problems: Problem[]): Promise<LearnerProgram> {
+export async function compileProgram(sources: CellSource[], problems: Problem[], lang: Language = "en"): Promise<LearnerProgram> {
   const cells = await Promise.all(
     sources.map(async (c): Promise<LearnerCell> => {
       const base = { label: c.label, notebook: c.notebook, exercise: c.exercise };
       if (c.source === undefined) return { ...base, code: "", compileError: c.missing ?? "missing" };
       const out = await transpileCellAsync(c.source, c.label);
       if (out.ok) return { ...base, code: out.code, map: out.map };
-      problems.push({ kind: "compile-error", notebook: c.notebook, exercise: c.exercise, message: `${c.label}: ${out.error}` });
-      return { ...base, code: "", compileError: out.error };
+      const error = render(lang, out.reason);
+      problems.push({ kind: "compile-error", notebook: c.notebook, exercise: c.exercise, message: `${c.label}: ${error}` });
+      return { ...base, code: "", compileError: error };
     }),
   );
   return { cells };

@@ -4,9 +4,11 @@
  * cells share top-level declarations the way they do in a notebook kernel; ES imports are
  * rewritten to `var` bindings from the sandbox's `require`, and exports are dropped.
  */
+import { MessageRef, messageRef, render } from "@course-kit/kernel-helpers/messages";
 import { transform, TransformOptions, transformSync } from "esbuild";
 
-export type TranspileResult = { ok: true; code: string; map: string } | { ok: false; error: string };
+/** A failure carries its reason as a message (shown to learners in their language) and in English. */
+export type TranspileResult = { ok: true; code: string; map: string } | { ok: false; error: string; reason: MessageRef };
 
 const IMPORT_LINE = /^import\s+(.+?)\s+from\s+("(?:[^"\\]|\\.)*");\s*$/;
 const BARE_IMPORT = /^import\s+("(?:[^"\\]|\\.)*");\s*$/;
@@ -68,21 +70,26 @@ function options(sourcefile: string): TransformOptions {
   };
 }
 
+function failed(reason: MessageRef): TranspileResult {
+  return { ok: false, error: render("en", reason), reason };
+}
+
 function failure(err: unknown): TranspileResult {
   const errors = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors;
   if (errors?.length) {
-    const first = errors[0];
-    const at = first.location ? ` (line ${first.location.line}, column ${first.location.column + 1})` : "";
-    return { ok: false, error: `SyntaxError: ${first.text}${at}` };
+    const { text, location } = errors[0];
+    // esbuild's own text is a diagnostic, like a compiler's: it stays as esbuild writes it.
+    if (!location) return failed(messageRef("submission.compileFailed", { error: `SyntaxError: ${text}` }));
+    return failed(messageRef("submission.syntaxError", { text, line: location.line, column: location.column + 1 }));
   }
-  return { ok: false, error: `could not compile: ${(err as Error).message}` };
+  return failed(messageRef("submission.compileFailed", { error: (err as Error).message }));
 }
 
 function finish(code: string, map: string): TranspileResult {
   try {
     return { ok: true, code: moduleToScript(code), map };
   } catch (err) {
-    return { ok: false, error: (err as Error).message };
+    return failed(messageRef("submission.compileFailed", { error: (err as Error).message }));
   }
 }
 

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { Language, message } from "@course-kit/kernel-helpers/messages";
 import { dyingWithParent } from "../process/executables";
 import type { CellSource, Problem } from "./extract";
 
@@ -137,9 +138,10 @@ function runCompiler(dir: string): Promise<string> {
 
 /**
  * Type-check the batch in `dir` (a fresh folder). Resolves to one list of type-error problems
- * per submission, about the learner's own (solution) cells only.
+ * per submission, about the learner's own (solution) cells only, framed in `lang` (the compiler's
+ * own text stays as it is).
  */
-export async function typeCheckSubmissions(submissions: CellSource[][], dir: string): Promise<Problem[][]> {
+export async function typeCheckSubmissions(submissions: CellSource[][], dir: string, lang: Language = "en"): Promise<Problem[][]> {
   const files = writeProject(dir, submissions);
   const diagnostics = parseDiagnostics(await runCompiler(dir));
   const problems: Problem[][] = submissions.map(() => []);
@@ -156,7 +158,7 @@ export async function typeCheckSubmissions(submissions: CellSource[][], dir: str
       kind: "type-error",
       notebook: info.notebook,
       exercise: cell.exercise,
-      message: `${cell.label}, line ${line0 - cell.startLine + 1}, column ${d.column}: ${d.message} (TS${d.code}; no points are taken for type errors)`,
+      message: message(lang, "submission.typeError", { cell: cell.label, line: line0 - cell.startLine + 1, column: d.column, diagnostic: d.message, code: d.code }),
     });
   }
   return problems;

@@ -2,7 +2,8 @@
  * The API hidden tests are written with (imported as "tsnb/testing"). Tests never touch
  * learner code directly: `learner.f(...)` sends the arguments to the submission's sandbox and
  * resolves to the plain data it returned. Failures raised here carry messages written for the
- * learner; the grader shows nothing else of a failing test (no source, no stack).
+ * learner, in the language the grader was asked for (the assignment's by default); the grader
+ * shows nothing else of a failing test (no source, no stack).
  *
  *   exercise("conv2dForward", () => {
  *     graded("stride 2, pad 1, 3 channels", 2, async () => {
@@ -12,19 +13,27 @@
  */
 import { createHash } from "node:crypto";
 import { CallResult, Expectation, judge } from "@course-kit/kernel-helpers/checks";
+import { Language, Localized, message } from "@course-kit/kernel-helpers/messages";
 import type { SandboxBridge, SandboxRegistry } from "../jest/registry";
 import { computeVariantSet, KnownMistakes, nameMistake, ResultExpectation } from "./misconceptions";
 
 export { known, SEPARATION } from "./misconceptions";
 export type { Catalogue, KnownMistakes, Misconception, Params, Variant, VariantSet } from "./misconceptions";
 
+// The grading environment loads this module once per submission (jest.isolateModules), after
+// setting `current`; so each copy of the module talks to one submission's sandbox.
+const registry = (globalThis as { __tsnbSandboxes?: SandboxRegistry }).__tsnbSandboxes;
+const submissionIndex = registry?.current ?? 0;
+/** The language of every message this module writes. */
+const lang: Language = registry?.lang ?? "en";
+
 /** A failure whose message is meant for the learner. */
 export class GradingFailure extends Error {
   /** `<exercise>/<id>` of the catalogued mistake the result was matched to (instructor-facing). */
   misconception?: string;
 
-  constructor(message: string, misconception?: string) {
-    super(message);
+  constructor(text: string, misconception?: string) {
+    super(text);
     this.name = "GradingFailure";
     // An own property: it reaches the grader even from a Jest worker, where errors travel as JSON.
     if (misconception) this.misconception = misconception;
@@ -37,14 +46,9 @@ export class LearnerThrew extends GradingFailure {
     readonly fn: string,
     readonly thrown: { name: string; message: string; where?: string },
   ) {
-    super(`${fn} threw ${thrown.name}: ${thrown.message}${thrown.where ? ` (${thrown.where})` : ""}`);
+    super(message(lang, "learner.threw", { fn, name: thrown.name, message: thrown.message, where: thrown.where ? ` (${thrown.where})` : "" }));
   }
 }
-
-// The grading environment loads this module once per submission (jest.isolateModules), after
-// setting `current`; so each copy of the module talks to one submission's sandbox.
-const registry = (globalThis as { __tsnbSandboxes?: SandboxRegistry }).__tsnbSandboxes;
-const submissionIndex = registry?.current ?? 0;
 
 function bridge(): SandboxBridge {
   if (!registry) throw new Error("tsnb/testing: no learner sandbox; run these tests through `tsnb grade` or `tsnb check`");
@@ -55,11 +59,11 @@ function bridge(): SandboxBridge {
 function missingMessage(fn: string, fallback: string): string {
   const cells = bridge().cells();
   const own = cells.find((c) => c.exercise === fn && !c.ok);
-  if (own) return `${fn} is not available: its cell could not be used (${own.error})`;
+  if (own) return message(lang, "learner.cellFailed", { fn, error: own.error ?? "" });
   const broken = cells.filter((c) => !c.ok && !c.exercise);
-  if (broken.length) return `${fn} is not available; a setup cell failed: ${broken[0].error}`;
-  if (cells.some((c) => c.exercise === fn)) return `${fn} is not defined: was the function renamed? (${fallback})`;
-  return `${fn} is not defined in the submitted notebook (its solution cell is missing)`;
+  if (broken.length) return message(lang, "learner.setupFailed", { fn, error: broken[0].error ?? "" });
+  if (cells.some((c) => c.exercise === fn)) return message(lang, "learner.renamed", { fn, detail: fallback });
+  return message(lang, "learner.cellMissing", { fn });
 }
 
 /**
@@ -82,11 +86,11 @@ export async function call(fn: string, ...args: unknown[]): Promise<unknown> {
     case "missing":
       throw new GradingFailure(missingMessage(fn, outcome.message));
     case "invalid-result":
-      throw new GradingFailure(`${fn} returned something that is not plain data: ${outcome.message}`);
+      throw new GradingFailure(message(lang, "learner.notPlainData", { fn, detail: outcome.message }));
     case "timeout":
-      throw new GradingFailure(`${outcome.message} (an infinite loop, or far too slow?)`);
+      throw new GradingFailure(message(lang, "learner.timeout", { detail: outcome.message }));
     case "crashed":
-      throw new GradingFailure(`${fn} stopped the grading process: ${outcome.message}`);
+      throw new GradingFailure(message(lang, "learner.crashed", { fn, detail: outcome.message }));
     case "budget":
       throw new GradingFailure(outcome.message);
     case "internal":
@@ -102,8 +106,9 @@ export const learner: LearnerFunctions = new Proxy({} as LearnerFunctions, {
   get: (_target, fn) => (typeof fn === "string" ? (...args: unknown[]) => call(fn, ...args) : undefined),
 });
 
-function assertVerdict(result: CallResult, expect: Expectation): void {
-  const verdict = judge(result, expect);
+/** Fail with the verdict's message (in the learner's language) unless `result` meets `expect`. */
+export function assertVerdict(result: CallResult, expect: Expectation): void {
+  const verdict = judge(result, expect, lang);
   if (!verdict.ok) throw new GradingFailure(verdict.message);
 }
 
@@ -113,12 +118,12 @@ function assertVerdict(result: CallResult, expect: Expectation): void {
  * (a fixture keyed by the call), and only when some learner's result fails.
  */
 function assertResult(actual: unknown, expect: ResultExpectation, mistakes?: KnownMistakes): void {
-  const verdict = judge({ returned: actual }, expect);
+  const verdict = judge({ returned: actual }, expect, lang);
   if (verdict.ok) return;
   if (mistakes) {
     const key = createHash("sha1").update(JSON.stringify([mistakes.args, expect])).digest("hex");
     const set = fixture(`misconceptions/${mistakes.catalogue.exercise}/${key}`, () => computeVariantSet(mistakes.catalogue, mistakes.args, expect));
-    const named = nameMistake(actual, set, mistakes.catalogue, expect, verdict.message);
+    const named = nameMistake(actual, set, mistakes.catalogue, expect, verdict.message, lang);
     if (named) throw new GradingFailure(named.message, named.id);
   }
   throw new GradingFailure(verdict.message);
@@ -149,9 +154,9 @@ export async function expectThrows(pending: Promise<unknown>, errorName: string)
   assertVerdict(result, { kind: "throws", errorName });
 }
 
-/** Fail with a learner-facing message unless `condition` holds. */
-export function ensure(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new GradingFailure(message);
+/** Fail with a learner-facing message unless `condition` holds: one text, or one per language. */
+export function ensure(condition: unknown, text: string | Localized): asserts condition {
+  if (!condition) throw new GradingFailure(typeof text === "string" ? text : text[lang]);
 }
 
 declare const describe: (name: string, body: () => void) => void;

@@ -9,8 +9,12 @@
  * is only used on an input where it stands far apart (SEPARATION) from the expected result and
  * from every other mistake's variants, so that a match within the test's tolerance is
  * unambiguous; what was left out, and why, is kept for the catalogue's audit.
+ *
+ * The sentences are the assignment's own messages, one table per language, filled by the kit's
+ * message formatter like its own catalogue.
  */
 import { Expectation, judge } from "@course-kit/kernel-helpers/checks";
+import { formatTemplate, Language, LANGUAGES, message, placeholdersOf } from "@course-kit/kernel-helpers/messages";
 import { compareArrays, NestedNumbers } from "@course-kit/kernel-helpers/tensor";
 
 /** Values a feedback sentence interpolates, e.g. { stride: 2 } for "... (stride {stride} here)". */
@@ -38,12 +42,41 @@ export interface Misconception<A extends unknown[]> {
   forms: ((...args: A) => Variant | undefined)[];
 }
 
-/** One exercise's catalogue: the mistakes, and the learner-facing sentence of each in one place. */
+/** One exercise's catalogue: the mistakes, and the learner-facing sentences of each in one place. */
 export interface Catalogue<A extends unknown[]> {
   exercise: string;
   misconceptions: Misconception<A>[];
-  /** Sentence per misconception id; `{name}` is filled from the variant's params. */
-  feedback: Record<string, string>;
+  /**
+   * Per language, a sentence per misconception id; `{name}` is filled from the variant's params.
+   * Every language has a sentence for every mistake, with the same placeholders.
+   */
+  feedback: Record<Language, Record<string, string>>;
+}
+
+/**
+ * What is wrong with a catalogue's sentences: a mistake without a sentence in some language, a
+ * sentence without a mistake, or placeholders that differ between languages. Empty when sound.
+ */
+export function catalogueProblems(catalogue: Catalogue<any>): string[] {
+  const problems: string[] = [];
+  const ids = catalogue.misconceptions.map((m) => m.id);
+  const sentence = (lang: Language, id: string): string | undefined => catalogue.feedback[lang]?.[id];
+  for (const lang of LANGUAGES) {
+    for (const id of ids) if (sentence(lang, id) === undefined) problems.push(`${catalogue.exercise}/${id}: no ${lang} sentence`);
+    for (const id of Object.keys(catalogue.feedback[lang] ?? {})) if (!ids.includes(id)) problems.push(`${catalogue.exercise}/${id}: a ${lang} sentence for no mistake`);
+  }
+  // Every translation fills the placeholders the English sentence has.
+  for (const id of ids) {
+    const english = sentence("en", id);
+    if (english === undefined) continue;
+    const want = placeholdersOf(english).sort().join(", ");
+    for (const lang of LANGUAGES) {
+      const text = sentence(lang, id);
+      const got = text === undefined ? want : placeholdersOf(text).sort().join(", ");
+      if (got !== want) problems.push(`${catalogue.exercise}/${id}: ${lang} has placeholders {${got}}, en has {${want}}`);
+    }
+  }
+  return problems;
 }
 
 /** A catalogue and the arguments of one checked call, as handed to expectClose / expectEqual. */
@@ -52,8 +85,19 @@ export interface KnownMistakes {
   args: unknown[];
 }
 
-/** `known(catalogue, ...args)`: the mistakes to look for when the call with these arguments fails. */
+const sound = new WeakSet<Catalogue<any>>();
+
+/**
+ * `known(catalogue, ...args)`: the mistakes to look for when the call with these arguments fails.
+ * A catalogue whose sentences are incomplete fails every test that uses it, the solution's too, so
+ * `tsnb validate` reports it before any learner is graded.
+ */
 export function known<A extends unknown[]>(catalogue: Catalogue<A>, ...args: A): KnownMistakes {
+  if (!sound.has(catalogue)) {
+    const problems = catalogueProblems(catalogue);
+    if (problems.length) throw new Error(`misconception catalogue of ${catalogue.exercise}: ${problems.join("; ")}`);
+    sound.add(catalogue);
+  }
   return { catalogue, args };
 }
 
@@ -139,7 +183,6 @@ export function computeVariantSet(catalogue: Catalogue<any>, args: unknown[], ex
   const excluded: VariantSet["excluded"] = [];
   for (const m of catalogue.misconceptions) {
     const id = `${catalogue.exercise}/${m.id}`;
-    if (!(m.id in catalogue.feedback)) throw new Error(`misconception ${id} has no feedback sentence`);
     const common = m.params ? m.params(...copy(args)) : {};
     m.forms.forEach((form, i) => {
       let variant: Variant | undefined;
@@ -173,17 +216,6 @@ export function computeVariantSet(catalogue: Catalogue<any>, args: unknown[], ex
   return { expect, results: kept.filter((k) => !ambiguous.has(k)), excluded };
 }
 
-/** Fill `{name}` placeholders; a placeholder without a value is a catalogue bug. */
-export function fillTemplate(template: string, params: Params): string {
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    if (!(name in params)) throw new Error(`feedback sentence needs {${name}}: ${template}`);
-    return String(params[name]);
-  });
-}
-
-/** How a named mistake is put before the usual message (one place, for a message catalogue). */
-export const NAMED_MISTAKE_MESSAGE = "{feedback} ({detail})";
-
 export interface NamedMistake {
   id: string;
   message: string;
@@ -191,14 +223,21 @@ export interface NamedMistake {
 
 /**
  * The mistake a failing result shows, if it matches the variants of exactly one mistake within
- * the test's own tolerance; `detail` is the usual failure message.
+ * the test's own tolerance; `detail` is the usual failure message. The message is in `lang`.
  */
-export function nameMistake(actual: unknown, set: VariantSet, catalogue: Catalogue<any>, expect: ResultExpectation, detail: string): NamedMistake | undefined {
+export function nameMistake(
+  actual: unknown,
+  set: VariantSet,
+  catalogue: Catalogue<any>,
+  expect: ResultExpectation,
+  detail: string,
+  lang: Language = "en",
+): NamedMistake | undefined {
   if (tolerance(expect) > MAX_TOLERANCE) return undefined;
   const matches = set.results.filter((r) => judge({ returned: actual }, { ...expect, value: r.value } as Expectation).ok);
   if (matches.length === 0 || matches.some((m) => m.id !== matches[0].id)) return undefined;
   const match = matches[0];
   const local = match.id.slice(catalogue.exercise.length + 1);
-  const feedback = fillTemplate(catalogue.feedback[local], match.params);
-  return { id: match.id, message: fillTemplate(NAMED_MISTAKE_MESSAGE, { feedback, detail }) };
+  const feedback = formatTemplate(catalogue.feedback[lang][local], match.params);
+  return { id: match.id, message: message(lang, "mistake.named", { feedback, detail }) };
 }

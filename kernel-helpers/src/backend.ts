@@ -7,6 +7,8 @@
  * LeNet far too slowly for a notebook.
  */
 import * as tf from "@tensorflow/tfjs";
+import { notebookLanguage } from "./language";
+import { Language, message } from "./messages";
 import { loadWasmBackendPackage, registerWasmTrainingKernels } from "./wasm";
 
 export {
@@ -29,7 +31,8 @@ export interface BackendReport {
   name: BackendName;
   tried: BackendAttempt[];
   /**
-   * One line in plain words for the learner, e.g. "TensorFlow.js 백엔드: wasm (WebAssembly, CPU)".
+   * One line in plain words for the learner, in the notebook's language, e.g.
+   * "TensorFlow.js 백엔드: wasm (WebAssembly, CPU)".
    * It names the backend in use and, when a preferred one could not be used for a reason other
    * than not being installed, says so; error texts stay in `details`.
    */
@@ -45,14 +48,9 @@ export interface SelectBackendOptions {
   quiet?: boolean;
   /** Also print `details`: what was tried and why each failure happened (for instructors). */
   verbose?: boolean;
+  /** The language of `message`; the notebook's (see language.ts) by default. */
+  lang?: Language;
 }
-
-/** What each backend is, in the words of the (Korean) notebooks. */
-const BACKEND_WORDS: Record<BackendName, string> = {
-  tensorflow: "tensorflow (tfjs-node, 네이티브 TensorFlow)",
-  wasm: "wasm (WebAssembly, CPU)",
-  cpu: "cpu (순수 JavaScript, 느림)",
-};
 
 export const DEFAULT_BACKEND_ORDER: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
 const KNOWN: readonly string[] = DEFAULT_BACKEND_ORDER;
@@ -74,12 +72,12 @@ function describeTfjsNodeError(error: unknown): string {
 }
 
 /** The learner's line: the backend in use, and a plain note if a preferred one did not work. */
-function backendMessage(chosen: BackendName, tried: BackendAttempt[]): string {
-  const line = `TensorFlow.js 백엔드: ${BACKEND_WORDS[chosen]}`;
+function backendMessage(chosen: BackendName, tried: BackendAttempt[], lang: Language): string {
+  const line = message(lang, "backend.line", { backend: message(lang, `backend.${chosen}`) });
   // An optional package that is not installed is expected, not news.
   const broken = tried.filter((t) => !t.ok && !(t.error ?? "").startsWith(NOT_INSTALLED)).map((t) => t.name);
   if (broken.length === 0) return line;
-  return `${line}. ${broken.join(", ")} 백엔드는 쓸 수 없어서 건너뛰었습니다 (이유: selectBackend({ verbose: true }))`;
+  return message(lang, "backend.skipped", { line, backends: broken.join(", "), how: "selectBackend({ verbose: true })" });
 }
 
 async function activate(name: BackendName): Promise<void> {
@@ -128,9 +126,9 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     const reasons = tried.map((t) => `${t.name}: ${t.error}`).join("; ");
     throw new Error(`selectBackend: no tfjs backend could be used (${reasons})`);
   }
-  const message = backendMessage(chosen, tried);
+  const line = backendMessage(chosen, tried, options.lang ?? notebookLanguage());
   const details = tried.map((t) => `${t.name}: ${t.ok ? "in use" : t.error}`);
-  if (options.quiet !== true) console.log(message);
-  if (options.verbose === true) for (const line of details) console.log(`  ${line}`);
-  return { name: chosen, tried, message, details };
+  if (options.quiet !== true) console.log(line);
+  if (options.verbose === true) for (const detail of details) console.log(`  ${detail}`);
+  return { name: chosen, tried, message: line, details };
 }

@@ -2,8 +2,10 @@
  * Public check cases: the few test cases learners see, used in three places with one meaning:
  * the check cell after each exercise (run in the notebook's kernel), `tsnb check` (run against
  * the sandboxed notebook code), and the hidden tests' assertions (`judge` gives both the same
- * verdicts and messages). This module is dependency-free apart from tensor.ts.
+ * verdicts and messages). This module is dependency-free apart from tensor.ts and the message
+ * catalogue; its messages are in English unless a `lang` is given.
  */
+import { Language, message } from "./messages";
 import { compareArrays, NestedNumbers, previewValue } from "./tensor";
 
 export type Expectation =
@@ -35,25 +37,28 @@ function at(path: string): string {
 }
 
 /** The first place where `actual` differs from `expected`, showing the learner's value there. */
-function firstDifference(actual: unknown, expected: unknown, path: string): string | undefined {
+function firstDifference(actual: unknown, expected: unknown, path: string, lang: Language): string | undefined {
   if (typeof expected === "number" || typeof expected === "string" || typeof expected === "boolean" || expected === null) {
-    return Object.is(actual, expected) || actual === expected ? undefined : `${at(path)}expected ${JSON.stringify(expected)}, got ${previewValue(actual)}`;
+    if (Object.is(actual, expected) || actual === expected) return undefined;
+    return at(path) + message(lang, "judge.expectedValue", { expected: JSON.stringify(expected), actual: previewValue(actual, lang) });
   }
   if (Array.isArray(expected)) {
-    if (!Array.isArray(actual)) return `${at(path)}expected an array of length ${expected.length}, got ${previewValue(actual)}`;
-    if (actual.length !== expected.length) return `${at(path)}expected ${expected.length} entries, got ${actual.length}: ${previewValue(actual)}`;
+    if (!Array.isArray(actual)) return at(path) + message(lang, "judge.expectedArray", { length: expected.length, actual: previewValue(actual, lang) });
+    if (actual.length !== expected.length) {
+      return at(path) + message(lang, "judge.entries", { expected: expected.length, actual: actual.length, preview: previewValue(actual, lang) });
+    }
     for (let i = 0; i < expected.length; i++) {
-      const d = firstDifference(actual[i], expected[i], `${path}[${i}]`);
+      const d = firstDifference(actual[i], expected[i], `${path}[${i}]`, lang);
       if (d) return d;
     }
     return undefined;
   }
   if (typeof expected === "object") {
     if (typeof actual !== "object" || actual === null || Array.isArray(actual)) {
-      return `${at(path)}expected an object, got ${previewValue(actual)}`;
+      return at(path) + message(lang, "judge.expectedObject", { actual: previewValue(actual, lang) });
     }
     for (const key of Object.keys(expected as object)) {
-      const d = firstDifference((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+      const d = firstDifference((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], path ? `${path}.${key}` : key, lang);
       if (d) return d;
     }
     return undefined;
@@ -66,33 +71,33 @@ function isNumericTree(v: unknown): v is NestedNumbers {
 }
 
 /** Judge one call result against an expectation; the message is safe and useful to show learners. */
-export function judge(result: CallResult, expect: Expectation): Verdict {
+export function judge(result: CallResult, expect: Expectation, lang: Language = "en"): Verdict {
   if ("threw" in result) {
-    const { name, message, where } = result.threw;
-    const at = where ? ` (${where})` : "";
+    const { name, message: text, where } = result.threw;
+    const thrown = { name, message: text, where: where ? ` (${where})` : "" };
     if (expect.kind === "throws") {
       return name === expect.errorName
-        ? { ok: true, message: `threw ${name} as expected` }
-        : { ok: false, message: `expected a ${expect.errorName}, but it threw ${name}: ${message}${at}` };
+        ? { ok: true, message: message(lang, "judge.threwAsExpected", { name }) }
+        : { ok: false, message: message(lang, "judge.threwOther", { expected: expect.errorName, ...thrown }) };
     }
-    return { ok: false, message: `threw ${name}: ${message}${at}` };
+    return { ok: false, message: message(lang, "judge.threw", thrown) };
   }
   const actual = result.returned;
   switch (expect.kind) {
     case "throws":
-      return { ok: false, message: `expected a ${expect.errorName} to be thrown, but it returned ${previewValue(actual)}` };
+      return { ok: false, message: message(lang, "judge.returned", { expected: expect.errorName, actual: previewValue(actual, lang) }) };
     case "equal": {
-      const diff = firstDifference(actual, expect.value, "");
-      return diff ? { ok: false, message: diff } : { ok: true, message: "equal" };
+      const diff = firstDifference(actual, expect.value, "", lang);
+      return diff ? { ok: false, message: diff } : { ok: true, message: message(lang, "judge.equal") };
     }
     case "close": {
-      if (isNumericTree(expect.value)) return compareArrays(actual, expect.value, { tolerance: expect.tolerance, name: "result" });
+      if (isNumericTree(expect.value)) return compareArrays(actual, expect.value, { tolerance: expect.tolerance, name: "result", lang });
       if (typeof actual !== "object" || actual === null || Array.isArray(actual)) {
-        return { ok: false, message: `expected an object with ${Object.keys(expect.value).join(", ")}, got ${previewValue(actual)}` };
+        return { ok: false, message: message(lang, "judge.expectedObjectWith", { keys: Object.keys(expect.value).join(", "), actual: previewValue(actual, lang) }) };
       }
       const notes: string[] = [];
       for (const [key, value] of Object.entries(expect.value)) {
-        const c = compareArrays((actual as Record<string, unknown>)[key], value, { tolerance: expect.tolerance, name: key });
+        const c = compareArrays((actual as Record<string, unknown>)[key], value, { tolerance: expect.tolerance, name: key, lang });
         if (!c.ok) return { ok: false, message: `${key}: ${c.message}` };
         notes.push(`${key} ${c.message}`);
       }
@@ -113,7 +118,7 @@ export interface CaseOutcome {
 }
 
 /** Run cases directly on a function (inside the notebook kernel). Never throws. */
-export function runCases(cases: PublicCase[], fn: (...args: never[]) => unknown): CaseOutcome[] {
+export function runCases(cases: PublicCase[], fn: (...args: never[]) => unknown, lang: Language = "en"): CaseOutcome[] {
   return cases.map((c) => {
     let result: CallResult;
     try {
@@ -122,6 +127,6 @@ export function runCases(cases: PublicCase[], fn: (...args: never[]) => unknown)
       const e = err as { name?: unknown; message?: unknown };
       result = { threw: { name: typeof e?.name === "string" ? e.name : "Error", message: typeof e?.message === "string" ? e.message : String(err) } };
     }
-    return { name: c.name, ...judge(result, c.expect) };
+    return { name: c.name, ...judge(result, c.expect, lang) };
   });
 }

@@ -6,6 +6,8 @@
 import { PublicCase, runCases } from "./checks";
 import { displayBundle } from "./display/bundle";
 import { tableHtml, tableText } from "./display/html";
+import { notebookLanguage } from "./language";
+import { Language, message } from "./messages";
 
 const NOT_IMPLEMENTED = /: not implemented yet$/;
 
@@ -14,16 +16,17 @@ export function isNotImplemented(err: unknown): boolean {
 }
 
 /**
- * Run the public cases of `exercise` on `fn` and show a pass/fail table. Never throws, so a
- * check cell does not stop a notebook. Returns nothing, so that the kernel prints only the table.
+ * Run the public cases of `exercise` on `fn` and show a pass/fail table, in the notebook's
+ * language (see language.ts) unless `lang` is given. Never throws, so a check cell does not stop
+ * a notebook. Returns nothing, so that the kernel prints only the table.
  */
-export function showChecks(exercise: string, fn: (...args: never[]) => unknown, cases: PublicCase[]): void {
+export function showChecks(exercise: string, fn: (...args: never[]) => unknown, cases: PublicCase[], lang: Language = notebookLanguage()): void {
   const mine = cases.filter((c) => c.exercise === exercise);
-  const outcomes = runCases(mine, fn);
+  const outcomes = runCases(mine, fn, lang);
   const passed = outcomes.filter((o) => o.ok).length;
-  const rows = outcomes.map((o) => [o.ok ? "✔ pass" : "✘ fail", o.name, o.message]);
-  const caption = `${exercise}: ${passed} / ${outcomes.length} public checks passed`;
-  const options = { header: ["", "case", "message"], caption };
+  const rows = outcomes.map((o) => [message(lang, o.ok ? "checks.pass" : "checks.fail"), o.name, o.message]);
+  const caption = message(lang, "checks.caption", { exercise, passed, total: outcomes.length });
+  const options = { header: ["", message(lang, "checks.case"), message(lang, "checks.message")], caption };
   displayBundle({ "text/html": tableHtml(rows, options), "text/plain": tableText(rows, options) });
 }
 
@@ -36,7 +39,7 @@ export function whenImplemented<T>(demo: () => T): T | undefined {
     return demo();
   } catch (err) {
     if (!isNotImplemented(err)) throw err;
-    process.stdout.write(`(건너뜀: ${(err as Error).message} — 연습 문제를 구현하면 이 셀의 결과가 보입니다)\n`);
+    process.stdout.write(`${message(notebookLanguage(), "notebook.skipped", { error: (err as Error).message })}\n`);
     return undefined;
   }
 }

@@ -10,3 +10,5 @@ export * from "./mnist";
 export * from "./models";
 export * from "./checks";
 export * from "./exercise-support";
+export { setLanguage, notebookLanguage } from "./language";
+export type { Language } from "./messages";

@@ -1,9 +1,11 @@
 /**
  * The exercise tensor types: plain nested arrays, so a learner can index x[n][h][w][c].
  *
- * This file must stay dependency-free (no tfjs, no Node modules): the grading sandbox loads it to
- * validate and compare learner results.
+ * This file must stay dependency-free (no tfjs, no Node modules; only the message catalogue): the
+ * grading sandbox loads it to validate and compare learner results. Messages about a learner's
+ * value are in English unless a `lang` is given.
  */
+import { Language, message } from "./messages";
 
 /** An NHWC batch, the layout `tf.conv2d` uses: x[n][h][w][c]. */
 export type Tensor4 = number[][][][];
@@ -19,26 +21,26 @@ export type NestedNumbers = number | NestedNumbers[];
 // ---------------------------------------------------------------------------------------------
 
 /** A short description of a value's kind for messages: "a number", "a string", "null", ... */
-export function describeValue(v: unknown): string {
+export function describeValue(v: unknown, lang: Language = "en"): string {
   if (v === null) return "null";
   if (v === undefined) return "undefined";
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  if (Array.isArray(v)) return message(lang, "value.arrayOfLength", { length: v.length });
+  if (ArrayBuffer.isView(v)) return message(lang, "value.typedArray", { type: v.constructor.name });
   switch (typeof v) {
     case "number":
-      return Number.isNaN(v) ? "NaN" : "a number";
+      return Number.isNaN(v) ? "NaN" : message(lang, "value.number");
     case "string":
-      return "a string";
+      return message(lang, "value.string");
     case "boolean":
-      return "a boolean";
+      return message(lang, "value.boolean");
     case "bigint":
-      return "a bigint";
+      return message(lang, "value.bigint");
     case "function":
-      return "a function";
+      return message(lang, "value.function");
     case "symbol":
-      return "a symbol";
+      return message(lang, "value.symbol");
     default:
-      return "an object";
+      return message(lang, "value.object");
   }
 }
 
@@ -53,15 +55,15 @@ function numberText(v: number): string {
   return Object.is(v, -0) ? "-0" : String(v);
 }
 
-function previewInner(v: unknown, depth: number): string {
+function previewInner(v: unknown, depth: number, lang: Language): string {
   if (typeof v === "number") return numberText(v);
   if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
   if (typeof v === "bigint") return `${v}n`;
   if (v === null || v === undefined || typeof v === "boolean") return String(v);
-  if (typeof v !== "object") return describeValue(v); // function, symbol
+  if (typeof v !== "object") return describeValue(v, lang); // function, symbol
   if (depth >= PREVIEW_DEPTH) return Array.isArray(v) ? "[…]" : "{…}";
   if (Array.isArray(v) || isNumericTypedArray(v)) {
-    const items = Array.from({ length: Math.min(v.length, PREVIEW_ITEMS) }, (_, i) => previewInner((v as ArrayLike<unknown>)[i], depth + 1));
+    const items = Array.from({ length: Math.min(v.length, PREVIEW_ITEMS) }, (_, i) => previewInner((v as ArrayLike<unknown>)[i], depth + 1, lang));
     if (v.length > PREVIEW_ITEMS) items.push("…");
     const body = `[${items.join(", ")}]`;
     return Array.isArray(v) ? body : `${Object.prototype.toString.call(v).slice(8, -1)} ${body}`;
@@ -70,10 +72,10 @@ function previewInner(v: unknown, depth: number): string {
   if (proto !== Object.prototype && proto !== null) {
     // A class instance (a tf.Tensor, a Map, ...): its name says more than its fields.
     const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === "string" && name !== "" && name !== "Object" ? `a ${name} object` : "an object";
+    return typeof name === "string" && name !== "" && name !== "Object" ? message(lang, "value.instance", { type: name }) : message(lang, "value.object");
   }
   const keys = Object.keys(v);
-  const entries = keys.slice(0, PREVIEW_ITEMS).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${previewInner((v as Record<string, unknown>)[k], depth + 1)}`);
+  const entries = keys.slice(0, PREVIEW_ITEMS).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${previewInner((v as Record<string, unknown>)[k], depth + 1, lang)}`);
   if (keys.length > PREVIEW_ITEMS) entries.push("…");
   return entries.length === 0 ? "{}" : `{ ${entries.join(", ")} }`;
 }
@@ -85,19 +87,19 @@ function previewInner(v: unknown, depth: number): string {
  * (`[[0, 0, …], …] (shape [2, 28])`). Never throws (a value whose getters throw is described by
  * its kind instead).
  */
-export function previewValue(v: unknown): string {
+export function previewValue(v: unknown, lang: Language = "en"): string {
   try {
-    const text = previewInner(v, 0);
+    const text = previewInner(v, 0, lang);
     // Cut after a whole entry where there is one, not inside a number.
     const entryEnd = text.lastIndexOf(", ", PREVIEW_CHARS - 2);
     const cut = text.length <= PREVIEW_CHARS ? text : `${text.slice(0, entryEnd > PREVIEW_CHARS / 3 ? entryEnd + 2 : PREVIEW_CHARS - 1)}…`;
     if (cut === text && !text.includes("…")) return text;
     if (!Array.isArray(v)) return cut;
     const ins = inspectNested(v);
-    return `${cut} (${ins.ok ? `shape ${formatShape(ins.shape)}` : `length ${v.length}`})`;
+    return ins.ok ? message(lang, "preview.shape", { preview: cut, shape: formatShape(ins.shape) }) : message(lang, "preview.length", { preview: cut, length: v.length });
   } catch {
     // Only objects can throw here (getters, proxies); say what kind without touching it again.
-    return Array.isArray(v) ? "an array" : "an object";
+    return message(lang, Array.isArray(v) ? "value.array" : "value.object");
   }
 }
 
@@ -124,17 +126,17 @@ export type Inspection = { ok: true; shape: number[] } | { ok: false; message: s
  * (a bare number has shape []), or a short message naming the first offending element.
  * `name` is used in messages, e.g. "x[0][1] has 3 entries but x[0][0] has 4".
  */
-export function inspectNested(t: unknown, name = "x"): Inspection {
+export function inspectNested(t: unknown, name = "x", lang: Language = "en"): Inspection {
   if (typeof t === "number") return { ok: true, shape: [] };
   if (!isArrayLikeNode(t)) {
-    return { ok: false, message: `${name} is ${describeValue(t)}, expected an array of numbers`, where: [] };
+    return { ok: false, message: message(lang, "nested.notArray", { name, kind: describeValue(t, lang) }), where: [] };
   }
   // The shape implied by the first element at every depth.
   const shape: number[] = [];
   let cur: unknown = t;
   while (isArrayLikeNode(cur)) {
     if (shape.length === 32) {
-      return { ok: false, message: `${name} is nested more than 32 levels deep (is it an array that contains itself?)`, where: [] };
+      return { ok: false, message: message(lang, "nested.tooDeep", { name }), where: [] };
     }
     shape.push(cur.length);
     if (cur.length === 0) break;
@@ -147,21 +149,21 @@ export function inspectNested(t: unknown, name = "x"): Inspection {
   // Messages are built only on failure; the common (valid) path does no string work.
   const here = () => `${name}${indexPath(path)}`;
   const leafProblem = (node: unknown, depth: number): Inspection => {
-    if (isArrayLikeNode(node)) return fail(`${here()} is an array but ${zeros(depth)} is a number`);
-    if (node === null) return fail(`${here()} is null, expected a number (NaN and Infinity become null in JSON)`);
+    if (isArrayLikeNode(node)) return fail(message(lang, "nested.arrayNotNumber", { at: here(), first: zeros(depth) }));
+    if (node === null) return fail(message(lang, "nested.null", { at: here() }));
     if (typeof node === "string") {
-      return fail(`${here()} is a string (${JSON.stringify(node.length > 20 ? node.slice(0, 20) + "…" : node)}), expected a number`);
+      return fail(message(lang, "nested.string", { at: here(), text: JSON.stringify(node.length > 20 ? node.slice(0, 20) + "…" : node) }));
     }
-    return fail(`${here()} is ${describeValue(node)}, expected a number`);
+    return fail(message(lang, "nested.notNumber", { at: here(), kind: describeValue(node, lang) }));
   };
   const last = shape.length - 1;
   const visit = (node: unknown, depth: number): Inspection | undefined => {
-    if (!isArrayLikeNode(node)) return fail(`${here()} is ${describeValue(node)} but ${zeros(depth)} is an array`);
+    if (!isArrayLikeNode(node)) return fail(message(lang, "nested.notArrayButFirst", { at: here(), kind: describeValue(node, lang), first: zeros(depth) }));
     const len = node.length;
-    if (len !== shape[depth]) return fail(`${here()} has ${len} entries but ${zeros(depth)} has ${shape[depth]}`);
+    if (len !== shape[depth]) return fail(message(lang, "nested.ragged", { at: here(), length: len, first: zeros(depth), firstLength: shape[depth] }));
     if (!Array.isArray(node)) {
       // A typed array is a row of numbers; it must sit at the last depth.
-      return depth === last ? undefined : fail(`${here()} is ${describeValue(node)} but ${zeros(depth + 1)} is an array`);
+      return depth === last ? undefined : fail(message(lang, "nested.notArrayButFirst", { at: here(), kind: describeValue(node, lang), first: zeros(depth + 1) }));
     }
     if (depth === last) {
       for (let i = 0; i < len; i++) {
@@ -405,31 +407,29 @@ function unravel(i: number, shape: readonly number[]): number[] {
  * The single source of learner-facing feedback for numeric results. `actual` is untrusted (may be
  * anything); `expected` is the instructor's result. Passes when every element's relative error
  * |a-e| / max(1e-8, |a|+|e|) is at most `tolerance` (default 1e-5). `name` is the variable name
- * used in messages about individual elements (default "x").
+ * used in messages about individual elements (default "x"); `lang` their language (default "en").
  */
 export function compareArrays(
   actual: unknown,
   expected: NestedNumbers,
-  opts: { tolerance?: number; name?: string } = {},
+  opts: { tolerance?: number; name?: string; lang?: Language } = {},
 ): Comparison {
   const tolerance = opts.tolerance ?? 1e-5;
   const name = opts.name ?? "x";
+  const lang = opts.lang ?? "en";
   const exp = flattenNested(expected, "expected");
   const expShape = exp.shape;
-  const what = expShape.length === 0 ? "a number" : `an array of shape ${formatShape(expShape)}`;
+  const what = expShape.length === 0 ? message(lang, "value.number") : message(lang, "value.arrayOfShape", { shape: formatShape(expShape) });
 
-  if (expShape.length > 0 && !isArrayLikeNode(actual)) {
-    return { ok: false, message: `expected ${what}, got ${previewValue(actual)}` };
+  if ((expShape.length > 0 && !isArrayLikeNode(actual)) || (expShape.length === 0 && typeof actual !== "number")) {
+    return { ok: false, message: message(lang, "compare.expectedKind", { expected: what, actual: previewValue(actual, lang) }) };
   }
-  if (expShape.length === 0 && typeof actual !== "number") {
-    return { ok: false, message: `expected a number, got ${previewValue(actual)}` };
-  }
-  const ins = inspectNested(actual, name);
+  const ins = inspectNested(actual, name, lang);
   if (!ins.ok) {
-    return { ok: false, message: `expected ${what}; ${ins.message}`, where: ins.where };
+    return { ok: false, message: message(lang, "compare.invalid", { expected: what, problem: ins.message }), where: ins.where };
   }
   if (!sameShape(ins.shape, expShape)) {
-    return { ok: false, message: `shape mismatch: expected ${formatShape(expShape)}, got ${formatShape(ins.shape)}` };
+    return { ok: false, message: message(lang, "compare.shapeMismatch", { expected: formatShape(expShape), actual: formatShape(ins.shape) }) };
   }
   const act = flattenInspected(actual, ins.shape);
   const e = exp.data;
@@ -438,10 +438,10 @@ export function compareArrays(
     const a = act[i];
     if (Number.isFinite(a) || Object.is(a, e[i]) || a === e[i]) continue;
     const where = unravel(i, expShape);
-    const label = Number.isNaN(a) ? "NaN" : String(a);
+    const params = { at: `${name}${indexPath(where)}`, actual: Number.isNaN(a) ? "NaN" : String(a) };
     return {
       ok: false,
-      message: `${name}${indexPath(where)} is ${label}` + (Number.isFinite(e[i]) ? ` (expected ${fmtNum(e[i])})` : ""),
+      message: Number.isFinite(e[i]) ? message(lang, "compare.nonFiniteExpected", { ...params, expected: fmtNum(e[i]) }) : message(lang, "compare.nonFinite", params),
       where,
       expected: e[i],
       actual: a,
@@ -462,17 +462,17 @@ export function compareArrays(
       worstIdx = i;
     }
   }
-  if (worstIdx < 0) return { ok: true, message: "max relative error 0 (empty array)", maxRelError: 0 };
+  if (worstIdx < 0) return { ok: true, message: message(lang, "compare.emptyOk"), maxRelError: 0 };
   const where = unravel(worstIdx, expShape);
   if (worst <= tolerance) {
-    return { ok: true, message: `max relative error ${fmtErr(worst)}`, maxRelError: worst, where };
+    return { ok: true, message: message(lang, "compare.ok", { error: fmtErr(worst) }), maxRelError: worst, where };
   }
   const ev = e[worstIdx];
   const av = act[worstIdx];
-  const at = expShape.length === 0 ? "" : ` at ${indexPath(where)}`;
+  const values = { error: fmtErr(worst), expected: fmtNum(ev, av), actual: fmtNum(av, ev) };
   return {
     ok: false,
-    message: `largest relative error ${fmtErr(worst)}${at}: expected ${fmtNum(ev, av)}, got ${fmtNum(av, ev)}`,
+    message: expShape.length === 0 ? message(lang, "compare.worst", values) : message(lang, "compare.worstAt", { ...values, index: indexPath(where) }),
     maxRelError: worst,
     where,
     expected: ev,

@@ -14,7 +14,7 @@ import { createRng } from "@course-kit/kernel-helpers/random";
 import { reference } from "@course-kit/kernel-helpers/reference";
 import { NestedNumbers, relError, shapeOf } from "@course-kit/kernel-helpers/tensor";
 import { loadAssignment } from "../../grader/assignment/load";
-import { Catalogue, SEPARATION, VariantSet } from "../../grader/testing/misconceptions";
+import { Catalogue, catalogueProblems, known, SEPARATION, VariantSet } from "../../grader/testing/misconceptions";
 import { Answer, HiddenTest, loadHiddenTests, loadModule, returned } from "../support/hidden-test-harness";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -119,12 +119,60 @@ describe("week 7 misconception catalogue against the hidden tests", function () 
     }
   });
 
-  it("has a sentence for every mistake and no sentence without one", () => {
+  it("has a sentence for every mistake in English and in Korean, with the same placeholders, and no sentence without one", () => {
+    const placeholders = (sentence: string) => [...new Set(sentence.match(/\{\w+\}/g) ?? [])].sort();
     for (const c of catalogues) {
       const ids = c.misconceptions.map((m) => m.id);
       assert.equal(new Set(ids).size, ids.length, `${c.exercise}: duplicate ids`);
-      assert.deepEqual(Object.keys(c.feedback).sort(), [...ids].sort(), c.exercise);
+      assert.deepEqual(Object.keys(c.feedback).sort(), ["en", "ko"], c.exercise);
+      assert.deepEqual(Object.keys(c.feedback.en).sort(), [...ids].sort(), `${c.exercise}: en`);
+      assert.deepEqual(Object.keys(c.feedback.ko).sort(), [...ids].sort(), `${c.exercise}: ko`);
+      for (const id of ids) {
+        assert.deepEqual(placeholders(c.feedback.ko[id]), placeholders(c.feedback.en[id]), `${c.exercise}/${id}`);
+        // Korean sentences are Korean (Hangul), in the notebooks' polite style.
+        assert.match(c.feedback.ko[id], /[가-힣]/, `${c.exercise}/${id}`);
+        assert.match(c.feedback.ko[id], /(니다|세요|나요)[.?]/, `${c.exercise}/${id}: ${c.feedback.ko[id]}`);
+        assert.doesNotMatch(c.feedback.ko[id], /(?<!니)다\./, `${c.exercise}/${id}: plain -다 ending`);
+      }
+      assert.deepEqual(catalogueProblems(c), [], c.exercise);
     }
+  });
+
+  it("refuses a catalogue whose sentences are incomplete in some language, before any result is judged", () => {
+    const base = catalogues.find((c) => c.exercise === "convOutputSize")!;
+    const { "pad-once": _dropped, ...ko } = base.feedback.ko;
+    const missing = { ...base, feedback: { en: base.feedback.en, ko } };
+    assert.deepEqual(catalogueProblems(missing), ["convOutputSize/pad-once: no ko sentence"]);
+    const renamed = { ...base, feedback: { en: base.feedback.en, ko: { ...base.feedback.ko, "pad-once": "pad {padding}: 양쪽에 0을 채웁니다." } } };
+    assert.deepEqual(catalogueProblems(renamed), ["convOutputSize/pad-once: ko has placeholders {padding}, en has {pad, twoPad}"]);
+    assert.throws(() => known(renamed, 7, 3, 1, 1), /misconception catalogue of convOutputSize: .*pad-once/);
+  });
+
+  it("names the mistake in Korean when the grader speaks Korean", async () => {
+    const korean = loadHiddenTests(assignment.hiddenTests, "ko");
+    const probe = probes.find((p) => p.test.exercise === "conv2dForward" && p.set.results.some((r) => r.id === "conv2dForward/bias-missing"))!;
+    const test = korean.tests.find((t) => t.exercise === probe.test.exercise && t.title === probe.test.title)!;
+    const variant = probe.set.results.find((r) => r.id === "conv2dForward/bias-missing")!;
+    const run = await test.run(answering(probe.call, variant.value));
+    assert.equal(run.error?.misconception, "conv2dForward/bias-missing");
+    assert.match(
+      run.error!.message,
+      /^출력이 필터마다 정확히 bias만큼 다릅니다\. 모든 출력 값에 `b\[co\]`를 한 번씩 더했나요\? \(최대 상대 오차 \S+ \(위치 (\[\d+\]){4}\): 기댓값 \S+, 반환값 \S+\)$/,
+    );
+    // A wrong answer no mistake explains gets the usual message, in Korean.
+    const unrelated = await test.run(answering(probe.call, "not a result"));
+    assert.match(unrelated.error!.message, /^모양이 \[[\d, ]+\]인 배열이어야 하는데 반환값이 "not a result"입니다$/);
+    // Every variant answer is named in Korean too, its sentence filled.
+    const problems: string[] = [];
+    for (const p of probes) {
+      const koTest = korean.tests.find((t) => t.exercise === p.test.exercise && t.title === p.test.title)!;
+      for (const r of p.set.results) {
+        const named = await koTest.run(answering(p.call, r.value));
+        const text = named.error?.message ?? "passed";
+        if (named.error?.misconception !== r.id || /[{}]/.test(text.replace(/\{ [^}]*\}/g, "")) || !/[가-힣]/.test(text)) problems.push(`${where(p)}: ${r.id}: ${text}`);
+      }
+    }
+    assert.deepEqual(problems, []);
   });
 
   it("keeps every mistake's variants far apart from the expected result and from other mistakes on every checked call", () => {

@@ -8,6 +8,7 @@
  */
 import { createRequire } from "node:module";
 import path from "node:path";
+import type { Language } from "@course-kit/kernel-helpers/messages";
 import { buildSync } from "esbuild";
 import type { SandboxRegistry } from "../../grader/jest/registry";
 import type { CallOutcome } from "../../grader/sandbox/host";
@@ -58,8 +59,8 @@ export interface Harness {
   fixture(key: string): unknown;
 }
 
-/** Load hidden test files; their tests register here instead of with Jest. */
-export function loadHiddenTests(files: string[]): Harness {
+/** Load hidden test files; their tests register here instead of with Jest, and speak `lang`. */
+export function loadHiddenTests(files: string[], lang: Language = "en"): Harness {
   const store = new Map<string, string>();
   let answer: Answer = () => ({ kind: "internal", message: "no answer scripted", output: "", ms: 0 });
   let calls: TestRun["calls"] = [];
@@ -79,6 +80,7 @@ export function loadHiddenTests(files: string[]): Harness {
       if (!store.has(key)) store.set(key, JSON.stringify(compute()));
       return JSON.parse(store.get(key)!) as T;
     },
+    lang,
   };
 
   const tests: HiddenTest[] = [];
