@@ -15,6 +15,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
+/** A message as HTML: escaped, with its `code` spans (identifiers, formulas) set as code. */
+function messageHtml(text: string): string {
+  return escapeHtml(text).replace(/`([^`\n]+)`/g, "<code>$1</code>");
+}
+
 function fmt(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
@@ -25,7 +30,7 @@ function exerciseSection(name: string, tests: TestOutcome[], lang: Language): st
   const rows = tests
     .map(
       (t) => `<tr class="${t.passed ? "pass" : "fail"}"><td title="${message(lang, t.passed ? "feedback.passed" : "feedback.failed")}">${t.passed ? "✔" : "✘"}</td>` +
-        `<td>${escapeHtml(t.title)}</td><td class="pts">${fmt(t.score)} / ${fmt(t.maxScore)}</td><td>${escapeHtml(t.message)}</td></tr>`,
+        `<td>${escapeHtml(t.title)}</td><td class="pts">${fmt(t.score)} / ${fmt(t.maxScore)}</td><td>${messageHtml(t.message)}</td></tr>`,
     )
     .join("\n");
   return `<section>
@@ -48,7 +53,7 @@ export function feedbackHtml(grade: SubmissionGrade, assignmentName: string, exe
   const sections = [...groups].filter(([, tests]) => tests.length).map(([name, tests]) => exerciseSection(name, tests, lang));
   const notes = grade.problems.length
     ? `<section class="notes"><h2>${message(lang, "feedback.notes")}</h2><ul>${grade.problems
-        .map((p) => `<li><strong>${escapeHtml(problemTitle(p.kind, lang))}:</strong> ${escapeHtml(p.message)}</li>`)
+        .map((p) => `<li><strong>${escapeHtml(problemTitle(p.kind, lang))}:</strong> ${messageHtml(p.message)}</li>`)
         .join("")}</ul></section>`
     : "";
   const fatal = grade.fatal ? `<p class="fatal">${escapeHtml(message(lang, "feedback.fatal", { reason: grade.fatal }))}</p>` : "";
@@ -65,7 +70,9 @@ body { font-family: system-ui, "Noto Sans CJK KR", sans-serif; max-width: 60rem;
 /* Korean lines break between words (eojeol), not inside them; long code still wraps (overflow-wrap). */
 :lang(ko) { word-break: keep-all; }
 h1 .score, h2 .score { float: right; }
-table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; table-layout: fixed; }
+th:nth-child(1) { width: 1.5rem; } th:nth-child(2) { width: 32%; } th:nth-child(3) { width: 4.5rem; }
+td code { background: #f6f8fa; padding: 0 .2em; border-radius: 3px; }
 th, td { border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left; vertical-align: top; }
 td.pts { white-space: nowrap; }
 tr.pass td:first-child { color: #1a7f37; }

@@ -515,7 +515,7 @@ describe("selectBackend", function () {
 
   it("falls back from tfjs-node to wasm and says which backend it uses in plain words", async function () {
     if (tfjsNodeInstalled) this.skip();
-    const report = await selectBackend({ quiet: true });
+    const report = await selectBackend({ quiet: true, lang: "ko" });
     assert.equal(report.name, "wasm");
     assert.equal(tf.getBackend(), "wasm");
     assert.deepEqual(
@@ -536,20 +536,23 @@ describe("selectBackend", function () {
   });
 
   it("honours `prefer`, skipping what fails, down to cpu", async () => {
-    const report = await selectBackend({ prefer: ["tensorflow", "cpu"], quiet: true });
+    const report = await selectBackend({ prefer: ["tensorflow", "cpu"], quiet: true, lang: "ko" });
     assert.equal(report.name, tfjsNodeInstalled ? "tensorflow" : "cpu");
     assert.equal(tf.getBackend(), report.name);
     if (!tfjsNodeInstalled) {
       assert.deepEqual(report.tried.map((t) => t.ok), [false, true]);
       assert.equal(report.message, "TensorFlow.js 백엔드: cpu (순수 JavaScript, 느림)");
     }
-    const onlyCpu = await selectBackend({ prefer: ["cpu"], quiet: true });
+    const onlyCpu = await selectBackend({ prefer: ["cpu"], quiet: true, lang: "ko" });
     assert.deepEqual(onlyCpu.tried, [{ name: "cpu", ok: true }]);
     assert.equal(onlyCpu.message, "TensorFlow.js 백엔드: cpu (순수 JavaScript, 느림)");
+    // Outside an assignment folder (no assignment.json, no setLanguage) the line is in English.
+    const english = await selectBackend({ prefer: ["cpu"], quiet: true });
+    assert.equal(english.message, "TensorFlow.js backend: cpu (pure JavaScript, slow)");
   });
 
   it("records unknown names as failures and throws when nothing works", async () => {
-    const report = await selectBackend({ prefer: ["webgpu" as never, "cpu"], quiet: true });
+    const report = await selectBackend({ prefer: ["webgpu" as never, "cpu"], quiet: true, lang: "ko" });
     assert.equal(report.name, "cpu");
     assert.equal(report.tried[0].ok, false);
     assert.match(report.tried[0].error ?? "", /unknown backend/);
@@ -557,6 +560,8 @@ describe("selectBackend", function () {
     // words, with where to find the reason; the reason itself stays in the details.
     assert.equal(report.message, "TensorFlow.js 백엔드: cpu (순수 JavaScript, 느림). webgpu 백엔드는 쓸 수 없어서 건너뛰었습니다 (이유: selectBackend({ verbose: true }))");
     assert.match(report.details[0], /^webgpu: unknown backend name/);
+    const english = await selectBackend({ prefer: ["webgpu" as never, "cpu"], quiet: true, lang: "en" });
+    assert.equal(english.message, "TensorFlow.js backend: cpu (pure JavaScript, slow). Skipped the backends that could not be used: webgpu (why: selectBackend({ verbose: true }))");
     await assert.rejects(selectBackend({ prefer: ["webgpu" as never], quiet: true }), /no tfjs backend could be used/);
   });
 
@@ -569,8 +574,8 @@ describe("selectBackend", function () {
     let first;
     let second;
     try {
-      first = await selectBackend({ prefer: ["wasm", "cpu"] });
-      second = await selectBackend({ prefer: ["wasm", "cpu"] });
+      first = await selectBackend({ prefer: ["wasm", "cpu"], lang: "ko" });
+      second = await selectBackend({ prefer: ["wasm", "cpu"], lang: "ko" });
       await selectBackend({ prefer: ["wasm", "cpu"], quiet: true });
       await selectBackend({ prefer: ["webgpu" as never, "wasm"], quiet: true, verbose: true });
     } finally {
