@@ -292,7 +292,9 @@ describe("authoring with // tsnb: markers", function () {
       const r = tsnb(["new", "week08-demo", "--root", root]);
       assert.equal(r.status, 0, r.stderr);
       const dir = path.join(root, "week08-demo");
-      assert.deepEqual(readdirSync(dir).sort(), ["01-week08-demo.ipynb", "README.md", "checks.ts", "hidden-tests"]);
+      assert.deepEqual(readdirSync(dir).sort(), ["01-week08-demo.ipynb", "README.md", "assignment.json", "checks.ts", "hidden-tests"]);
+      // The study group's language by default: learners read Korean.
+      assert.deepEqual(JSON.parse(readFileSync(path.join(dir, "assignment.json"), "utf8")), { language: "ko" });
       assert.deepEqual(readdirSync(path.join(dir, "hidden-tests")), ["01-week08-demo.test.ts"]);
       assert.deepEqual(validateWithNbformat(path.join(dir, "01-week08-demo.ipynb")).filter((v) => !v.ok), []);
 
@@ -318,7 +320,23 @@ describe("authoring with // tsnb: markers", function () {
       assert.match(csv, /^submission,relu,total,max$/m);
       assert.match(csv, /^01-week08-demo,0,0,10$/m);
       assert.match(csv, /^wrong,0,0,10$/m);
-      assert.equal(JSON.parse(readFileSync(path.join(tmp, "new-grades", "wrong", "results.json"), "utf8")).score, 0);
+      const wrongResults = JSON.parse(readFileSync(path.join(tmp, "new-grades", "wrong", "results.json"), "utf8"));
+      assert.equal(wrongResults.score, 0);
+      assert.match(wrongResults.tests[0].output, /^최대 상대 오차 .* \(위치 \[0\]\): 기댓값 0, 반환값 2$/);
+    });
+
+    it("--lang en starts an English assignment: assignment.json, prose and learners' messages", () => {
+      const root = path.join(tmp, "course-en");
+      assert.equal(tsnb(["new", "week08-en", "--root", root, "--lang", "en"]).status, 0);
+      const dir = path.join(root, "week08-en");
+      assert.deepEqual(JSON.parse(readFileSync(path.join(dir, "assignment.json"), "utf8")), { language: "en" });
+      const markdown = readNb(path.join(dir, "01-week08-en.ipynb")).cells.filter((c) => c.cell_type === "markdown").map(sourceText).join("\n");
+      assert.match(markdown, /## Exercise 1: `relu` \(10 points\)/);
+      assert.doesNotMatch(markdown, /[가-힣]/);
+      const check = tsnb(["check", path.join(dir, "01-week08-en.ipynb")]);
+      assert.equal(check.status, 0, check.stdout + check.stderr);
+      assert.match(check.stdout, /^2 of 2 public checks passed\.$/m);
+      assert.equal(tsnb(["new", "week08-fr", "--root", root, "--lang", "fr"]).status, 2);
     });
 
     it("runs top to bottom in the notebook kernel, its check table passing", async function () {
@@ -333,7 +351,8 @@ describe("authoring with // tsnb: markers", function () {
         const out = readNb(path.join(root, "out.ipynb"));
         const outputs = JSON.stringify(out.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : [])));
         assert.doesNotMatch(outputs, /"output_type":"error"|"name":"stderr"/);
-        assert.match(outputs, /relu: 2 \/ 2 public checks passed/);
+        // In Korean: the kernel, started in the notebook's folder, reads assignment.json there.
+        assert.match(outputs, /relu: 공개 테스트 2개 중 2개 통과/);
       } finally {
         rmSync(root, { recursive: true, force: true });
       }

@@ -49,7 +49,7 @@ describe("catalogued mistakes named by tsnb grade", function () {
     for (const [j, mistakes] of plan.entries()) {
       dirs.push(await writeSubmission(mistakes.reduce(withMistake, solved), path.join(tmp, "subs", `mistakes-${j}`)));
     }
-    const r = tsnb(["grade", WEEK7, ...dirs, "--out", path.join(tmp, "results"), "--jobs", "2"]);
+    const r = tsnb(["grade", WEEK7, ...dirs, "--out", path.join(tmp, "results"), "--jobs", "2", "--lang", "en"]);
     assert.equal(r.status, 0, r.stderr);
     for (const j of plan.keys()) {
       results.set(j, gradescopeResultsSchema.parse(JSON.parse(readFileSync(path.join(tmp, "results", `mistakes-${j}`, "results.json"), "utf8"))));

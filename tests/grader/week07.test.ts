@@ -3,7 +3,8 @@
  * solution, the bare release, partial work, broken work and one submission per attack on the
  * grader. Each submission's total is asserted exactly, so an attack that gained (or a defence
  * that cost) a single point fails the test. All submissions share one batch, which also shows
- * that one submission's failure leaves the others' results alone.
+ * that one submission's failure leaves the others' results alone. No --lang is given: learners
+ * read their messages in the assignment's language, Korean (assignment.json).
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -254,20 +255,23 @@ describe("tsnb on week 7", function () {
     }
   });
 
-  it("explains each attack's failure to the learner", () => {
+  it("explains each attack's failure to the learner, in the assignment's language", () => {
     const outputs = (name: string) => results.get(name)!.tests.filter((t) => t.status === "failed").map((t) => t.output);
-    assert.match(outputs("attack-tamper-globals")[0], /not plain data/);
-    assert.match(outputs("attack-fake-results").join("\n"), /Proxy/);
+    assert.match(outputs("attack-tamper-globals")[0], /^convOutputSize 함수가 평범한 데이터가 아닌 값을 돌려줬습니다: /);
+    assert.match(outputs("attack-fake-results").join("\n"), /결과 값이 Proxy입니다\. 평범한 배열과 숫자를 돌려주세요/);
     assert.match(outputs("attack-exit-early")[0], /EvalError|Code generation/);
-    assert.match(outputs("attack-use-reference")[0], /conv2dForward threw TypeError/);
-    assert.match(outputs("attack-infinite-loop")[0], /did not finish within 2000 ms/);
-    assert.match(outputs("attack-never-settles")[0], /did not settle/);
-    assert.match(outputs("attack-memory-bomb")[0], /memory/);
-    assert.match(outputs("renamed-function")[0], /renamed/);
-    assert.match(outputs("missing-cell")[0], /missing/);
+    assert.match(outputs("attack-use-reference")[0], /^conv2dForward 함수가 TypeError 예외를 던졌습니다: .*\(01-conv-basics\.ipynb, 셀 \d+ \(conv2dForward\), 2번째 줄\)$/);
+    assert.match(outputs("attack-infinite-loop")[0], /^conv2dBackward 함수가 2000 ms 안에 끝나지 않았습니다 \(무한 루프인가요, 아니면 너무 느린가요\?\)$/);
+    assert.match(outputs("attack-never-settles")[0], /maxPoolBackward 함수가 돌려준 promise가 2000 ms 안에 끝나지\(settle\) 않았습니다/);
+    assert.match(outputs("attack-memory-bomb")[0], /^im2col 함수 때문에 채점 프로세스가 멈췄습니다: 메모리/);
+    assert.match(outputs("renamed-function")[0], /^maxPoolForward 함수가 정의되어 있지 않습니다\. 함수 이름을 바꾸지 않았나요\?/);
+    assert.match(outputs("missing-cell")[0], /^describeNetwork 함수를 쓸 수 없습니다\. .*03-architectures\.ipynb에 describeNetwork 함수의 풀이 셀이 없습니다/);
     const locked = results.get("attack-locked-cells")!.output;
-    assert.match(locked, /locked cell check-conv2dForward .* was edited; the original was restored/);
-    assert.match(locked, /locked cell setup-imports was deleted; the original was used/);
+    assert.match(locked, /^점수: 100 \/ 100\n\n참고 사항:\n/);
+    assert.match(locked, /01-conv-basics\.ipynb: 잠긴 셀이 수정되어서 원래 내용으로 되돌려 채점했습니다 \(셀 \d+, check-conv2dForward\)/);
+    assert.match(locked, /01-conv-basics\.ipynb: 잠긴 셀이 삭제되어서 원래 셀로 채점했습니다 \(setup-imports\)/);
+    // Test names stay as the hidden tests write them.
+    assert.ok(results.get("solution")!.tests.some((t) => t.name === "conv2dForward: stride 2, pad 1, 3 channels"));
   });
 
   it("leaves no file written by learner code and no process spawned by it", () => {
@@ -320,14 +324,24 @@ describe("tsnb assign, validate and check on week 7", function () {
     for (const f of files) assert.doesNotMatch(readFileSync(path.join(dir, f), "utf8"), /BEGIN SOLUTION|END SOLUTION|hidden-tests/);
   });
 
-  it("check shows the public cases as a pass/fail table", () => {
+  it("check shows the public cases as a pass/fail table, in the release's language (Korean) or --lang's", () => {
     const release = path.join(out, "week07-cnn", assignment.notebooks[0].file);
+    // The release carries assignment.json, so a learner's `tsnb check` speaks the assignment's language.
+    assert.equal(readFileSync(path.join(out, "week07-cnn", "assignment.json"), "utf8"), readFileSync(path.join(WEEK7, "assignment.json"), "utf8"));
     const r = tsnb(["check", release]);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /convOutputSize\s+.*\s+FAIL\s+threw Error: convOutputSize: not implemented yet/);
+    assert.match(r.stdout, /^연습 문제\s+공개 테스트\s+결과\s+메시지$/m);
+    assert.match(r.stdout, /^convOutputSize\s+.*\s+실패\s+Error 예외를 던졌습니다: convOutputSize: not implemented yet \(01-conv-basics\.ipynb, 셀 \d+ \(convOutputSize\), \d+번째 줄\)$/m);
+    assert.match(r.stdout, /\n공개 테스트 (\d+)개 중 0개를 통과했습니다\.\n$/);
+    const english = tsnb(["check", release, "--lang", "en"]);
+    assert.equal(english.status, 1);
+    assert.match(english.stdout, /^exercise\s+check\s+result\s+message$/m);
+    assert.match(english.stdout, /^convOutputSize\s+.*\s+FAIL\s+threw Error: convOutputSize: not implemented yet \(01-conv-basics\.ipynb, cell \d+ \(convOutputSize\), line \d+\)$/m);
+    assert.match(english.stdout, /\n0 of \d+ public checks passed\.\n$/);
     const solvedNb = path.join(WEEK7, assignment.notebooks[0].file);
     const ok = tsnb(["check", solvedNb]);
     assert.equal(ok.status, 0, ok.stdout);
-    assert.match(ok.stdout, /(\d+) of \1 public checks passed/);
+    assert.match(ok.stdout, /^convOutputSize\s+.*\s+통과\s*$/m);
+    assert.match(ok.stdout, /공개 테스트 (\d+)개 중 \1개를 통과했습니다\./);
   });
 });

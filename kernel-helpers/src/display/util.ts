@@ -1,6 +1,7 @@
 /**
  * Small string helpers shared by the display modules (not re-exported from the package index).
  */
+import stringWidth from "string-width";
 
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
@@ -49,17 +50,20 @@ export function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
 
-/** Left- or right-pads each column so a 2-D array of strings prints as an aligned text table. */
+/**
+ * Left- or right-pads each column so a 2-D array of strings prints as an aligned text table. Widths
+ * are what a terminal shows (string-width): a Korean syllable takes two columns.
+ */
 export function alignedText(rows: string[][], rightAlign: (row: number, col: number) => boolean): string {
   const ncol = rows.reduce((m, r) => Math.max(m, r.length), 0);
   const widths: number[] = new Array(ncol).fill(0);
-  for (const r of rows) r.forEach((cell, j) => (widths[j] = Math.max(widths[j], [...cell].length)));
+  for (const r of rows) r.forEach((cell, j) => (widths[j] = Math.max(widths[j], stringWidth(cell))));
   return rows
     .map((r, i) =>
       widths
         .map((w, j) => {
           const cell = r[j] ?? "";
-          const pad = " ".repeat(w - [...cell].length);
+          const pad = " ".repeat(w - stringWidth(cell));
           return rightAlign(i, j) ? pad + cell : cell + pad;
         })
         .join("  ")
