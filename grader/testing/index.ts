@@ -56,13 +56,13 @@ function bridge(): SandboxBridge {
 }
 
 /** Why a function is not there, in the learner's terms. */
-function missingMessage(fn: string, fallback: string): string {
+function missingMessage(fn: string): string {
   const cells = bridge().cells();
   const own = cells.find((c) => c.exercise === fn && !c.ok);
   if (own) return message(lang, "learner.cellFailed", { fn, error: own.error ?? "" });
   const broken = cells.filter((c) => !c.ok && !c.exercise);
   if (broken.length) return message(lang, "learner.setupFailed", { fn, error: broken[0].error ?? "" });
-  if (cells.some((c) => c.exercise === fn)) return message(lang, "learner.renamed", { fn, detail: fallback });
+  if (cells.some((c) => c.exercise === fn)) return message(lang, "learner.renamed", { fn });
   return message(lang, "learner.cellMissing", { fn });
 }
 
@@ -84,7 +84,7 @@ export async function call(fn: string, ...args: unknown[]): Promise<unknown> {
     case "threw":
       throw new LearnerThrew(fn, { name: outcome.name, message: outcome.message, where: outcome.where });
     case "missing":
-      throw new GradingFailure(missingMessage(fn, outcome.message));
+      throw new GradingFailure(missingMessage(fn));
     case "invalid-result":
       throw new GradingFailure(message(lang, "learner.notPlainData", { fn, detail: outcome.message }));
     case "timeout":

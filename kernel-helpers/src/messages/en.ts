@@ -73,7 +73,7 @@ export const en = {
   "learner.threw": "{fn} threw {name}: {message}{where}",
   "learner.cellFailed": "{fn} is not available: its cell could not be used ({error})",
   "learner.setupFailed": "{fn} is not available; a setup cell failed: {error}",
-  "learner.renamed": "{fn} is not defined: was the function renamed? ({detail})",
+  "learner.renamed": "{fn} is not defined: was the function renamed?",
   "learner.cellMissing": "{fn} is not defined in the submitted notebook (its solution cell is missing)",
   "learner.notPlainData": "{fn} returned something that is not plain data: {detail}",
   "learner.timeout": "{detail} (an infinite loop, or far too slow?)",

@@ -72,7 +72,7 @@ export const ko = {
   "learner.threw": "{fn} 함수가 {name} 예외를 던졌습니다: {message}{where}",
   "learner.cellFailed": "{fn} 함수를 쓸 수 없습니다. 이 함수가 있는 셀을 쓸 수 없었습니다 ({error})",
   "learner.setupFailed": "{fn} 함수를 쓸 수 없습니다. setup 셀 하나가 실패했습니다: {error}",
-  "learner.renamed": "{fn} 함수가 정의되어 있지 않습니다. 함수 이름을 바꾸지 않았나요? ({detail})",
+  "learner.renamed": "{fn} 함수가 정의되어 있지 않습니다. 함수 이름을 바꾸지 않았나요?",
   "learner.cellMissing": "제출한 노트북에 {fn} 함수가 정의되어 있지 않습니다 (풀이 셀이 없습니다)",
   "learner.notPlainData": "{fn} 함수가 평범한 데이터가 아닌 값을 돌려줬습니다: {detail}",
   "learner.timeout": "{detail} (무한 루프인가요, 아니면 너무 느린가요?)",
