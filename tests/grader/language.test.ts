@@ -4,13 +4,18 @@
  * here are written from the spec, not copied from a run); without --lang the assignment's
  * assignment.json decides (week 7's default is in week07.test.ts; here an assignment without the
  * file, and one that declares Korean); `tsnb check` and `tsnb validate` take --lang too; a change
- * of language regrades under --resume; a bad setting is refused with a clear message.
+ * of language regrades under --resume; a bad setting is refused with a clear message. The
+ * feedback page is opened in Debian's Chromium in each language (screenshots are kept in
+ * test-artifacts/feedback/).
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { gradescopeResultsSchema, GradescopeResults } from "../../grader/results/gradescope";
+import { launchChromium } from "../support/browser";
+import { wordsBrokenAcrossLines } from "../support/page-layout";
 import { tsnb } from "./cli-mini.test";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -92,6 +97,43 @@ describe("the language learners read", function () {
     assert.match(page, /<p>제출물: <code>broken<\/code><\/p>/);
     // A misconception's code reads as code on the page.
     assert.match(feedback("ko", "broken"), /창의 왼쪽 위 모서리는 <code>oh \* stride<\/code>, <code>ow \* stride<\/code>에 있고/);
+  });
+
+  it("feedback.html reads well in a real browser in both languages: no console error, Korean words kept whole, nothing wider than the page", async () => {
+    const artifacts = path.join(ROOT, "test-artifacts", "feedback");
+    mkdirSync(artifacts, { recursive: true });
+    const chromium = await launchChromium();
+    try {
+      for (const lang of ["ko", "en"] as const) {
+        const page = await chromium.browser.newPage();
+        const errors: string[] = [];
+        page.on("console", (m) => void (m.type() === "error" && errors.push(m.text())));
+        page.on("pageerror", (e) => void errors.push(String(e)));
+        // A narrow window, where long Korean messages must wrap.
+        await page.setViewport({ width: 720, height: 900 });
+        await page.goto(pathToFileURL(path.join(tmp, lang, "broken", "feedback.html")).href);
+        assert.deepEqual(errors, [], lang);
+        const facts = await page.evaluate(() => {
+          const doc = (globalThis as any).document;
+          const cell = doc.querySelector("tr.fail td:last-child");
+          return {
+            lang: doc.documentElement.lang as string,
+            wordBreak: (globalThis as any).getComputedStyle(cell).wordBreak as string,
+            overflow: (doc.documentElement.scrollWidth as number) - ((globalThis as any).innerWidth as number),
+            headings: [...doc.querySelectorAll("h2")].map((h: any) => h.textContent as string),
+          };
+        });
+        assert.equal(facts.lang, lang);
+        assert.equal(facts.wordBreak, lang === "ko" ? "keep-all" : "normal");
+        assert.ok(facts.overflow <= 0, `${lang}: the page is ${facts.overflow} px wider than the window`);
+        assert.equal(facts.headings[0], lang === "ko" ? "참고 사항" : "Notes");
+        assert.deepEqual(await wordsBrokenAcrossLines(page, "td, li, p, summary"), [], `${lang}: lines that end inside a word`);
+        await page.screenshot({ path: path.join(artifacts, `feedback-${lang}.png`), fullPage: true });
+        await page.close();
+      }
+    } finally {
+      await chromium.close();
+    }
   });
 
   describe("on an assignment of its own", () => {

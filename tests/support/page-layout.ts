@@ -21,28 +21,23 @@ export interface PageLayout {
   grids: { name: string; imageTops: number[] }[];
 }
 
-/** Measures the page's Markdown cells and output areas (see PageLayout). */
-export function pageLayout(page: Page): Promise<PageLayout> {
-  return page.evaluate(() => {
+/** Text a learner reads in our outputs: table and heatmap captions and cells, grid titles and labels. */
+const OUTPUT_TEXT =
+  ".output_area table.ck-table caption, .output_area table.ck-table th, .output_area table.ck-table td, " +
+  ".output_area table.ck-heatmap caption, .output_area table.ck-heatmap th, " +
+  ".output_area figure.ck-image-grid figcaption, .output_area figure.ck-image-grid td > div";
+
+/**
+ * Places where a rendered line ends inside a word (between two letters or digits), "…ab|cd…", in
+ * the elements `selector` matches that hold Korean.
+ */
+export function wordsBrokenAcrossLines(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate((sel: string) => {
     const doc = (globalThis as any).document;
-    const win = globalThis as any;
     const HANGUL = /[\uac00-\ud7a3]/;
     const WORD = /[\p{L}\p{N}]/u;
     const short = (s: string) => s.replace(/\s+/g, " ").trim().slice(0, 60);
-
-    const strikethrough = [...doc.querySelectorAll(".text_cell_render del, .text_cell_render s")].map((el: any) => short(el.textContent));
-
-    // Text a learner reads in our outputs: table and heatmap captions and cells, grid titles and labels.
-    const textBoxes = [
-      ...doc.querySelectorAll(
-        ".output_area table.ck-table caption, .output_area table.ck-table th, .output_area table.ck-table td, " +
-          ".output_area table.ck-heatmap caption, .output_area table.ck-heatmap th, " +
-          ".output_area figure.ck-image-grid figcaption, .output_area figure.ck-image-grid td > div",
-      ),
-    ] as any[];
-    const korean = textBoxes.filter((el) => HANGUL.test(el.textContent));
-    const notKeepAll = korean.filter((el) => win.getComputedStyle(el).wordBreak !== "keep-all").map((el) => short(el.textContent));
-
+    const korean = ([...doc.querySelectorAll(sel)] as any[]).filter((el) => HANGUL.test(el.textContent));
     // A line ends inside a word when two word characters next to each other sit on different lines.
     const brokenWords: string[] = [];
     for (const el of korean) {
@@ -70,6 +65,23 @@ export function pageLayout(page: Page): Promise<PageLayout> {
         }
       }
     }
+    return brokenWords;
+  }, selector);
+}
+
+/** Measures the page's Markdown cells and output areas (see PageLayout). */
+export async function pageLayout(page: Page): Promise<PageLayout> {
+  const brokenWords = await wordsBrokenAcrossLines(page, OUTPUT_TEXT);
+  const layout = await page.evaluate((textSelector: string) => {
+    const doc = (globalThis as any).document;
+    const win = globalThis as any;
+    const HANGUL = /[\uac00-\ud7a3]/;
+    const short = (s: string) => s.replace(/\s+/g, " ").trim().slice(0, 60);
+
+    const strikethrough = [...doc.querySelectorAll(".text_cell_render del, .text_cell_render s")].map((el: any) => short(el.textContent));
+
+    const korean = ([...doc.querySelectorAll(textSelector)] as any[]).filter((el) => HANGUL.test(el.textContent));
+    const notKeepAll = korean.filter((el) => win.getComputedStyle(el).wordBreak !== "keep-all").map((el) => short(el.textContent));
 
     const wrappedGridRows: string[] = [];
     const overflowingGrids: string[] = [];
@@ -107,6 +119,7 @@ export function pageLayout(page: Page): Promise<PageLayout> {
         }
       }
     }
-    return { strikethrough, notKeepAll, brokenWords, wrappedGridRows, overflowingGrids, overlappingLabels, grids };
-  });
+    return { strikethrough, notKeepAll, wrappedGridRows, overflowingGrids, overlappingLabels, grids };
+  }, OUTPUT_TEXT);
+  return { ...layout, brokenWords };
 }
