@@ -37,6 +37,7 @@ const PROSE: Record<Language, { intro: string[]; exercise: (name: string, points
     readme: (nb) => [
       "- 각 연습 문제 다음의 check 셀이 공개 테스트(`checks.ts`)를 표로 보여 줍니다.",
       `- \`tsnb check ${nb}\` 로 같은 공개 테스트를 터미널에서 실행할 수 있습니다.`,
+      `- \`${ASSIGNMENT_FILE}\`: 학습자가 읽는 언어(확인 셀의 표, 채점 메시지, 피드백)입니다.`,
     ],
   },
   en: {
@@ -54,6 +55,7 @@ const PROSE: Record<Language, { intro: string[]; exercise: (name: string, points
     readme: (nb) => [
       "- The check cell after each exercise shows the public checks (`checks.ts`) as a table.",
       `- \`tsnb check ${nb}\` runs the same public checks in a terminal.`,
+      `- \`${ASSIGNMENT_FILE}\`: the language learners read (check tables, grading messages, feedback).`,
     ],
   },
 };
@@ -135,7 +137,6 @@ export function readmeFile(assignment: string, lang: Language = "ko"): string {
 | \`01-${assignment}.ipynb\` | the worked example: ReLU | \`${EXAMPLE.name}\` (${EXAMPLE.points}) |
 
 ${PROSE[lang].readme(`01-${assignment}.ipynb`).join("\n")}
-- \`${ASSIGNMENT_FILE}\`: ${lang === "ko" ? "학습자가 읽는 언어(확인 셀의 표, 채점 메시지, 피드백)" : "the language learners read (check tables, grading messages, feedback)"}.
 `;
 }
 
