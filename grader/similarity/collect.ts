@@ -44,7 +44,8 @@ export function collectSolutions(
   const byExercise = new Map(exercises.map((e): [string, ExerciseSolutions] => [e.name, { exercise: e, template: releasedStub(assignment, e), solutions: [], missing: [] }]));
   const unreadable: ClassSolutions["unreadable"] = [];
   for (const { name, input } of submissions) {
-    const extracted = extractSubmission(assignment, input, name);
+    // The report is the instructor's: its notes stay English whatever the learners read.
+    const extracted = extractSubmission(assignment, input, name, "en");
     if (extracted.fatal) unreadable.push({ learner: name, message: extracted.fatal });
     else for (const p of extracted.problems) if (p.kind === "unreadable-submission") unreadable.push({ learner: name, message: p.message });
     const found = new Set<string>();
