@@ -88,7 +88,7 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
     root = repoTempDir(".browser-test-");
     const release = await week7Release();
     mkdirSync(path.join(root, "solution"));
-    for (const f of readdirSync(WEEK7).filter((f) => f.endsWith(".ipynb") || f === "checks.ts")) cpSync(path.join(WEEK7, f), path.join(root, "solution", f));
+    for (const f of readdirSync(WEEK7).filter((f) => f.endsWith(".ipynb") || f === "checks.ts" || f === "assignment.json")) cpSync(path.join(WEEK7, f), path.join(root, "solution", f));
     cpSync(release, path.join(root, "release"), { recursive: true });
     // A kernelspec left in the user's folders, under the notebooks' kernel name, must not win.
     server = await startNotebookServer({
