@@ -9,6 +9,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "no
 import os from "node:os";
 import path from "node:path";
 import { loadAssignment } from "../grader/assignment/load";
+import { descendantPids } from "../grader/process/tree";
 import { distinct, makeSubmission, SubmissionKind, writeSubmission } from "./submissions";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -23,6 +24,8 @@ export interface GradingRun {
   jobs: number;
   wallSeconds: number;
   secondsPerSubmission: number;
+  /** CPU seconds of the whole process tree per submission. */
+  cpuSecondsPerSubmission: number;
   peakRssMiB: number;
   exitCode: number | null;
 }
@@ -85,22 +88,58 @@ export function treeRss(rootPid: number): number {
   return total;
 }
 
-/** Run a command, sampling the process tree's memory every 100 ms. */
-export function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; peakRss: number; code: number | null }> {
+const CLOCK_TICKS = 100;
+
+/** CPU time (user + system, clock ticks) and start time of a process, from /proc/<pid>/stat. */
+export function cpuTicks(pid: number): { ticks: number; start: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { ticks: Number(f[11]) + Number(f[12]), start: f[19] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sums the CPU time of a process tree: each process's as last seen (a process loses at most
+ * what it used since the last sample). On a machine shared with other work, CPU time swings far
+ * less with the load than the wall clock.
+ */
+export class TreeCpu {
+  private readonly seen = new Map<string, number>();
+
+  sample(rootPid: number): void {
+    for (const pid of [rootPid, ...descendantPids(rootPid)]) {
+      const t = cpuTicks(pid);
+      if (t) this.seen.set(`${pid}/${t.start}`, Math.max(this.seen.get(`${pid}/${t.start}`) ?? 0, t.ticks));
+    }
+  }
+
+  seconds(): number {
+    return [...this.seen.values()].reduce((a, b) => a + b, 0) / CLOCK_TICKS;
+  }
+}
+
+/** Run a command, sampling the process tree's memory and CPU time every 100 ms. */
+export function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; cpuSeconds: number; peakRss: number; code: number | null }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child: ChildProcess = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], env });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     let peak = 0;
+    const cpu = new TreeCpu();
     const sampler = setInterval(() => {
-      if (child.pid) peak = Math.max(peak, treeRss(child.pid));
+      if (!child.pid) return;
+      peak = Math.max(peak, treeRss(child.pid));
+      cpu.sample(child.pid);
     }, 100);
     child.on("error", reject);
     child.on("exit", (code) => {
       clearInterval(sampler);
       if (code !== 0 && stderr) process.stderr.write(stderr.slice(-2000));
-      resolve({ seconds: (performance.now() - started) / 1000, peakRss: peak, code });
+      resolve({ seconds: (performance.now() - started) / 1000, cpuSeconds: cpu.seconds(), peakRss: peak, code });
     });
   });
 }
@@ -114,6 +153,7 @@ export async function runGrading(submissions: string[], jobs: number): Promise<G
       jobs,
       wallSeconds: r.seconds,
       secondsPerSubmission: r.seconds / submissions.length,
+      cpuSecondsPerSubmission: r.cpuSeconds / submissions.length,
       peakRssMiB: r.peakRss / 1048576,
       exitCode: r.code,
     };

@@ -13,15 +13,14 @@
  *   node dist/bench/isolation.js [--quick]     # this part alone; npm run bench runs it too
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { descendantPids } from "../grader/process/tree";
 import { LearnerSandbox } from "../grader/sandbox/host";
 import { basicLaunch, detectIsolation, SandboxLaunch } from "../grader/sandbox/isolation";
 import { writeOfferedModules } from "../grader/sandbox/offered-modules";
 import { markdownTable as table } from "./table";
-import { generateSubmissions, WEEK7 } from "./grading";
+import { generateSubmissions, TreeCpu, WEEK7 } from "./grading";
 
 const TSNB = path.join(__dirname, "..", "..", "bin", "tsnb.js");
 
@@ -51,19 +50,6 @@ async function startupMs(launch: SandboxLaunch, programFile: string, moduleFiles
   return ms;
 }
 
-const CLOCK_TICKS = 100;
-
-/** CPU time (user + system, clock ticks) and start time of a process, from /proc/<pid>/stat. */
-function cpuTicks(pid: number): { ticks: number; start: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { ticks: Number(f[11]) + Number(f[12]), start: f[19] };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * `tsnb grade` timed: wall seconds, and CPU seconds of its whole process tree (the grader, Jest
  * workers, sandboxes with their bwrap processes, the type check), each process's CPU time as
@@ -75,14 +61,8 @@ function gradeTimed(submissions: string[], mode: string): Promise<{ wall: number
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
-    const seen = new Map<string, number>();
-    const sample = () => {
-      for (const pid of [child.pid!, ...descendantPids(child.pid!)]) {
-        const t = cpuTicks(pid);
-        if (t) seen.set(`${pid}/${t.start}`, Math.max(seen.get(`${pid}/${t.start}`) ?? 0, t.ticks));
-      }
-    };
-    const sampler = setInterval(sample, 50);
+    const cpu = new TreeCpu();
+    const sampler = setInterval(() => cpu.sample(child.pid!), 50);
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
@@ -90,8 +70,7 @@ function gradeTimed(submissions: string[], mode: string): Promise<{ wall: number
       clearInterval(sampler);
       rmSync(out, { recursive: true, force: true });
       if (code !== 0) return reject(new Error(`tsnb grade --isolation ${mode} exited with ${code}: ${stderr.slice(-2000)}`));
-      const ticks = [...seen.values()].reduce((a, b) => a + b, 0);
-      resolve({ wall: (performance.now() - started) / 1000, cpu: ticks / CLOCK_TICKS });
+      resolve({ wall: (performance.now() - started) / 1000, cpu: cpu.seconds() });
     });
   });
 }

@@ -13,6 +13,8 @@ import { registerRunCommand } from "./commands/run";
 import { registerNewCommand } from "./commands/new";
 import { registerSyncCommand } from "./commands/sync";
 import { registerSimilarityCommand } from "./commands/similarity";
+import { registerExportCommand } from "./commands/export";
+import { registerMergeCommand } from "./commands/merge";
 
 export function buildProgram(): Command {
   const program = new Command("tsnb")
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerSyncCommand(program);
   registerDoctorCommand(program);
   registerSimilarityCommand(program);
+  registerExportCommand(program);
+  registerMergeCommand(program);
   return program;
 }
 

@@ -4,12 +4,14 @@ import type { Language } from "@course-kit/kernel-helpers/messages";
 import { Command, InvalidArgumentError } from "commander";
 import { loadAssignment } from "../assignment/load";
 import { gradeBatch, hiddenTests, SubmissionGrade, SubmissionInput } from "../grading/batch";
+import { formatShard, parseShard, selectShard, Shard, ShardError } from "../grading/shard";
 import { signalDescendants } from "../process/tree";
 import { onStopSignal, STOP_EXIT_CODES } from "../process/stop";
 import { SandboxLimits } from "../sandbox/host";
 import { detectIsolation, ISOLATION_MODES, IsolationMode, SandboxLaunch } from "../sandbox/isolation";
 import { exerciseScore } from "../results/csv";
 import { acquireRunLock, RunLock } from "../results/lock";
+import { buildManifest, writeManifest } from "../results/manifest";
 import { graderVersion, planRun } from "../results/resume";
 import { textTable } from "../results/table";
 import { ResultsWriter } from "../results/write";
@@ -80,6 +82,15 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
+function shardOption(value: string): Shard {
+  try {
+    return parseShard(value);
+  } catch (err) {
+    if (err instanceof ShardError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
+
 function isolationMode(value: string): IsolationMode {
   if (!(ISOLATION_MODES as string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${ISOLATION_MODES.join(", ")}`);
   return value as IsolationMode;
@@ -93,6 +104,7 @@ interface GradeOptions extends LimitOptions {
   keepWork?: boolean;
   isolation: IsolationMode;
   resume?: boolean;
+  shard?: Shard;
 }
 
 /** The line every report of a run carries: how learner code was isolated. */
@@ -148,11 +160,14 @@ export function registerGradeCommand(program: Command): void {
         "auto",
       )
       .option("--resume", "grade only the submissions without up-to-date results in --out (same notebooks, assignment, settings and grader); keep the others")
+      .option("--shard <K/N>", "grade only shard K of N: a stable subset chosen by a hash of each submission's name (combine the shards with tsnb merge)", shardOption)
       .option(...LANGUAGE_OPTION),
   ).action(async (assignmentDir: string, inputs: string[], opts: GradeOptions) => {
     const assignment = loadAssignment(assignmentDir);
     if (assignment.hiddenTests.length === 0) throw new Error(`${assignmentDir} has no hidden tests (expected ${path.join(assignmentDir, "hidden-tests", "*.test.ts")})`);
-    const submissions = submissionNames(inputs);
+    const batch = submissionNames(inputs);
+    const submissions = opts.shard ? selectShard(batch, opts.shard) : batch;
+    if (opts.shard) process.stdout.write(`Shard ${formatShard(opts.shard)}: ${submissions.length} of ${batch.length} submission(s).\n`);
     const outDir = path.resolve(opts.out);
     const lock = acquireRunLock(outDir, `tsnb grade ${process.argv.slice(3).join(" ")}`);
     const run: RunState = { outDir, submissions, lock, controller: new AbortController() };
@@ -164,6 +179,7 @@ export function registerGradeCommand(program: Command): void {
 
       const settings = { limits: limitsFrom(opts), typeCheck: opts.typecheck, lang: opts.lang ?? assignment.language };
       const plan = planRun(outDir, assignment, submissions, settings, opts.resume === true);
+      writeManifest(outDir, buildManifest({ assignment, batch, submissions, shard: opts.shard, settings }));
       const { carried, todo } = plan;
       if (opts.resume) process.stdout.write(`--resume: ${carried.length} of ${submissions.length} submission(s) already graded; grading ${todo.length}.\n`);
       const writer = new ResultsWriter(outDir, assignment, {

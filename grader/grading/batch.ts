@@ -104,6 +104,7 @@ export function publicChecks(checksFile: string): TestPlan {
   return { body: `require(${JSON.stringify(runner)}).registerPublicChecks(require(${JSON.stringify(checksFile)}).publicCases);`, privateRoots: [] };
 }
 const ENVIRONMENT = path.join(DIST_GRADER, "jest", "environment.js");
+const COMPILE_CHUNK = 32;
 const TRANSFORMER = path.join(DIST_GRADER, "jest", "esbuild-transformer.js");
 const REPORTER = path.join(DIST_GRADER, "jest", "progress-reporter.js");
 const TESTING = path.join(DIST_GRADER, "testing", "index.js");
@@ -193,14 +194,22 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
     ).then((lists) => {
       for (const [i, problems] of lists.entries()) extracted[i].problems.push(...problems);
     });
-    const programs = await Promise.all(extracted.map((sub) => compileProgram(sub.sources, sub.problems, lang)));
-    const programFiles = programs.map((program, i) => {
-      const programDir = path.join(dirs.programs, String(i));
-      mkdirSync(programDir, { mode: 0o755 });
-      const programFile = path.join(programDir, PROGRAM_FILE);
-      writeFileSync(programFile, JSON.stringify(program), { mode: 0o644 });
-      return programFile;
-    });
+    // Compiled a few submissions at a time and written out at once, so that a large batch's
+    // programs are never all in memory (nor all queued in esbuild's service).
+    const programFiles: string[] = [];
+    for (let start = 0; start < extracted.length; start += COMPILE_CHUNK) {
+      const chunk = extracted.slice(start, start + COMPILE_CHUNK);
+      const programs = await Promise.all(chunk.map((sub) => compileProgram(sub.sources, sub.problems, lang)));
+      programs.forEach((program, k) => {
+        const programDir = path.join(dirs.programs, String(start + k));
+        mkdirSync(programDir, { mode: 0o755 });
+        const programFile = path.join(programDir, PROGRAM_FILE);
+        writeFileSync(programFile, JSON.stringify(program), { mode: 0o644 });
+        programFiles.push(programFile);
+      });
+      // The cells' text now lives on disk (the program, the type-check project).
+      for (const sub of chunk) sub.sources = [];
+    }
 
     const hiddenRoots = [...options.tests.privateRoots, assignment.dir];
     const grades: SubmissionGrade[] = [];
@@ -218,6 +227,12 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
             return (grades[i] = grade);
           });
           options.onGraded?.(graded);
+          // Jest keeps every file's result until its run ends: drop what has been read, so that
+          // a large batch does not hold every assertion of every submission in memory.
+          if (group.result) {
+            group.result.testResults = [];
+            group.result.failureMessage = null;
+          }
         }).catch((err: unknown) => {
           // Reported once the run is over (e.g. the results folder could not be written).
           deliveryError ??= err;
@@ -399,6 +414,18 @@ function toGrade(
   };
 }
 
+/** Jest's cache holds the transformed hidden tests: readable by the grader's user only. */
+function jestCacheDir(): string {
+  const dir = path.join(os.tmpdir(), "tsnb-jest-cache");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    chmodSync(dir, 0o700);
+  } catch {
+    /* another user's folder: Jest reports it if it cannot write there */
+  }
+  return dir;
+}
+
 async function runJest(rootDir: string, testsDir: string, jobs: number): Promise<AggregatedResult> {
   const { runCLI } = await import("jest");
   const config = {
@@ -411,7 +438,7 @@ async function runJest(rootDir: string, testsDir: string, jobs: number): Promise
     // Assignment files outside this package (a release elsewhere) still find the kit's packages.
     modulePaths: [path.join(PACKAGE_ROOT, "node_modules")],
     moduleFileExtensions: ["js", "ts", "json", "cjs", "mjs"],
-    cacheDirectory: path.join(os.tmpdir(), "tsnb-jest-cache"),
+    cacheDirectory: jestCacheDir(),
     testTimeout: 120_000,
   };
   const { results } = await runCLI(
@@ -421,6 +448,9 @@ async function runJest(rootDir: string, testsDir: string, jobs: number): Promise
       config: JSON.stringify(config),
       runInBand: jobs <= 1,
       maxWorkers: Math.max(1, jobs),
+      // Workers are recycled when they grow past this (Jest's remedy for per-file leaks), so
+      // that a batch of any size runs in flat memory; a new worker recomputes the fixtures.
+      workerIdleMemoryLimit: "75MB",
       silent: true,
       reporters: [REPORTER],
       ci: true,

@@ -16,6 +16,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { findExecutable } from "../process/executables";
 import { Language, message, MessageRef, render } from "@course-kit/kernel-helpers/messages";
 import { descendantPids, residentBytes } from "../process/tree";
 import { basicLaunch, ProcessCommand, SANDBOX_CODE_DIR, SandboxLaunch, sandboxCommand } from "./isolation";
@@ -88,8 +89,23 @@ export function sandboxNodeArgs(readable: string[], memoryMb: number, script: st
   ];
 }
 
+let prlimitPath: string | null | undefined;
+
+/**
+ * The kernel's limit on the sandbox's writable memory (RLIMIT_DATA, set by util-linux's prlimit,
+ * which then executes the command in place), half again the watchdog's limit: one large
+ * allocation fails at once instead of outrunning the watchdog, which looks every 50 ms, while
+ * memory that grows step by step is still stopped by the watchdog with its clearer message.
+ */
+function withDataLimit(cmd: ProcessCommand, memoryMb: number): ProcessCommand {
+  if (prlimitPath === undefined) prlimitPath = findExecutable("prlimit") ?? null;
+  if (!prlimitPath) return cmd;
+  const bytes = Math.floor(memoryMb * 1.5) * 1024 * 1024;
+  return { ...cmd, command: prlimitPath, args: [`--data=${bytes}:${bytes}`, "--", cmd.command, ...cmd.args] };
+}
+
 function childCommand(launch: SandboxLaunch, moduleFiles: string[], memoryMb: number): ProcessCommand {
-  return sandboxCommand(launch, sandboxNodeArgs(moduleFiles, memoryMb), moduleFiles);
+  return withDataLimit(sandboxCommand(launch, sandboxNodeArgs(moduleFiles, memoryMb), moduleFiles), memoryMb);
 }
 
 /** Start a sandbox process: a clean environment (nothing of the grader's), an IPC channel, piped output. */

@@ -54,7 +54,6 @@ export interface CellSource {
 export interface ExtractedSubmission {
   name: string;
   input: string;
-  notebooks: SubmissionNotebook[];
   /** Setup and solution cells, in the order the sandbox loads them. */
   sources: CellSource[];
   problems: Problem[];
@@ -136,12 +135,18 @@ export function submissionEntries(input: string, lang: Language = "en"): Submiss
 }
 
 export function extractSubmission(assignment: Assignment, input: string, name: string, lang: Language = assignment.language): ExtractedSubmission {
-  const result: ExtractedSubmission = { name, input, notebooks: [], sources: [], problems: [] };
+  const result: ExtractedSubmission = { name, input, sources: [], problems: [] };
+  // The parsed notebooks are needed only here: a batch keeps just the cells' text.
+  const answers: SubmissionNotebook[] = [];
   if (!existsSync(input) && !isLink(input)) {
     result.fatal = message(lang, "submission.notFound", { input });
     return result;
   }
-  const { files, refused } = submissionEntries(input, lang);
+  const { files: entries, refused } = submissionEntries(input, lang);
+  // Files named like an assignment notebook are matched first, so that a renamed copy (a backup,
+  // "01-conv-basics (1).ipynb") cannot take the place of the notebook of that name.
+  const named = new Set(assignment.notebooks.map((n) => n.file));
+  const files = entries.sort((a, b) => Number(named.has(path.basename(b))) - Number(named.has(path.basename(a))));
   const unreadable: string[] = refused.map((r) => r.why);
   for (const r of refused) result.problems.push({ kind: "unreadable-submission", message: r.why, notebook: path.basename(r.file) });
   if (files.length === 0) {
@@ -165,19 +170,19 @@ export function extractSubmission(assignment: Assignment, input: string, name: s
       result.problems.push({ kind: "extra-notebook", message: message(lang, "submission.extraNotebook", { file: submitted }), notebook: submitted });
       continue;
     }
-    if (result.notebooks.some((n) => n.source === source)) {
+    if (answers.some((n) => n.source === source)) {
       result.problems.push({ kind: "extra-notebook", message: message(lang, "submission.secondAnswer", { file: submitted, notebook: source.file }), notebook: submitted });
       continue;
     }
-    result.notebooks.push({ source, file, notebook: nb });
+    answers.push({ source, file, notebook: nb });
   }
-  if (result.notebooks.length === 0) {
+  if (answers.length === 0) {
     result.fatal = unreadable.length ? unreadable.join("\n") : message(lang, "submission.wrongAssignment", { assignment: assignment.name });
     return result;
   }
 
   for (const source of assignment.notebooks) {
-    const submitted = result.notebooks.find((n) => n.source === source);
+    const submitted = answers.find((n) => n.source === source);
     if (!submitted) {
       if (source.exercises.length) {
         result.problems.push({

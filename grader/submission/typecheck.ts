@@ -136,15 +136,37 @@ function runCompiler(dir: string): Promise<string> {
   });
 }
 
+/** Submissions per compiler run: the compiler's memory grows with its program, a batch's must not. */
+const CHECK_CHUNK = 100;
+
 /**
- * Type-check the batch in `dir` (a fresh folder). Resolves to one list of type-error problems
- * per submission, about the learner's own (solution) cells only, framed in `lang` (the compiler's
+ * Type-check the batch in `dir` (a fresh folder), one compiler run per chunk of submissions, one
+ * run after another. Every chunk's project is written before this returns, so the caller may
+ * drop the sources at once. Resolves to one list of type-error problems per submission, about
+ * the learner's own (solution) cells only, framed in `lang` (the compiler's
  * own text stays as it is).
  */
-export async function typeCheckSubmissions(submissions: CellSource[][], dir: string, lang: Language = "en"): Promise<Problem[][]> {
-  const files = writeProject(dir, submissions);
+export function typeCheckSubmissions(submissions: CellSource[][], dir: string, lang: Language = "en"): Promise<Problem[][]> {
+  const projects: { dir: string; count: number; files: Map<string, FileInfo> }[] = [];
+  try {
+    for (let start = 0; start < submissions.length; start += CHECK_CHUNK) {
+      const chunk = submissions.slice(start, start + CHECK_CHUNK);
+      const partDir = path.join(dir, `part-${start / CHECK_CHUNK}`);
+      projects.push({ dir: partDir, count: chunk.length, files: writeProject(partDir, chunk) });
+    }
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return (async () => {
+    const problems: Problem[][] = [];
+    for (const p of projects) problems.push(...(await typeCheckProject(p.dir, p.count, p.files, lang)));
+    return problems;
+  })();
+}
+
+async function typeCheckProject(dir: string, count: number, files: Map<string, FileInfo>, lang: Language): Promise<Problem[][]> {
   const diagnostics = parseDiagnostics(await runCompiler(dir));
-  const problems: Problem[][] = submissions.map(() => []);
+  const problems: Problem[][] = Array.from({ length: count }, () => []);
   for (const d of diagnostics) {
     const info = files.get(path.normalize(d.file));
     if (!info) continue;

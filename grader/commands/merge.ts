@@ -1,0 +1,30 @@
+import path from "node:path";
+import { Command } from "commander";
+import { mergeOutputs } from "../results/merge";
+import { MANIFEST_FILE } from "../results/manifest";
+import { summaryTable } from "./grade";
+
+export function registerMergeCommand(program: Command): void {
+  program
+    .command("merge")
+    .description("Combine the output folders of sharded (or separate) tsnb grade runs into one grades.csv, summary and set of results")
+    .argument("<dirs...>", `tsnb grade output folders (each has a ${MANIFEST_FILE})`)
+    .requiredOption("--out <dir>", "where to write the merged results")
+    .addHelpText(
+      "after",
+      "\nRefuses folders graded from a different assignment, with other settings or by a different tsnb version, a shard set with a shard missing or twice, an unfinished shard (finish it with --resume) and a submission in two folders.\n" +
+        "Example: tsnb merge shards/1 shards/2 shards/3 --out results",
+    )
+    .action((dirs: string[], opts: { out: string }) => {
+      const merged = mergeOutputs(dirs, opts.out);
+      process.stdout.write(summaryTable(merged.grades, merged.exercises));
+      process.stdout.write(
+        `\nMerged ${merged.grades.length} submission(s) from ${dirs.length} folder(s) into ${path.resolve(opts.out)} (grades.csv, <submission>/results.json, <submission>/feedback.html, grader-log.txt).\n`,
+      );
+      const failed = merged.grades.filter((g) => g.graderError);
+      if (failed.length) {
+        process.stderr.write(`tsnb: ${failed.length} submission(s) had grader errors: ${failed.map((g) => g.name).join(", ")}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
