@@ -1,9 +1,11 @@
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { Language } from "@course-kit/kernel-helpers/messages";
 import { VISIBILITIES } from "../results/gradescope";
 import { exportGradescope } from "../export/gradescope/bundle";
 import { DEFAULT_SANDBOX_MEMORY_MB, GRADER_HEAP_MB, GRADESCOPE_MEMORY_MB, LatePolicy } from "../export/gradescope/config";
 import { positiveInt, positiveNumber } from "./grade";
+import { LANGUAGE_OPTION } from "./language";
 
 interface ExportOptions {
   out?: string;
@@ -18,6 +20,7 @@ interface ExportOptions {
   latePeriod: number;
   lateMax: number;
   lateGrace: number;
+  lang?: Language;
 }
 
 function percent(value: string): number {
@@ -69,6 +72,7 @@ export function registerExportCommand(program: Command): void {
     .option("--memory <MiB>", `memory limit of the learner sandbox (sized for Gradescope's ${GRADESCOPE_MEMORY_MB} MB container)`, positiveInt, DEFAULT_SANDBOX_MEMORY_MB)
     .option("--time-limit <seconds>", "the autograder timeout set on Gradescope (its default is 600); results are written before it", positiveInt, 600)
     .option("--no-typecheck", "skip the type check of learner code (type errors are only reported, never penalized)")
+    .option(...LANGUAGE_OPTION)
     .addHelpText("after", HELP)
     .action(async (assignmentDir: string, opts: ExportOptions) => {
       const out = opts.out ?? `${path.basename(path.resolve(assignmentDir))}-gradescope.zip`;
@@ -79,6 +83,7 @@ export function registerExportCommand(program: Command): void {
         limits: { callTimeoutMs: opts.timeout * 1000, totalBudgetMs: opts.submissionTimeout * 1000, memoryMb: opts.memory },
         late: latePolicy(opts),
         timeLimitSeconds: opts.timeLimit,
+        language: opts.lang,
       });
       const c = summary.config;
       const deps = Object.entries(summary.dependencies).map(([n, v]) => `${n}@${v}`);
@@ -87,7 +92,7 @@ export function registerExportCommand(program: Command): void {
           `${summary.assignment.exercises.length} exercises, ${summary.assignment.totalPoints} points.\n` +
           `  npm packages installed by setup.sh: ${deps.join(", ")}\n` +
           (summary.testPackages.length ? `  (the hidden tests import ${summary.testPackages.join(", ")})\n` : "") +
-          `  tests visible: ${c.visibility}; stdout visible: ${c.stdoutVisibility}; type check: ${c.typecheck ? "on" : "off"}\n` +
+          `  learners read: ${c.language}; tests visible: ${c.visibility}; stdout visible: ${c.stdoutVisibility}; type check: ${c.typecheck ? "on" : "off"}\n` +
           `  late policy: ${c.late ? `${c.late.penaltyPercent}% per ${c.late.periodHours} h started, at most ${c.late.maxPercent}%, ${c.late.graceMinutes} min grace` : "none"}\n` +
           `  limits: ${opts.timeout} s per call, ${opts.submissionTimeout} s per submission, sandbox ${c.limits.memoryMb} MiB, results within ${c.timeLimitSeconds} s\n` +
           `Upload it on Gradescope (Configure Autograder > Zip file upload, Ubuntu 22.04); the build fails unless your solution scores full marks.\n`,

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { SubmissionGrade } from "../../grader/grading/batch";
 import { GRADESCOPE_TEXT_LIMIT, gradescopeResultsSchema, limitText, toGradescope } from "../../grader/results/gradescope";
-import { lateness } from "../../grader/export/gradescope/late";
+import { lateLine, lateness } from "../../grader/export/gradescope/late";
 
 function grade(message: string, output: string): SubmissionGrade {
   return {
@@ -78,5 +78,20 @@ describe("late policy from submission metadata", () => {
   it("says why when the dates are missing or unreadable", () => {
     assert.match(lateness(policy, { assignment: { due_date: due } }).note!, /created_at/);
     assert.match(lateness(policy, { created_at: at(1), assignment: { due_date: "someday" } }).note!, /no due date/);
+  });
+
+  it("explains a penalty in the learner's language, extension and cap included", () => {
+    // 1 d 2 h 30 min late: two started days, 20%.
+    const { late } = lateness(policy, { created_at: at(26.5), assignment: { due_date: due } });
+    assert.equal(
+      lateLine(late!, policy, 90, 72, "en"),
+      `Late by 1 d 2 h 30 min (due ${due}; submitted ${at(26.5)}): late penalty 20% (10% per 24 h started, at most 30%, after 15 min of grace), score 90 → 72.`,
+    );
+    assert.equal(
+      lateLine(late!, policy, 90, 72, "ko"),
+      `1일 2시간 30분 늦게 제출했습니다 (마감 ${due}; 제출 ${at(26.5)}). 지각 감점 20% (시작된 24시간마다 10%, 최대 30%, 유예 15분 뒤부터), 점수 90 → 72.`,
+    );
+    const extended = lateness(policy, { created_at: at(30), assignment: { due_date: due }, users: [{ assignment: { due_date: at(1) } }] }).late!;
+    assert.match(lateLine(extended, policy, 10, 8, "ko"), /마감 .*, 연장된 마감; 제출/);
   });
 });

@@ -198,7 +198,7 @@ describe("tsnb export gradescope, run in an imitation of Gradescope's harness", 
     assert.match(runs.get("full")!.stdout, /^Isolation: (bubblewrap|FALLBACK)/m);
     assert.match(String(parse(runs.get("full")!).extra_data.isolation), /^(bubblewrap|node-permissions)$/);
     const bomb = parse(runs.get("memory-bomb")!);
-    assert.match(bomb.tests.find((t) => t.status === "failed")!.output, /memory/);
+    assert.match(bomb.tests.find((t) => t.status === "failed")!.output, /메모리를 \d+ MiB보다 많이 썼습니다/);
   });
 
   it("finds notebooks at any depth and in a .zip; the assignment's name nearest the top wins; checkpoints are ignored", async () => {
@@ -213,7 +213,8 @@ describe("tsnb export gradescope, run in an imitation of Gradescope's harness", 
     const results = parse(run);
     assert.equal(results.score, reference.get("partial"), results.output);
     assert.match(results.output, /work\.zip: my-week7\/01-conv-basics\.ipynb/);
-    assert.match(results.output, /old__backup__v1__01-conv-basics\.ipynb answers 01-conv-basics\.ipynb a second time; ignored/);
+    // Week 7 is a Korean assignment (assignment.json): learners read its notes in Korean.
+    assert.match(results.output, /old__backup__v1__01-conv-basics\.ipynb 파일은 01-conv-basics\.ipynb 노트북을 한 번 더 제출한 것이라서 채점하지 않았습니다/);
     assert.doesNotMatch(results.output, /checkpoint/);
   });
 
@@ -229,12 +230,12 @@ describe("tsnb export gradescope, run in an imitation of Gradescope's harness", 
     craftedZip(link, [["01-conv-basics.ipynb", `${HIDDEN_IN_IMAGE}/01-conv-basics.test.ts`, 0o120777]]);
     for (const [file, why] of [
       [traversal, /invalid relative path|leaves|\.\./],
-      [link, /symbolic link/],
+      [link, /심볼릭 링크가 들어 있습니다/],
     ] as const) {
       const run = await harness.run({ submission: { [path.basename(file)]: readFileSync(file) }, metadata: ON_TIME });
       const results = parse(run);
       assert.equal(results.score, 0);
-      assert.match(results.output, new RegExp(`${path.basename(file)} was not opened`));
+      assert.match(results.output, new RegExp(`${path.basename(file)} 파일을 열지 않았습니다`));
       assert.match(results.output, why);
       assert.ok(!existsSync(path.join(harness.autograder, "pwned.ipynb")));
     }
@@ -247,7 +248,7 @@ describe("tsnb export gradescope, run in an imitation of Gradescope's harness", 
     const late30h = await score({ ...ON_TIME, created_at: at(30) });
     assert.equal(late30h.score, 80, late30h.output);
     assert.equal(late30h.extra_data.raw_score, 100);
-    assert.match(late30h.output, /Late by 1 d 6 h .*late penalty 20%.*score 100 → 80/);
+    assert.match(late30h.output, /1일 6시간 늦게 제출했습니다 .*지각 감점 20%.*점수 100 → 80/);
     const capped = await score({ ...ON_TIME, created_at: at(24 * 6) });
     assert.equal(capped.score, 70);
     const withinGrace = await score({ ...ON_TIME, created_at: at(0.1) });
@@ -262,7 +263,7 @@ describe("tsnb export gradescope, run in an imitation of Gradescope's harness", 
   it("an empty submission scores 0 and says which notebooks to upload", async () => {
     const results = parse(await harness.run({ submission: { "notes.txt": "forgot" }, metadata: ON_TIME }));
     assert.equal(results.score, 0);
-    assert.match(results.output, /no Jupyter notebook \(\.ipynb\) was found .*01-conv-basics\.ipynb/);
+    assert.match(results.output, /Jupyter 노트북\(\.ipynb\)을 찾지 못했습니다.*01-conv-basics\.ipynb/);
   });
 
   it("still writes results.json, score 0 and the autograder's fault, when the grader fails", async () => {
@@ -270,13 +271,13 @@ describe("tsnb export gradescope, run in an imitation of Gradescope's harness", 
     const noJest = await harness.run({ submission: path.join(subs, "full"), metadata: ON_TIME, extraArgs: ["--tmpfs", "/autograder/source/node_modules/jest"] });
     const caught = parse(noJest);
     assert.equal(caught.score, 0);
-    assert.match(caught.output, /problem in the autograder itself, not in your work/);
+    assert.match(caught.output, /자동 채점기 자체의 문제로 .* 제출한 내용의 잘못이 아닙니다/);
     assert.match(noJest.stdout, /GRADER FAILURE/);
     // The grader's code gone: run_autograder's own placeholder.
     const noGrader = await harness.run({ submission: path.join(subs, "full"), metadata: ON_TIME, extraArgs: ["--tmpfs", "/autograder/source/dist"] });
     const placeholder = parse(noGrader);
     assert.equal(placeholder.score, 0);
-    assert.match(placeholder.output, /problem in the autograder itself/);
+    assert.match(placeholder.output, /자동 채점기 자체의 문제/);
     assert.match(String(placeholder.extra_data.grader_error), /exit status 1/);
   });
 

@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Language, message } from "@course-kit/kernel-helpers/messages";
 import { Assignment, loadAssignment } from "../../assignment/load";
 import { gradeBatch, hiddenTests, SubmissionGrade } from "../../grading/batch";
 import { exerciseScore } from "../../results/csv";
@@ -63,6 +64,7 @@ async function grade({ assignment, config, launch }: Setup, name: string, input:
     limits: config.limits,
     typeCheck: config.typecheck,
     launch,
+    lang: config.language,
   });
   return result;
 }
@@ -76,7 +78,7 @@ function scoreTable(assignment: Assignment, g: SubmissionGrade): string {
 }
 
 /** A submission with no notebook at all: score 0, and what was expected. */
-function nothingToGrade(assignment: Assignment, input: string): SubmissionGrade {
+function nothingToGrade(assignment: Assignment, input: string, lang: Language): SubmissionGrade {
   const expected = assignment.notebooks.filter((n) => n.exercises.length).map((n) => n.file);
   return {
     name: "submission",
@@ -86,23 +88,26 @@ function nothingToGrade(assignment: Assignment, input: string): SubmissionGrade 
     maxScore: assignment.totalPoints,
     problems: [],
     learnerOutput: "",
-    fatal: `no Jupyter notebook (.ipynb) was found in your submission; upload ${expected.join(", ")} (or a .zip of them)`,
+    fatal: message(lang, "autograder.nothingToGrade", { expected: expected.join(", ") }),
     instructorLog: [],
     seconds: 0,
-    language: assignment.language,
+    language: lang,
   };
 }
 
 async function run(): Promise<number> {
   const started = Date.now();
   const work = mkdtempSync(path.join(os.tmpdir(), "tsnb-autograder-"));
+  // English until the settings are read (a fault before that is the zip's, seen at build time).
+  let lang: Language = "en";
   try {
     const setup = loadSetup();
     const { config, assignment } = setup;
+    lang = config.language;
     say(`tsnb autograder ${config.graderVersion}: ${assignment.name}`);
-    const collected = await collectSubmission(AUTOGRADER_PATHS.submission, assignment.notebooks.map((n) => n.file), work);
+    const collected = await collectSubmission(AUTOGRADER_PATHS.submission, assignment.notebooks.map((n) => n.file), work, config.language);
     say(`Found: ${collected.found.join(", ") || "(no notebook)"}`);
-    const result = collected.found.length ? await grade(setup, "submission", collected.dir) : nothingToGrade(assignment, AUTOGRADER_PATHS.submission);
+    const result = collected.found.length ? await grade(setup, "submission", collected.dir) : nothingToGrade(assignment, AUTOGRADER_PATHS.submission, config.language);
     result.problems.unshift(...collected.problems);
     if (result.graderError) throw new Error(`the grader failed on this submission: ${result.graderError}\n${result.instructorLog.join("\n")}`);
     const { metadata, note } = readMetadata(AUTOGRADER_PATHS.metadata);
@@ -121,7 +126,7 @@ async function run(): Promise<number> {
   } catch (err) {
     const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
     say(`tsnb autograder: GRADER FAILURE (not the learner's fault)\n${detail}`);
-    writeResultsFile(AUTOGRADER_PATHS.results, graderFaultResults(err instanceof Error ? err.message : String(err), (Date.now() - started) / 1000));
+    writeResultsFile(AUTOGRADER_PATHS.results, graderFaultResults(err instanceof Error ? err.message : String(err), lang, (Date.now() - started) / 1000));
     return 1;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -11,6 +11,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { Language } from "@course-kit/kernel-helpers/messages";
 import { Assignment, AssignmentError, loadAssignment } from "../../assignment/load";
 import { graderVersion } from "../../results/resume";
 import { ASSIGNMENT_ROOT, AutograderConfig, autograderConfigSchema, CONFIG_FILE } from "./config";
@@ -23,7 +24,7 @@ const FILE = 0o100644;
 const EXECUTABLE = 0o100755;
 const SKIPPED = new Set([".ipynb_checkpoints", "node_modules", "__pycache__"]);
 
-export type ExportSettings = Omit<AutograderConfig, "format" | "assignment" | "totalPoints" | "graderVersion">;
+export type ExportSettings = Omit<AutograderConfig, "format" | "assignment" | "totalPoints" | "graderVersion" | "language"> & { language?: Language };
 
 export interface ExportSummary {
   file: string;
@@ -70,6 +71,7 @@ export async function exportGradescope(assignmentDir: string, out: string, setti
     totalPoints: assignment.totalPoints,
     graderVersion: graderVersion(),
     ...settings,
+    language: settings.language ?? assignment.language,
   });
   const testPackages = await hiddenTestPackages(assignment.hiddenTests, KIT_ROOT);
   const runtime = runtimePackage(KIT_ROOT, runtimePackages(config.typecheck, testPackages));

@@ -9,6 +9,7 @@
  */
 import { copyFileSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { Language, message, render } from "@course-kit/kernel-helpers/messages";
 import { MAX_NOTEBOOK_BYTES, Problem } from "../../submission/extract";
 import { extractZip, UnsafeZipError } from "./safe-unzip";
 
@@ -36,14 +37,14 @@ function ignoredName(name: string): boolean {
   return name.startsWith(".") || IGNORED_DIRS.has(name);
 }
 
-function note(kind: Problem["kind"], message: string): Problem {
-  return { kind, message };
+function note(kind: Problem["kind"], text: string): Problem {
+  return { kind, message: text };
 }
 
 /** Notebooks and zips under `dir`, without following symbolic links. */
-function walk(dir: string, rel: string, depth: number, out: { notebooks: Candidate[]; zips: { file: string; display: string; depth: number }[] }, problems: Problem[]): void {
+function walk(dir: string, rel: string, depth: number, out: { notebooks: Candidate[]; zips: { file: string; display: string; depth: number }[] }, problems: Problem[], lang: Language): void {
   if (depth > MAX_DEPTH) {
-    problems.push(note("extra-notebook", `${rel}: folders nested deeper than ${MAX_DEPTH} levels were not searched`));
+    problems.push(note("extra-notebook", message(lang, "autograder.tooDeep", { folder: rel, depth: MAX_DEPTH })));
     return;
   }
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -51,9 +52,9 @@ function walk(dir: string, rel: string, depth: number, out: { notebooks: Candida
     const file = path.join(dir, entry.name);
     const display = rel ? `${rel}/${entry.name}` : entry.name;
     if (entry.isSymbolicLink()) {
-      problems.push(note("extra-notebook", `${display} is a symbolic link; ignored`));
+      problems.push(note("extra-notebook", message(lang, "autograder.symlink", { file: display })));
     } else if (entry.isDirectory()) {
-      walk(file, display, depth + 1, out, problems);
+      walk(file, display, depth + 1, out, problems, lang);
     } else if (entry.isFile() && entry.name.toLowerCase().endsWith(".ipynb")) {
       out.notebooks.push({ display, depth, base: entry.name, file });
     } else if (entry.isFile() && entry.name.toLowerCase().endsWith(".zip")) {
@@ -67,10 +68,10 @@ function depthOf(name: string): number {
 }
 
 /** Gather the submission in `submissionDir` into `workDir` (which must exist and be empty). */
-export async function collectSubmission(submissionDir: string, assignmentFiles: string[], workDir: string): Promise<Collected> {
+export async function collectSubmission(submissionDir: string, assignmentFiles: string[], workDir: string, lang: Language = "en"): Promise<Collected> {
   const problems: Problem[] = [];
   const found = { notebooks: [] as Candidate[], zips: [] as { file: string; display: string; depth: number }[] };
-  walk(submissionDir, "", 0, found, problems);
+  walk(submissionDir, "", 0, found, problems, lang);
 
   const unpacked = path.join(workDir, "unpacked");
   mkdirSync(unpacked, { mode: 0o700 });
@@ -91,7 +92,7 @@ export async function collectSubmission(submissionDir: string, assignmentFiles: 
       if (!(err instanceof UnsafeZipError)) throw err;
       // Nothing from a refused archive is graded, even what was unpacked before the problem.
       found.notebooks = found.notebooks.filter((c) => !c.display.startsWith(`${zip.display}: `));
-      problems.push(note("unreadable-submission", `${zip.display} was not opened: ${err.message}`));
+      problems.push(note("unreadable-submission", message(lang, "autograder.zipRefused", { zip: zip.display, reason: render(lang, err.reason) })));
     }
   }
 
@@ -102,7 +103,7 @@ export async function collectSubmission(submissionDir: string, assignmentFiles: 
   const ordered = found.notebooks.sort((a, b) => a.depth - b.depth || (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
   for (const c of ordered) {
     if (lstatSync(c.file).size > MAX_NOTEBOOK_BYTES) {
-      problems.push(note("unreadable-submission", `${c.display} is larger than ${MAX_NOTEBOOK_BYTES / 2 ** 20} MiB; ignored`));
+      problems.push(note("unreadable-submission", message(lang, "autograder.tooLarge", { file: c.display, max: MAX_NOTEBOOK_BYTES / 2 ** 20 })));
       continue;
     }
     // The assignment's own name, nearest the top, keeps it; anything else gets a name of its

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { LANGUAGES } from "@course-kit/kernel-helpers/messages";
 import { VISIBILITIES } from "../../results/gradescope";
 
 export const CONFIG_FILE = "tsnb-autograder.json";
@@ -47,6 +48,8 @@ export const autograderConfigSchema = z.strictObject({
   typecheck: z.boolean(),
   limits: z.strictObject({ callTimeoutMs: z.number().positive(), totalBudgetMs: z.number().positive(), memoryMb: z.number().int().positive() }),
   late: latePolicySchema.nullable(),
+  /** The language of what learners read (the assignment's, unless the export chose another). */
+  language: z.enum(LANGUAGES),
   /** The assignment's autograder timeout on Gradescope, in seconds. */
   timeLimitSeconds: z.number().int().positive(),
 });

@@ -4,6 +4,7 @@
  * clock, so a regrade months later gives the same score. A user's own due date (an extension)
  * wins over the assignment's; in a group, the latest of the members' due dates counts.
  */
+import { Language, message } from "@course-kit/kernel-helpers/messages";
 import type { LatePolicy } from "./config";
 import type { SubmissionMetadata } from "./metadata";
 
@@ -40,16 +41,16 @@ export function lateness(policy: LatePolicy, metadata: SubmissionMetadata): { la
   return { late: { submittedAt: metadata.created_at!, dueDate, extension, lateMs, periods, penaltyPercent } };
 }
 
-/** "1 d 3 h 5 min" */
-export function formatDuration(ms: number): string {
+/** "1 d 3 h 5 min" ("1일 3시간 5분") */
+export function formatDuration(ms: number, lang: Language = "en"): string {
   const minutes = Math.ceil(ms / 60_000);
   const parts: string[] = [];
   const d = Math.floor(minutes / 1440);
   const h = Math.floor((minutes % 1440) / 60);
   const m = minutes % 60;
-  if (d) parts.push(`${d} d`);
-  if (h) parts.push(`${h} h`);
-  if (m || parts.length === 0) parts.push(`${m} min`);
+  if (d) parts.push(message(lang, "duration.days", { n: d }));
+  if (h) parts.push(message(lang, "duration.hours", { n: h }));
+  if (m || parts.length === 0) parts.push(message(lang, "duration.minutes", { n: m }));
   return parts.join(" ");
 }
 
@@ -58,8 +59,11 @@ export function applyPenalty(score: number, penaltyPercent: number): number {
 }
 
 /** The learner-facing line that explains a penalty. */
-export function lateLine(late: Lateness, policy: LatePolicy, before: number, after: number): string {
-  const due = `due ${late.dueDate}${late.extension ? ", your extended due date" : ""}`;
-  const rule = `${policy.penaltyPercent}% per ${policy.periodHours} h started${policy.maxPercent < 100 ? `, at most ${policy.maxPercent}%` : ""}${policy.graceMinutes ? `, after ${policy.graceMinutes} min of grace` : ""}`;
-  return `Late by ${formatDuration(late.lateMs)} (${due}; submitted ${late.submittedAt}): late penalty ${late.penaltyPercent}% (${rule}), score ${before} → ${after}.`;
+export function lateLine(late: Lateness, policy: LatePolicy, before: number, after: number, lang: Language = "en"): string {
+  const due = message(lang, late.extension ? "late.dueExtended" : "late.due", { date: late.dueDate });
+  const rule =
+    message(lang, "late.rule", { percent: policy.penaltyPercent, hours: policy.periodHours }) +
+    (policy.maxPercent < 100 ? message(lang, "late.ruleMax", { max: policy.maxPercent }) : "") +
+    (policy.graceMinutes ? message(lang, "late.ruleGrace", { grace: policy.graceMinutes }) : "");
+  return message(lang, "late.line", { duration: formatDuration(late.lateMs, lang), due, submitted: late.submittedAt, penalty: late.penaltyPercent, rule, before, after });
 }

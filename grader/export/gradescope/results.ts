@@ -4,16 +4,13 @@
  * the placeholder written when the grader itself fails. Every result is checked against the
  * results schema before it is written.
  */
+import { Language, message } from "@course-kit/kernel-helpers/messages";
 import type { SubmissionGrade } from "../../grading/batch";
 import { writeFileAtomic } from "../../results/atomic";
 import { GradescopeResults, gradescopeResultsSchema, limitText, toGradescope } from "../../results/gradescope";
 import type { AutograderConfig } from "./config";
 import { applyPenalty, lateLine, lateness } from "./late";
 import type { SubmissionMetadata } from "./metadata";
-
-export const GRADER_FAULT_MESSAGE =
-  "The autograder could not grade this submission because of a problem in the autograder itself, not in your work. " +
-  "Your instructor can see the details and will regrade it; the score of 0 is a placeholder.";
 
 export interface AutograderResults {
   results: GradescopeResults;
@@ -28,7 +25,7 @@ export function autograderResults(grade: SubmissionGrade, exercises: string[], c
   results.stdout_visibility = config.stdoutVisibility;
   for (const t of results.tests) t.visibility = config.visibility;
   const lines = [results.output];
-  if (files.length) lines.push("", `Notebooks found in your submission: ${files.join(", ")}`);
+  if (files.length) lines.push("", message(grade.language, "autograder.found", { files: files.join(", ") }));
   results.extra_data.raw_score = results.score;
   if (config.late && metadata) {
     const { late, note } = lateness(config.late, metadata);
@@ -36,7 +33,7 @@ export function autograderResults(grade: SubmissionGrade, exercises: string[], c
     if (late && late.penaltyPercent > 0) {
       const before = results.score;
       results.score = applyPenalty(before, late.penaltyPercent);
-      lines.push("", lateLine(late, config.late, before, results.score));
+      lines.push("", lateLine(late, config.late, before, results.score, grade.language));
     }
     if (late) results.extra_data.late = { ...late };
   } else if (config.late) {
@@ -47,11 +44,11 @@ export function autograderResults(grade: SubmissionGrade, exercises: string[], c
 }
 
 /** Score 0 and a message that puts the fault where it belongs; the details go to stdout. */
-export function graderFaultResults(reason: string, seconds = 0): GradescopeResults {
+export function graderFaultResults(reason: string, lang: Language, seconds = 0): GradescopeResults {
   return gradescopeResultsSchema.parse({
     score: 0,
     execution_time: Math.round(seconds * 1000) / 1000,
-    output: GRADER_FAULT_MESSAGE,
+    output: message(lang, "autograder.graderFault"),
     output_format: "text",
     visibility: "visible",
     stdout_visibility: "hidden",

@@ -8,6 +8,7 @@
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import yauzl, { Entry, ZipFile } from "yauzl";
+import { MessageRef, render } from "@course-kit/kernel-helpers/messages";
 
 export interface UnzipLimits {
   maxEntries: number;
@@ -18,7 +19,12 @@ export interface UnzipLimits {
 
 export const DEFAULT_UNZIP_LIMITS: UnzipLimits = { maxEntries: 5000, maxTotalBytes: 256 * 2 ** 20, maxEntryBytes: 64 * 2 ** 20 };
 
-export class UnsafeZipError extends Error {}
+/** Why an archive was refused, as a message the learner reads in their language. */
+export class UnsafeZipError extends Error {
+  constructor(readonly reason: MessageRef) {
+    super(render("en", reason));
+  }
+}
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -55,7 +61,7 @@ export async function extractZip(file: string, choose: (entry: ZipEntryInfo) => 
   try {
     zip = await openZip(file);
   } catch (err) {
-    throw new UnsafeZipError(`not a readable zip archive (${(err as Error).message})`);
+    throw new UnsafeZipError({ key: "zip.unreadable", params: { detail: (err as Error).message } });
   }
   const written: ZipEntryInfo[] = [];
   let entries = 0;
@@ -63,20 +69,20 @@ export async function extractZip(file: string, choose: (entry: ZipEntryInfo) => 
   return new Promise((resolve, reject) => {
     const fail = (err: unknown) => {
       zip.close();
-      reject(err instanceof UnsafeZipError ? err : new UnsafeZipError((err as Error).message));
+      reject(err instanceof UnsafeZipError ? err : new UnsafeZipError({ key: "zip.refused", params: { detail: (err as Error).message } }));
     };
     zip.on("error", fail);
     zip.on("end", () => resolve(written));
     zip.on("entry", (entry: Entry) => {
       void (async () => {
-        if (++entries > limits.maxEntries) throw new UnsafeZipError(`it has more than ${limits.maxEntries} entries`);
-        if (isSymlink(entry)) throw new UnsafeZipError(`it contains a symbolic link (${entry.fileName})`);
+        if (++entries > limits.maxEntries) throw new UnsafeZipError({ key: "zip.tooManyEntries", params: { max: limits.maxEntries } });
+        if (isSymlink(entry)) throw new UnsafeZipError({ key: "zip.symlink", params: { name: entry.fileName } });
         const info: ZipEntryInfo = { name: entry.fileName, size: entry.uncompressedSize, directory: entry.fileName.endsWith("/") };
         const target = info.directory ? undefined : choose(info);
         if (target !== undefined) {
-          if (info.size > limits.maxEntryBytes) throw new UnsafeZipError(`${info.name} would unpack to ${info.size} bytes (at most ${limits.maxEntryBytes})`);
+          if (info.size > limits.maxEntryBytes) throw new UnsafeZipError({ key: "zip.entryTooLarge", params: { name: info.name, size: info.size, max: limits.maxEntryBytes } });
           total += info.size;
-          if (total > limits.maxTotalBytes) throw new UnsafeZipError(`it would unpack to more than ${limits.maxTotalBytes} bytes`);
+          if (total > limits.maxTotalBytes) throw new UnsafeZipError({ key: "zip.tooLarge", params: { max: limits.maxTotalBytes } });
           await pipeline(await openStream(zip, entry), createWriteStream(target, { mode: 0o600 }));
           written.push(info);
         }

@@ -3,6 +3,7 @@
  * (Ubuntu 22.04 by default), and run_autograder once per submission in a fresh container with
  * working directory /autograder. Both are bash with Unix line endings.
  */
+import type { Language } from "@course-kit/kernel-helpers/messages";
 import { AutograderConfig, deadlineSeconds, GRADER_HEAP_MB } from "./config";
 import { graderFaultResults } from "./results";
 
@@ -78,8 +79,8 @@ node "$SOURCE/${ENTRY}" prove
 const REASON = "@REASON@";
 
 /** The placeholder results.json as one shell word, with the reason spliced in by bash. */
-function placeholderWord(): string {
-  const json = JSON.stringify(graderFaultResults(REASON));
+function placeholderWord(lang: Language): string {
+  const json = JSON.stringify(graderFaultResults(REASON, lang));
   if (json.includes("'")) throw new Error("the placeholder results must not contain a single quote");
   return `'${json.replace(REASON, `'"$reason"'`)}'`;
 }
@@ -111,7 +112,7 @@ if [ ! -s "$RESULTS/results.json" ]; then
     reason="the grader stopped with exit status $status"
   fi
   echo "tsnb: no results.json was written ($reason); writing a placeholder with score 0" >&2
-  printf '%s\\n' ${placeholderWord()} >"$RESULTS/results.json"
+  printf '%s\\n' ${placeholderWord(config.language)} >"$RESULTS/results.json"
 fi
 exit 0
 `;

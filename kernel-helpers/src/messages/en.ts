@@ -172,6 +172,32 @@ export const en = {
   "problem.type-error": "Type error (no points taken)",
   "problem.extra-notebook": "Extra notebook",
 
+  // -- The Gradescope autograder ---------------------------------------------------------------------
+  "autograder.graderFault":
+    "The autograder could not grade this submission because of a problem in the autograder itself, not in your work. " +
+    "Your instructor can see the details and will regrade it; the score of 0 is a placeholder.",
+  "autograder.nothingToGrade": "no Jupyter notebook (.ipynb) was found in your submission; upload {expected} (or a .zip of them)",
+  "autograder.found": "Notebooks found in your submission: {files}",
+  "autograder.tooDeep": "{folder}: folders nested deeper than {depth} levels were not searched",
+  "autograder.symlink": "{file} is a symbolic link; ignored",
+  "autograder.zipRefused": "{zip} was not opened: {reason}",
+  "autograder.tooLarge": "{file} is larger than {max} MiB; ignored",
+  "zip.unreadable": "it is not a readable zip archive ({detail})",
+  "zip.refused": "it is damaged or holds an unsafe path ({detail})",
+  "zip.tooManyEntries": "it has more than {max} entries",
+  "zip.symlink": "it contains a symbolic link ({name})",
+  "zip.entryTooLarge": "{name} would unpack to {size} bytes (at most {max})",
+  "zip.tooLarge": "it would unpack to more than {max} bytes",
+  "late.line": "Late by {duration} ({due}; submitted {submitted}): late penalty {penalty}% ({rule}), score {before} → {after}.",
+  "late.due": "due {date}",
+  "late.dueExtended": "due {date}, your extended due date",
+  "late.rule": "{percent}% per {hours} h started",
+  "late.ruleMax": ", at most {max}%",
+  "late.ruleGrace": ", after {grace} min of grace",
+  "duration.days": "{n} d",
+  "duration.hours": "{n} h",
+  "duration.minutes": "{n} min",
+
   // -- tsnb check's table ---------------------------------------------------------------------------
   "check.exercise": "exercise",
   "check.check": "check",
