@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { tsnb } from "./grader/cli-mini.test";
+import { tsnb } from "./support/tsnb-cli";
 
 function jupyterFinds(env: NodeJS.ProcessEnv): Record<string, string> {
   const script = "import json; from jupyter_client.kernelspec import KernelSpecManager as K; print(json.dumps(K().find_kernel_specs()))";

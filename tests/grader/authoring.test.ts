@@ -15,7 +15,7 @@ import { Cell, Notebook } from "../../grader/notebook/schema";
 import { validateWithNbformat } from "../support/nbformat-validator";
 import { repoTempDir } from "../support/repo-temp";
 import { TEST_KERNEL, tsnbRun } from "../run/support";
-import { tsnb } from "./cli-mini.test";
+import { tsnb } from "../support/tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const WEEK7 = path.join(ROOT, "notebooks", "week07-cnn");

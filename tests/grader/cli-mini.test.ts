@@ -3,21 +3,16 @@
  * The week 7 assignment has its own, slower suite (week07.test.ts).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { gradescopeResultsSchema } from "../../grader/results/gradescope";
 import { validateWithNbformat } from "../support/nbformat-validator";
+import { tsnb } from "../support/tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
-const TSNB = path.join(ROOT, "bin", "tsnb.js");
 const MINI = path.join(ROOT, "tests", "fixtures", "mini-assignment");
 
-export function tsnb(args: string[], cwd = ROOT): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [TSNB, ...args], { cwd, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 function editCell(nbFile: string, gradeId: string, source: string, out: string): void {
   const nb = JSON.parse(readFileSync(nbFile, "utf8"));

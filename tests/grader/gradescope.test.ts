@@ -16,7 +16,7 @@ import { cellSource, Notebooks, solvedNotebooks, withCell, writeSubmission } fro
 import { loadAssignment } from "../../grader/assignment/load";
 import { GradescopeResults, gradescopeResultsSchema } from "../../grader/results/gradescope";
 import { BuildResult, GradescopeHarness, harnessAvailable, RunResult } from "../support/gradescope-harness";
-import { tsnb } from "./cli-mini.test";
+import { tsnb } from "../support/tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const WEEK7 = path.join(ROOT, "notebooks", "week07-cnn");

@@ -16,7 +16,7 @@ import { pathToFileURL } from "node:url";
 import { gradescopeResultsSchema, GradescopeResults } from "../../grader/results/gradescope";
 import { launchChromium } from "../support/browser";
 import { wordsBrokenAcrossLines } from "../support/page-layout";
-import { tsnb } from "./cli-mini.test";
+import { tsnb } from "../support/tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const WEEK7 = path.join(ROOT, "notebooks", "week07-cnn");

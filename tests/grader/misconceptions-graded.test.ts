@@ -14,7 +14,7 @@ import { loadAssignment } from "../../grader/assignment/load";
 import { gradescopeResultsSchema, GradescopeResults } from "../../grader/results/gradescope";
 import { exerciseOf, solvedNotebooks, withMistake, writeSubmission } from "../../bench/submissions";
 import { SourceMistake, WEEK7_MISTAKES } from "../../bench/week07-mistakes";
-import { tsnb } from "./cli-mini.test";
+import { tsnb } from "../support/tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const WEEK7 = path.join(ROOT, "notebooks", "week07-cnn");

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { generateSubmissions } from "../../bench/grading";
 import { MANIFEST_FILE } from "../../grader/results/manifest";
-import { tsnb } from "./cli-mini.test";
+import { tsnb } from "../support/tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const WEEK7 = path.join(ROOT, "notebooks", "week07-cnn");

@@ -18,7 +18,7 @@ import { commentRanges, tokenizeTypeScript } from "../../grader/similarity/token
 import { forToWhile, renameIdentifiers, reorderStatements, rewriteComments } from "../../bench/disguise";
 import { SimilarityClass, writeSimilarityClass } from "../../bench/similarity-class";
 import { launchChromium } from "../support/browser";
-import { tsnb } from "./cli-mini.test";
+import { tsnb } from "../support/tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const WEEK7 = path.join(ROOT, "notebooks", "week07-cnn");

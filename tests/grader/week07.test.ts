@@ -15,7 +15,7 @@ import { gradescopeResultsSchema, GradescopeResults } from "../../grader/results
 import { cellSource, makeSubmission, Notebooks, releasedNotebooks, solvedNotebooks, withCell, writeSubmission } from "../../bench/submissions";
 import { validateWithNbformat } from "../support/nbformat-validator";
 import { repoTempDir } from "../support/repo-temp";
-import { tsnb } from "./cli-mini.test";
+import { tsnb } from "../support/tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const WEEK7 = path.join(ROOT, "notebooks", "week07-cnn");
