@@ -12,41 +12,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_jupyter=0
-/usr/bin/python3 -c "import nbclient, nbformat" 2>/dev/null || need_jupyter=1
-[ -x /usr/bin/jupyter-nbconvert ] || need_jupyter=1
-/usr/bin/python3 -c "import jupyter_kernel_test" 2>/dev/null || need_jupyter=1
-if [ "$need_jupyter" = 1 ]; then
-  echo "==> Installing Debian's Jupyter packages"
+# Debian packages: each is installed only when missing, all in one apt run, so a machine that
+# has them (a developer's, a second CI step) skips apt entirely.
+missing=()
+want() { dpkg -s "$1" >/dev/null 2>&1 || missing+=("$1"); }
+want jupyter-nbconvert        # executes notebooks: the reference tsnb run is compared against
+want python3-nbclient
+want python3-nbformat         # the real nbformat validator
+want python3-jupyter-kernel-test # Jupyter's kernel conformance suite
+want bubblewrap               # the OS-level sandbox around learner code
+want util-linux               # prlimit and setpriv (normally present)
+want jupyter-notebook         # the browser tests: classic Notebook 6,
+want chromium                 # driven through puppeteer-core,
+want fonts-noto-cjk           # with Korean glyphs in the screenshots
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> Installing Debian packages: ${missing[*]}"
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    jupyter-nbconvert python3-nbclient python3-nbformat python3-jupyter-kernel-test >/dev/null
-fi
-
-need_sandbox=""
-command -v bwrap >/dev/null 2>&1 || need_sandbox="bubblewrap"
-{ command -v prlimit >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1; } || need_sandbox="$need_sandbox util-linux"
-if [ -n "$need_sandbox" ]; then
-  echo "==> Installing the sandbox tools ($need_sandbox)"
-  SUDO=""
-  [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need_sandbox >/dev/null
-fi
-
-browser_packages=""
-for pkg in jupyter-notebook chromium fonts-noto-cjk; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || browser_packages="$browser_packages $pkg"
-done
-if [ -n "$browser_packages" ]; then
-  echo "==> Installing Debian packages for the browser test:$browser_packages"
-  SUDO=""
-  [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $browser_packages >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 echo "==> Installing npm packages (npm ci)"
