@@ -1,81 +1,80 @@
 /**
- * The kernel's heartbeat: a REP socket echoing every ping, on a worker thread of its own. A
- * kernel's JavaScript thread is busy for as long as a cell runs synchronously; answering the
- * heartbeat from a separate thread (as ipykernel does) lets clients tell "busy" from "dead".
+ * The kernel's heartbeat: a REP socket echoing every ping, in a small child process of its own.
+ * A kernel's JavaScript thread is busy for as long as a cell runs synchronously; answering the
+ * heartbeat elsewhere (ipykernel uses a thread) lets clients tell "busy" from "dead".
  *
- * The thread's socket must be closed before the process ends: ZeroMQ aborts the process if a
- * worker is torn down with a socket open. So the process's exit (also a process.exit() in
- * notebook code) first asks the thread to close it and waits for that, synchronously, on a
- * shared flag.
+ * Why a process and not a worker thread: zeromq.js aborts the whole process (SIGABRT,
+ * "terminate called after throwing an instance of 'Napi::Error'") when a worker thread that
+ * loaded it is torn down by process.exit() at the wrong moment (zeromq.js issue #411), and notebook
+ * code may call process.exit() at any time. A child process has no such teardown to get wrong:
+ * it exits when its parent's IPC channel closes, which happens however the kernel ends (an
+ * exit, a crash, SIGKILL).
  *
- * Loaded twice: by the kernel (startHeartbeatEcho) and, as the worker's script, by the thread.
+ * Loaded twice: by the kernel (startHeartbeatEcho) and, as the child's script, by `fork`.
  */
-import path from "node:path";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { fork } from "node:child_process";
 
-interface EchoData {
-  address: string;
-  /** Int32 flag: set to 1 by the thread once its socket is closed. */
-  closed: SharedArrayBuffer;
-}
+type EchoReport = { bound: true } | { error: string };
 
-async function echoForever(data: EchoData): Promise<void> {
+/** The child: bind, report to the parent, echo until the parent is gone. */
+async function echoUntilOrphaned(address: string): Promise<void> {
+  const report = (m: EchoReport) => process.send?.(m);
+  // Interrupts are sent to the kernel's whole process group; they are the kernel's business.
+  process.on("SIGINT", () => undefined);
   const zmq = await import("zeromq");
   const socket = new zmq.Reply({ linger: 0 });
-  const closed = new Int32Array(data.closed);
-  parentPort?.on("message", (m) => {
-    if (m !== "stop") return;
+  process.once("disconnect", () => {
     socket.close();
-    Atomics.store(closed, 0, 1);
-    Atomics.notify(closed, 0);
-    parentPort?.close();
+    process.exit(0);
   });
   try {
-    await socket.bind(data.address);
+    await socket.bind(address);
   } catch (err) {
-    parentPort?.postMessage({ error: `cannot bind the heartbeat socket ${data.address}: ${(err as Error).message}` });
-    return;
+    report({ error: `cannot bind the heartbeat socket ${address}: ${(err as Error).message}` });
+    process.exit(1);
   }
-  parentPort?.postMessage({ bound: true });
+  report({ bound: true });
   try {
     for await (const frames of socket) await socket.send(frames);
   } catch {
-    // closed by "stop"
+    // closed at disconnect
   }
 }
 
-if (!isMainThread && (workerData as EchoData | undefined)?.address) {
-  void echoForever(workerData as EchoData);
+if (require.main === module && process.send && process.argv[2]) {
+  void echoUntilOrphaned(process.argv[2]);
 }
 
 export interface HeartbeatEcho {
   /** Resolves once the socket is bound; rejects if it cannot be. */
   ready: Promise<void>;
-  /** Close the socket and end the thread. */
+  /** End the echo process. */
   stop(): void;
 }
 
-/** Start echoing heartbeats on `address` from a worker thread. The thread never keeps the process alive. */
+/** Start echoing heartbeats on `address` from a child process. The child never keeps the kernel alive. */
 export function startHeartbeatEcho(address: string): HeartbeatEcho {
-  const closed = new SharedArrayBuffer(4);
-  const flag = new Int32Array(closed);
-  const worker = new Worker(path.join(__dirname, "heartbeat-echo.js"), { workerData: { address, closed } satisfies EchoData });
-  worker.unref();
+  // stderr inherited: if the echo process fails, the reason shows where the kernel's own errors do.
+  const child = fork(__filename, [address], { execArgv: [], stdio: ["ignore", "ignore", "inherit", "ipc"] });
   let running = true;
   const ready = new Promise<void>((resolve, reject) => {
-    worker.on("message", (m: { bound?: boolean; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve()));
-    worker.once("error", reject);
-    worker.once("exit", (code) => {
+    child.once("message", (m: EchoReport) => ("error" in m ? reject(new Error(m.error)) : resolve()));
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
       running = false;
-      reject(new Error(`the heartbeat thread exited (code ${code})`));
+      reject(new Error(`the heartbeat process exited (${signal ?? `code ${code}`})`));
     });
   });
   ready.catch(() => undefined);
+  // Referenced until bound (start-up waits for it), then never what keeps the kernel running.
+  void ready.finally(() => {
+    child.unref();
+    child.channel?.unref();
+  });
   const stop = () => {
     if (!running) return;
     running = false;
-    worker.postMessage("stop");
-    Atomics.wait(flag, 0, 0, 2000);
+    child.kill();
   };
   process.once("exit", stop);
   return { ready, stop };

@@ -1,6 +1,6 @@
 /**
  * The kernel's side of the connection: ROUTER sockets for shell, control and stdin, a PUB
- * socket for iopub, and the heartbeat echo (on a thread of its own, heartbeat-echo.ts), all
+ * socket for iopub, and the heartbeat echo (in a process of its own, heartbeat-echo.ts), all
  * bound to the ports of the connection file jupyter_client wrote.
  *
  * Every received message has its signature checked; one that fails is dropped and counted,

@@ -212,7 +212,7 @@ describe("the kit's kernel, message by message", function () {
     assert.equal(r.reply.content.ename, "Interrupted");
   });
 
-  it("the heartbeat is answered while a cell runs synchronously (it has a thread of its own)", async () => {
+  it("the heartbeat is answered while a cell runs synchronously (it has a process of its own)", async () => {
     const hb = new Heartbeat(endpoint(k.kernel.info, "hb"), { intervalMs: 200 });
     hb.start();
     try {
