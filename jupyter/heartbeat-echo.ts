@@ -30,8 +30,9 @@ async function echoUntilOrphaned(address: string): Promise<void> {
   try {
     await socket.bind(address);
   } catch (err) {
+    // The kernel gives up on this and exits, which disconnects us.
     report({ error: `cannot bind the heartbeat socket ${address}: ${(err as Error).message}` });
-    process.exit(1);
+    return;
   }
   report({ bound: true });
   try {
