@@ -15,6 +15,9 @@ import { KernelService } from "./service";
 import { installStackMapping } from "./sources";
 import { runtimeErrorContent } from "./traceback";
 
+/** The real stderr: once output is captured, process.stderr writes go to the notebook. */
+const kernelLog = process.stderr.write.bind(process.stderr);
+
 async function main(argv: string[]): Promise<void> {
   const file = argv.find((a) => !a.startsWith("-"));
   if (!file || argv.includes("--help") || argv.includes("-h")) {
@@ -54,6 +57,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {
-  process.stderr.write(`tsnb kernel: ${err.message}\n`);
+  kernelLog(`tsnb kernel: ${err.message}\n`);
   process.exit(1);
 });

@@ -9,8 +9,11 @@
  * few seconds; .scratch-style stress runs measured it (see the commit that added this file).
  */
 import assert from "node:assert/strict";
+import net from "node:net";
+import path from "node:path";
+import { newConnectionInfo, writeConnectionFile } from "../../jupyter/connection";
 import { executeContent, KernelHarness } from "./harness";
-import { FIXTURES } from "../run/support";
+import { FIXTURES, REPO, runProcess } from "../run/support";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -58,5 +61,20 @@ describe("the kit's kernel ending on its own: process.exit in a cell, a kill", f
     const death = await k.kernel.death;
     assert.equal(death.exit?.signal, "SIGKILL", death.message);
     assert.ok(await groupGone(pgid, 3000), "the heartbeat echo process outlived its kernel");
+  });
+
+  it("a heartbeat port already taken: start-up fails with exit code 1, saying so on the kernel's stderr", async () => {
+    const info = await newConnectionInfo("kit");
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(info.hb_port, info.ip, resolve));
+    const connection = await writeConnectionFile(info);
+    try {
+      const r = await runProcess(process.execPath, [path.join(REPO, "dist", "kernel", "main.js"), connection.file], { timeoutMs: 60_000 });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`tsnb kernel: cannot bind the heartbeat socket tcp://127\\.0\\.0\\.1:${info.hb_port}`));
+    } finally {
+      taken.close();
+      await connection.remove();
+    }
   });
 });
