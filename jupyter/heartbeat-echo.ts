@@ -18,15 +18,17 @@ type EchoReport = { bound: true } | { error: string };
 
 /** The child: bind, report to the parent, echo until the parent is gone. */
 async function echoUntilOrphaned(address: string): Promise<void> {
-  const report = (m: EchoReport) => process.send?.(m);
-  // Interrupts are sent to the kernel's whole process group; they are the kernel's business.
-  process.on("SIGINT", () => undefined);
-  const zmq = await import("zeromq");
-  const socket = new zmq.Reply({ linger: 0 });
+  let socket: import("zeromq").Reply | undefined;
+  // Registered before anything asynchronous, so a kernel that dies at once is not missed.
   process.once("disconnect", () => {
-    socket.close();
+    socket?.close();
     process.exit(0);
   });
+  // Interrupts are sent to the kernel's whole process group; they are the kernel's business.
+  process.on("SIGINT", () => undefined);
+  const report = (m: EchoReport) => process.send?.(m);
+  const zmq = await import("zeromq");
+  socket = new zmq.Reply({ linger: 0 });
   try {
     await socket.bind(address);
   } catch (err) {
