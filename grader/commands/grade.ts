@@ -30,16 +30,29 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
-/** Folder-safe, unique names for submissions: the file or folder name without .ipynb. */
+/** Strings in code-unit order: the same everywhere, whatever the locale. */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Folder-safe, unique names for submissions: the file or folder name without .ipynb. The list
+ * comes back sorted by name, and names that clash are told apart in the order of their full
+ * paths, so the order the submissions are given in changes nothing (deterministic grading).
+ */
 export function submissionNames(inputs: string[]): SubmissionInput[] {
   const used = new Map<string, number>();
-  return inputs.map((input) => {
-    // No leading dot: names are folders in --out, beside the grader's own `.tsnb`.
-    const base = path.basename(path.resolve(input)).replace(/\.ipynb$/, "").replace(/[^\w.-]+/g, "_").replace(/^\.+/, "_") || "submission";
-    const count = used.get(base) ?? 0;
-    used.set(base, count + 1);
-    return { name: count ? `${base}-${count + 1}` : base, input: path.resolve(input) };
-  });
+  return inputs
+    .map((input) => path.resolve(input))
+    .sort(byCodeUnits)
+    .map((input) => {
+      // No leading dot: names are folders in --out, beside the grader's own `.tsnb`.
+      const base = path.basename(input).replace(/\.ipynb$/, "").replace(/[^\w.-]+/g, "_").replace(/^\.+/, "_") || "submission";
+      const count = used.get(base) ?? 0;
+      used.set(base, count + 1);
+      return { name: count ? `${base}-${count + 1}` : base, input };
+    })
+    .sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
 export interface LimitOptions {
@@ -105,11 +118,17 @@ interface GradeOptions extends LimitOptions {
   isolation: IsolationMode;
   resume?: boolean;
   shard?: Shard;
+  timings: boolean;
 }
 
-/** The line every report of a run carries: how learner code was isolated. */
+/**
+ * The line the terminal shows about how learner code was isolated, with this run's task limit
+ * (it depends on what else the machine runs, so the log, which must not change between runs,
+ * has the summary alone).
+ */
 function isolationLine(launch: SandboxLaunch): string {
-  return `Isolation: ${launch.summary}`;
+  const tasks = launch.bwrap?.prlimit ? ` (task limit now: ${launch.bwrap.limits.processes})` : "";
+  return `Isolation: ${launch.summary}${tasks}`;
 }
 
 /** What a stop request needs to know of a run; the writer and progress bar join once they exist. */
@@ -160,6 +179,7 @@ export function registerGradeCommand(program: Command): void {
         "auto",
       )
       .option("--resume", "grade only the submissions without up-to-date results in --out (same notebooks, assignment, settings and grader); keep the others")
+      .option("--no-timings", "leave out the timing fields (execution_time, durationMs, seconds, the log's time stamp; see docs/determinism.md): the output folder is then the same, byte for byte, every time the same submissions are graded")
       .option("--shard <K/N>", "grade only shard K of N: a stable subset chosen by a hash of each submission's name (combine the shards with tsnb merge)", shardOption)
       .option(...LANGUAGE_OPTION),
   ).action(async (assignmentDir: string, inputs: string[], opts: GradeOptions) => {
@@ -177,7 +197,9 @@ export function registerGradeCommand(program: Command): void {
       process.stdout.write(`${isolationLine(launch)}\n`);
       if (lock.tookOver) process.stdout.write(`Took over the lock of an earlier run that is no longer running (pid ${lock.tookOver.pid}, started ${lock.tookOver.started}).\n`);
 
-      const settings = { limits: limitsFrom(opts), typeCheck: opts.typecheck, lang: opts.lang ?? assignment.language };
+      // Without timings the files differ from a run with them: a setting of its own (so --resume and
+      // tsnb merge never mix the two), recorded only when off, so other runs keep their fingerprints.
+      const settings = { limits: limitsFrom(opts), typeCheck: opts.typecheck, lang: opts.lang ?? assignment.language, ...(opts.timings ? {} : { timings: false }) };
       const plan = planRun(outDir, assignment, submissions, settings, opts.resume === true);
       writeManifest(outDir, buildManifest({ assignment, batch, submissions, shard: opts.shard, settings }));
       const { carried, todo } = plan;
@@ -186,7 +208,8 @@ export function registerGradeCommand(program: Command): void {
         order: submissions.map((s) => s.name),
         launch,
         fingerprints: plan.fingerprints,
-        header: [`tsnb grade ${graderVersion()}, ${new Date().toISOString()}`, isolationLine(launch), `Learner-facing language: ${settings.lang}`],
+        header: [`tsnb grade ${graderVersion()}${opts.timings ? `, ${new Date().toISOString()}` : ""}`, `Isolation: ${launch.summary}`, `Learner-facing language: ${settings.lang}`],
+        timings: opts.timings,
       });
       writer.carryOver(carried);
       const progress = createProgress(todo.length, "grading");

@@ -41,7 +41,8 @@ export interface TestOutcome {
   message: string;
   /** `<exercise>/<id>` of the catalogued mistake the failing result matched (instructor-facing). */
   misconception?: string;
-  durationMs: number;
+  /** A timing: left out with --no-timings (results/timings.ts). */
+  durationMs?: number;
 }
 
 export interface SubmissionGrade {
@@ -61,7 +62,8 @@ export interface SubmissionGrade {
   graderError?: string;
   /** Instructor-only details: sandbox log, raw failure messages. */
   instructorLog: string[];
-  seconds: number;
+  /** A timing (this submission's share of its group's Jest run): left out with --no-timings. */
+  seconds?: number;
 }
 
 export interface BatchOptions {
@@ -118,6 +120,19 @@ export function sanitizeMessage(message: string, hiddenRoots: string[]): string 
     .join("\n");
   for (const root of hiddenRoots) text = text.split(root).join("<tests>");
   return text.trim().slice(0, 2000);
+}
+
+/**
+ * A failure's raw text for the instructor log, without the stack frames that tell nothing about
+ * the test and that change with how Jest ran: Node's own, and the grader's (its TypeScript
+ * source in an in-band run, the compiled JavaScript in a worker). The hidden test's frames stay.
+ */
+export function instructorDetail(raw: string): string {
+  const own = [path.join(PACKAGE_ROOT, "grader") + path.sep, DIST_GRADER + path.sep];
+  return raw
+    .split("\n")
+    .filter((line) => !/^\s*at\s/.test(line) || !(/\(node:|\sat node:/.test(line) || own.some((dir) => line.includes(dir))))
+    .join("\n");
 }
 
 const LEARNER_FACING = /^(GradingFailure|LearnerThrew): /;
@@ -291,6 +306,8 @@ const registry = globalThis.${REGISTRY_GLOBAL};
 for (let k = 0; k < ${options.programFiles.length}; k++) {
   describe(${JSON.stringify(groupTitle(0).replace(/0$/, ""))} + k, () => {
     registry.current = k;
+    registry.reseed();
+    beforeAll(() => registry.reseed());
     jest.isolateModules(() => {
 ${body}
     });
@@ -392,7 +409,7 @@ function toGrade(
       const f = failureMessage(a, lang);
       text = a.status === "failed" ? sanitizeMessage(f.learner, hiddenRoots) : message(lang, "test.notRun", { status: a.status });
       misconception = f.misconception;
-      instructorLog.push(`${exercise}: ${title}${misconception ? ` [misconception ${misconception}]` : ""}\n${f.raw}`);
+      instructorLog.push(`${exercise}: ${title}${misconception ? ` [misconception ${misconception}]` : ""}\n${instructorDetail(f.raw)}`);
     }
     tests.push({ exercise, title, name: `${exercise}: ${title}`, maxScore, score: passed ? maxScore : 0, passed, message: text, misconception, durationMs: a.duration ?? 0 });
   }

@@ -12,11 +12,12 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Language } from "@course-kit/kernel-helpers/messages";
+import { createRng } from "@course-kit/kernel-helpers/random";
 import { TestEnvironment } from "jest-environment-node";
 import { dieWhenOrphaned } from "../process/orphan";
 import { DEFAULT_LIMITS, LearnerSandbox, SandboxLimits } from "../sandbox/host";
 import type { SandboxLaunch } from "../sandbox/isolation";
-import { REGISTRY_GLOBAL, SandboxRegistry } from "./registry";
+import { REGISTRY_GLOBAL, SandboxRegistry, TEST_RANDOM_SEED } from "./registry";
 
 export interface EnvironmentOptions {
   /** The compiled program of each submission in this file, in order. */
@@ -89,6 +90,10 @@ export default class LearnerEnvironment extends TestEnvironment {
       finish: (index) => this.finish(index),
       fixture,
       lang: options.lang,
+      reseed: () => {
+        const rng = createRng(TEST_RANDOM_SEED);
+        (this.global as unknown as { Math: Math }).Math.random = () => rng.next();
+      },
     };
     (this.global as Record<string, unknown>)[REGISTRY_GLOBAL] = registry;
   }

@@ -24,4 +24,13 @@ export interface SandboxRegistry {
   fixture<T>(key: string, compute: () => T): T;
   /** The language of the learner-facing messages (English if absent). */
   lang?: Language;
+  /** Restart the test file's Math.random at TEST_RANDOM_SEED (before each submission's tests). */
+  reseed(): void;
 }
+
+/**
+ * Hidden tests that draw with Math.random draw the same numbers for every submission in every
+ * run, wherever the submission falls in a group and whatever --jobs is: the generated test file
+ * restarts the sequence before each submission's tests are loaded and before they run.
+ */
+export const TEST_RANDOM_SEED = 11;

@@ -36,7 +36,8 @@ export const gradescopeTestSchema = z.strictObject({
 
 export const gradescopeResultsSchema = z.strictObject({
   score: z.number().min(0),
-  execution_time: z.number().min(0),
+  /** Optional in Gradescope's spec; left out by `tsnb grade --no-timings`. */
+  execution_time: z.number().min(0).optional(),
   output: text,
   output_format: outputFormat,
   test_output_format: outputFormat.optional(),
@@ -91,7 +92,7 @@ export function toGradescope(grade: SubmissionGrade, exerciseOrder: string[], ex
   if (grade.problems.length) lines.push("", message(lang, "results.notes"), ...problemLines(grade.problems));
   const results: GradescopeResults = {
     score: grade.score,
-    execution_time: Math.round(grade.seconds * 1000) / 1000,
+    ...(grade.seconds === undefined ? {} : { execution_time: Math.round(grade.seconds * 1000) / 1000 }),
     output: limitText(lines.join("\n")),
     output_format: "text",
     visibility: "visible",

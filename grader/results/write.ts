@@ -15,6 +15,7 @@ import { gradesCsv } from "./csv";
 import { feedbackHtml } from "./feedback";
 import { toGradescope } from "./gradescope";
 import { Fingerprint, GradedRecord, gradedRecordsDir, writeGradedRecord } from "./resume";
+import { withoutTimings } from "./timings";
 
 export interface WrittenResults {
   dir: string;
@@ -24,13 +25,15 @@ export interface WrittenResults {
 }
 
 export interface WriterOptions {
-  /** Submission names in the order of grades.csv (the order they were given). */
+  /** Submission names in the order of grades.csv (sorted by name, see submissionNames). */
   order: string[];
   launch?: SandboxLaunch;
   /** Fingerprint per submission name, recorded for --resume. */
   fingerprints?: Map<string, Fingerprint>;
   /** First lines of the instructor log. */
   header?: string[];
+  /** Write the timing fields (results/timings.ts); true when absent. */
+  timings?: boolean;
 }
 
 export class ResultsWriter {
@@ -61,7 +64,8 @@ export class ResultsWriter {
 
   /** Write these submissions' files, then grades.csv and the log for everything known so far. */
   write(grades: SubmissionGrade[]): void {
-    for (const grade of grades) {
+    for (const graded of grades) {
+      const grade = this.options.timings === false ? withoutTimings(graded) : graded;
       const dir = path.join(this.outDir, grade.name);
       mkdirSync(dir, { recursive: true });
       removeStaleTemps(dir);

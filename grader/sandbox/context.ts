@@ -5,7 +5,7 @@
  * closed. The process around it is still the real boundary: see host.ts for its limits.
  */
 import vm from "node:vm";
-import type { RealmTexts } from "./protocol";
+import { LEARNER_RANDOM_SEED, RealmTexts } from "./protocol";
 
 /** A module the sandbox may provide to learner code, given as CommonJS source. */
 export interface SandboxModule {
@@ -85,6 +85,18 @@ const bootstrap = (texts: RealmTexts): string => `(() => {
       for (const n of names) modules[n] = entry;
     },
   });
+  // Math.random is seeded (see LEARNER_RANDOM_SEED): mulberry32, as kernel-helpers' createRng, on
+  // intrinsics captured now. Learner code may still replace it, as it could Node's own.
+  const imul = Math.imul;
+  let state = (${Math.floor(LEARNER_RANDOM_SEED)} ^ 0x9e3779b9) >>> 0;
+  const random = function random() {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  defineProperty(Math, "random", { value: random, writable: true, configurable: true, enumerable: false });
   defineProperty(globalThis, "__tsnb", { value: bridge, writable: false, configurable: false, enumerable: false });
   defineProperty(globalThis, "console", { value: consoleObject, writable: true, configurable: true, enumerable: false });
   defineProperty(globalThis, "require", { value: require, writable: true, configurable: true, enumerable: false });

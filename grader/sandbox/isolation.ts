@@ -107,7 +107,8 @@ function tryBubblewrap(jobs: number): { launch?: SandboxLaunch; reason: string }
   for (const c of candidates) {
     const uid = c.user?.uid ?? ownUid;
     const setup: BwrapSetup = { bwrap, prlimit, system, limits: { processes: processLimit(uid, jobs), fileSizeBytes: TMP_BYTES, openFiles: 256 } };
-    const limits = prlimit ? `limits: ${setup.limits.processes} tasks, 16 MiB files, 256 open files, no core dumps` : "no resource limits (prlimit not found)";
+    // The task limit's number depends on the machine's load: the terminal shows it, the summary (in the log) does not.
+    const limits = prlimit ? `limits: the user's tasks (those it runs + room for this run's), 16 MiB files, 256 open files, no core dumps` : "no resource limits (prlimit not found)";
     const launch: SandboxLaunch = {
       kind: "bubblewrap",
       summary: `bubblewrap: no network, own user/pid/ipc/uts namespaces, a read-only view of only Node and the sandbox's code, a private /tmp; runs as ${c.who}${failures.length ? ` (as nobody: ${failures[0]})` : ""}; ${limits}; plus Node's permission model`,

@@ -71,6 +71,14 @@ export interface ReadyMessage {
  * What the learner's realm itself says, in the learner's language: the error of a module that is
  * not offered (`{module}` is filled in the realm), the mark of cut output, and names for odd throws.
  */
+/**
+ * The seed of `Math.random` in every learner realm (one sequence per notebook, restarted in each
+ * sandbox): learner code draws the same numbers in every grading, whatever the submission's name,
+ * its place in the batch or --jobs, so randomness in learner code cannot move a score. The
+ * sequence is kernel-helpers' createRng(LEARNER_RANDOM_SEED).next().
+ */
+export const LEARNER_RANDOM_SEED = 7;
+
 export interface RealmTexts {
   moduleUnavailable: string;
   moduleUnavailableNew: string;

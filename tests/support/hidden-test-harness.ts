@@ -81,6 +81,8 @@ export function loadHiddenTests(files: string[], lang: Language = "en"): Harness
       return JSON.parse(store.get(key)!) as T;
     },
     lang,
+    // The harness runs the tests in mocha's own realm: its Math.random is left alone.
+    reseed: () => undefined,
   };
 
   const tests: HiddenTest[] = [];
