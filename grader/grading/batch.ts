@@ -125,14 +125,17 @@ export function sanitizeMessage(message: string, hiddenRoots: string[]): string 
 /**
  * A failure's raw text for the instructor log, without the stack frames that tell nothing about
  * the test and that change with how Jest ran: Node's own, and the grader's (its TypeScript
- * source in an in-band run, the compiled JavaScript in a worker). The hidden test's frames stay.
+ * source in an in-band run, the compiled JavaScript in a worker). The hidden test's frames stay,
+ * with paths relative to the assignment, so the log does not depend on where it is graded from.
  */
-export function instructorDetail(raw: string): string {
+export function instructorDetail(raw: string, assignmentDir: string): string {
   const own = [path.join(PACKAGE_ROOT, "grader") + path.sep, DIST_GRADER + path.sep];
   return raw
     .split("\n")
     .filter((line) => !/^\s*at\s/.test(line) || !(/\(node:|\sat node:/.test(line) || own.some((dir) => line.includes(dir))))
-    .join("\n");
+    .join("\n")
+    .split(assignmentDir + path.sep)
+    .join("<assignment>/");
 }
 
 const LEARNER_FACING = /^(GradingFailure|LearnerThrew): /;
@@ -237,7 +240,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
           const graded = group.indices.map((i, k) => {
             const assertions = group.result?.testResults.filter((a) => a.ancestorTitles[0] === groupTitle(k)) ?? [];
             const outcome = { assertions, execError: group.execError, execStack: group.execStack, seconds: group.seconds / group.indices.length };
-            const grade = toGrade(extracted[i], outcome, readReport(path.join(dirs.programs, String(i))), hiddenRoots, lang);
+            const grade = toGrade(extracted[i], outcome, readReport(path.join(dirs.programs, String(i))), hiddenRoots, assignment.dir, lang);
             if (typeCheckFailure) grade.instructorLog.push(`type check skipped: ${typeCheckFailure}`);
             return (grades[i] = grade);
           });
@@ -268,7 +271,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
     }
     await Promise.all(deliveries);
     if (deliveryError) throw deliveryError;
-    return extracted.map((sub, i) => grades[i] ?? toGrade(sub, undefined, undefined, hiddenRoots, lang));
+    return extracted.map((sub, i) => grades[i] ?? toGrade(sub, undefined, undefined, hiddenRoots, assignment.dir, lang));
   } finally {
     options.signal?.removeEventListener("abort", removeWork);
     removeWork();
@@ -386,6 +389,7 @@ function toGrade(
   outcome: { assertions: AssertionResult[]; execError?: string; execStack?: string; seconds: number } | undefined,
   report: SandboxReport | undefined,
   hiddenRoots: string[],
+  assignmentDir: string,
   lang: Language,
 ): SubmissionGrade {
   const instructorLog = [...(report?.log ?? [])];
@@ -409,7 +413,7 @@ function toGrade(
       const f = failureMessage(a, lang);
       text = a.status === "failed" ? sanitizeMessage(f.learner, hiddenRoots) : message(lang, "test.notRun", { status: a.status });
       misconception = f.misconception;
-      instructorLog.push(`${exercise}: ${title}${misconception ? ` [misconception ${misconception}]` : ""}\n${instructorDetail(f.raw)}`);
+      instructorLog.push(`${exercise}: ${title}${misconception ? ` [misconception ${misconception}]` : ""}\n${instructorDetail(f.raw, assignmentDir)}`);
     }
     tests.push({ exercise, title, name: `${exercise}: ${title}`, maxScore, score: passed ? maxScore : 0, passed, message: text, misconception, durationMs: a.duration ?? 0 });
   }
