@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createRng } from "@course-kit/kernel-helpers/random";
@@ -23,6 +23,7 @@ import { LEARNER_RANDOM_SEED } from "../../grader/sandbox/protocol";
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const WEEK7 = path.join(ROOT, "notebooks", "week07-cnn");
 const TSNB = path.join(ROOT, "bin", "tsnb.js");
+const MINI = path.join(ROOT, "tests", "fixtures", "mini-assignment");
 const SAMPLES = ["full", "partial", "broken"].map((k) => path.join(ROOT, "samples", "week07-cnn", k));
 
 /**
@@ -172,6 +173,53 @@ describe("deterministic grading: tsnb grade's output folder", function () {
     const feedback = ["a", "b", "c", "d"].map((run) => readFileSync(path.join(out(run), "lucky", "feedback.html"), "utf8"));
     assert.match(feedback[0], /draws: 0\.\d+ 0\.\d+/);
     for (const f of feedback.slice(1)) assert.equal(f, feedback[0]);
+  });
+});
+
+/** Hidden tests that draw their inputs with Math.random, when they load and while they run. */
+const DRAWN_TESTS = `import { exercise, expectEqual, graded, learner } from "tsnb/testing";
+
+exercise("convOutputSize", () => {
+  for (let i = 0; i < 6; i++) {
+    const inputSize = 5 + Math.floor(Math.random() * 20);
+    graded(\`drawn input \${i}\`, 1, async () => {
+      const filterSize = 1 + Math.floor(Math.random() * 3);
+      expectEqual(await learner.convOutputSize(inputSize, filterSize, 1, 0), inputSize - filterSize + 1);
+    });
+  }
+});
+`;
+
+/** Right for even input sizes only. */
+const EVEN_ONLY = `function convOutputSize(inputSize: number, filterSize: number, stride: number, pad: number): number {
+  const out = Math.floor((inputSize + 2 * pad - filterSize) / stride) + 1;
+  return inputSize % 2 === 0 ? out : out + 1;
+}`;
+
+describe("deterministic grading: Math.random in hidden tests", function () {
+  this.timeout(300_000);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "tsnb-drawn-"));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("gives every submission the same draws, wherever it falls in Jest's groups", () => {
+    const assignment = path.join(tmp, "mini-assignment");
+    cpSync(MINI, assignment, { recursive: true });
+    writeFileSync(path.join(assignment, "hidden-tests", "drawn.test.ts"), DRAWN_TESTS);
+    const nb = JSON.parse(readFileSync(path.join(MINI, "mini.ipynb"), "utf8"));
+    nb.cells.find((c: { metadata: { nbgrader?: { grade_id?: string } } }) => c.metadata.nbgrader?.grade_id === "convOutputSize").source = EVEN_ONLY;
+    mkdirSync(path.join(tmp, "class"));
+    // Eight learners with the same code: with --jobs 1, Jest grades them two to a test file.
+    const learners = Array.from({ length: 8 }, (_, i) => path.join(tmp, "class", `l${i}.ipynb`));
+    for (const file of learners) writeFileSync(file, JSON.stringify(nb));
+    const r = tsnb(["grade", assignment, ...learners, "--out", path.join(tmp, "results"), "--jobs", "1", "--no-timings"]);
+    assert.equal(r.status, 0, r.stderr);
+    const statuses = learners.map((_, i) => {
+      const results = JSON.parse(readFileSync(path.join(tmp, "results", `l${i}`, "results.json"), "utf8"));
+      return results.tests.filter((t: { name: string }) => t.name.includes("drawn input")).map((t: { status: string }) => t.status);
+    });
+    assert.equal(statuses[0].length, 6);
+    assert.ok(statuses[0].includes("passed") && statuses[0].includes("failed"), `the draws do not matter: ${statuses[0].join(", ")}`);
+    for (const s of statuses.slice(1)) assert.deepEqual(s, statuses[0]);
   });
 });
 
