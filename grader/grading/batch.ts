@@ -348,7 +348,8 @@ async function runGroups(
     const indices = fileGroup.get(testPath);
     if (!indices || seen.has(testPath)) return;
     seen.add(testPath);
-    const group = groupResult(indices, result);
+    // With --keep-work the folder stays to be looked at: its path is worth more than a stable log.
+    const group = groupResult(indices, result, options.keepWork ? undefined : path.dirname(testsDir));
     if (group.execError) failed.push(group);
     onGroup(group);
   };
@@ -368,10 +369,13 @@ async function runGroups(
   return failed;
 }
 
-function groupResult(indices: number[], result: TestResult): GroupResult {
+function groupResult(indices: number[], result: TestResult, workDir?: string): GroupResult {
   const seconds = (result.perfStats.runtime || 0) / 1000;
   if (result.testExecError) {
-    return { indices, result, execError: `the tests could not run: ${result.testExecError.message}`, execStack: result.testExecError.stack ?? undefined, seconds };
+    // The run's temporary folder has a random name: say <work> instead, as the log must not change between runs.
+    const unnamed = (text: string) => (workDir ? text.split(workDir).join("<work>") : text);
+    const { message: what, stack } = result.testExecError;
+    return { indices, result, execError: `the tests could not run: ${unnamed(what)}`, execStack: stack ? unnamed(stack) : undefined, seconds };
   }
   return { indices, result, seconds };
 }
