@@ -12,6 +12,7 @@ import { detectIsolation, ISOLATION_MODES, IsolationMode, SandboxLaunch } from "
 import { exerciseScore } from "../results/csv";
 import { acquireRunLock, RunLock } from "../results/lock";
 import { buildManifest, writeManifest } from "../results/manifest";
+import { byCodeUnits } from "../results/order";
 import { graderVersion, planRun } from "../results/resume";
 import { textTable } from "../results/table";
 import { ResultsWriter } from "../results/write";
@@ -28,11 +29,6 @@ export function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a number above 0");
   return n;
-}
-
-/** Strings in code-unit order: the same everywhere, whatever the locale. */
-export function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

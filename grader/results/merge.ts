@@ -15,6 +15,7 @@ import { gradesCsv } from "./csv";
 import { gradescopeResultsSchema } from "./gradescope";
 import { acquireRunLock } from "./lock";
 import { batchDigest, GradingManifest, readManifest, writeManifest } from "./manifest";
+import { byCodeUnits } from "./order";
 import { GradedRecord, gradedRecordsDir, sameFingerprint } from "./resume";
 
 export class MergeError extends Error {}
@@ -107,12 +108,12 @@ export function mergeOutputs(dirs: string[], outDir: string): MergeResult {
   if (inputs.length === 0) throw new MergeError("nothing to merge");
   checkMergeable(inputs);
   const sharded = inputs[0].manifest.shard !== null;
-  // Shards keep their batch's order; separate runs follow one another.
+  // Whatever order the folders are given in: shards by number, other folders by path.
+  inputs.sort((a, b) => (a.manifest.shard?.index ?? 0) - (b.manifest.shard?.index ?? 0) || byCodeUnits(a.dir, b.dir));
+  // Submissions by name, as tsnb grade lists them (a shard's index is its place in that order).
   const entries = inputs
-    .flatMap((input, k) =>
-      input.manifest.submissions.map((s) => ({ input, name: s.name, order: sharded ? s.index : k * 1e9 + s.index, record: readGraded(input, s.name) })),
-    )
-    .sort((a, b) => a.order - b.order);
+    .flatMap((input) => input.manifest.submissions.map((s) => ({ input, name: s.name, order: s.index, record: readGraded(input, s.name) })))
+    .sort((a, b) => byCodeUnits(a.name, b.name));
 
   mkdirSync(out, { recursive: true });
   const lock = acquireRunLock(out, `tsnb merge ${dirs.join(" ")}`);

@@ -8,8 +8,7 @@
  * documented in docs/determinism.md.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createRng } from "@course-kit/kernel-helpers/random";
@@ -19,10 +18,11 @@ import { loadAssignment } from "../../grader/assignment/load";
 import { submissionNames } from "../../grader/commands/grade";
 import { LearnerRealm } from "../../grader/sandbox/context";
 import { LEARNER_RANDOM_SEED } from "../../grader/sandbox/protocol";
+import { filesUnder, firstDifference } from "../support/output-tree";
+import { tsnb } from "../support/tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const WEEK7 = path.join(ROOT, "notebooks", "week07-cnn");
-const TSNB = path.join(ROOT, "bin", "tsnb.js");
 const MINI = path.join(ROOT, "tests", "fixtures", "mini-assignment");
 const SAMPLES = ["full", "partial", "broken"].map((k) => path.join(ROOT, "samples", "week07-cnn", k));
 
@@ -36,29 +36,6 @@ const TIMING_FIELDS: { file: RegExp; fields: string[] }[] = [
 ];
 const LOG = "grader-log.txt";
 const LOG_STAMP = /^(tsnb grade \S+), \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-
-function tsnb(args: string[]): { status: number | null; stderr: string } {
-  return spawnSync(process.execPath, [TSNB, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } });
-}
-
-/** Every file under `dir`, as sorted paths relative to it. */
-function filesUnder(dir: string, sub = ""): string[] {
-  return readdirSync(path.join(dir, sub))
-    .sort()
-    .flatMap((name) => {
-      const rel = sub ? `${sub}/${name}` : name;
-      return statSync(path.join(dir, rel)).isDirectory() ? filesUnder(dir, rel) : [rel];
-    });
-}
-
-/** The first line where two texts differ, for a readable failure. */
-function firstDifference(a: string, b: string): string {
-  const la = a.split("\n");
-  const lb = b.split("\n");
-  const i = la.findIndex((line, k) => line !== lb[k]);
-  const at = i < 0 ? la.length : i;
-  return `line ${at + 1}:\n  ${(la[at] ?? "(end)").slice(0, 300)}\n  ${(lb[at] ?? "(end)").slice(0, 300)}`;
-}
 
 /** Remove `field` (a dotted path, `[]` meaning every element) from `value`; counts the removals. */
 function removeField(value: unknown, field: string[]): number {

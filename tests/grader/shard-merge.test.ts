@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { generateSubmissions } from "../../bench/grading";
 import { MANIFEST_FILE } from "../../grader/results/manifest";
+import { filesUnder, firstDifference } from "../support/output-tree";
 import { tsnb } from "../support/tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -77,6 +78,18 @@ describe("tsnb grade --shard and tsnb merge", function () {
     assert.equal(m.shard, null);
     assert.equal(m.submissions.length, 12);
     assert.match(readFileSync(path.join(dir("merged"), "grader-log.txt"), "utf8"), /from .*shard-3 \(shard 3\/3\)/);
+  });
+
+  it("merges the same files whatever order the shards are given in", () => {
+    const again = tsnb(["merge", dir("shard-3"), dir("shard-1"), dir("shard-2"), "--out", dir("merged-again")]);
+    assert.equal(again.status, 0, again.stderr);
+    const files = filesUnder(dir("merged"));
+    assert.ok(files.includes("grades.csv") && files.includes("grader-log.txt") && files.length > 12 * 2, files.join(", "));
+    assert.deepEqual(filesUnder(dir("merged-again")), files);
+    for (const f of files) {
+      const [a, b] = [dir("merged"), dir("merged-again")].map((d) => readFileSync(path.join(d, f), "utf8"));
+      if (a !== b) assert.fail(`${f} differs, ${firstDifference(a, b)}`);
+    }
   });
 
   it("refuses a missing shard, a shard given twice, another assignment, an unfinished shard and another grader version", () => {
