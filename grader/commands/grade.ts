@@ -16,6 +16,9 @@ import { byCodeUnits } from "../results/order";
 import { graderVersion, planRun } from "../results/resume";
 import { textTable } from "../results/table";
 import { ResultsWriter } from "../results/write";
+import { buildClassReport, reportTimings } from "../report/model";
+import { diffRuns, readPreviousRun, regradeText } from "../report/regrade";
+import { writeClassReport } from "../report/write";
 import { LANGUAGE_OPTION } from "./language";
 import { createProgress, Progress } from "./progress";
 
@@ -115,6 +118,7 @@ interface GradeOptions extends LimitOptions {
   resume?: boolean;
   shard?: Shard;
   timings: boolean;
+  compare?: string;
 }
 
 /**
@@ -161,7 +165,7 @@ export function registerGradeCommand(program: Command): void {
   addLimitOptions(
     program
       .command("grade")
-      .description("Grade submissions with the assignment's hidden Jest tests; writes results.json, feedback.html and grades.csv")
+      .description("Grade submissions with the assignment's hidden Jest tests; writes results.json, feedback.html, grades.csv and the class report (report.html, report.json)")
       .argument("<assignment-dir>", "the assignment folder (source notebooks and hidden-tests/)")
       .argument("<submissions...>", "submitted notebooks (.ipynb) or folders of notebooks, one submission each")
       .option("--out <dir>", "where to write results", "results")
@@ -177,10 +181,13 @@ export function registerGradeCommand(program: Command): void {
       .option("--resume", "grade only the submissions without up-to-date results in --out (same notebooks, assignment, settings and grader); keep the others")
       .option("--no-timings", "leave out the timing fields (execution_time, durationMs, seconds, the log's time stamp; see docs/determinism.md): the output folder is then the same, byte for byte, every time the same submissions are graded")
       .option("--shard <K/N>", "grade only shard K of N: a stable subset chosen by a hash of each submission's name (combine the shards with tsnb merge)", shardOption)
+      .option("--compare <results-dir>", "compare with an earlier tsnb grade output folder: print, write to regrade.csv and add to report.html every learner whose total changes, with the tests that changed status")
       .option(...LANGUAGE_OPTION),
   ).action(async (assignmentDir: string, inputs: string[], opts: GradeOptions) => {
     const assignment = loadAssignment(assignmentDir);
     if (assignment.hiddenTests.length === 0) throw new Error(`${assignmentDir} has no hidden tests (expected ${path.join(assignmentDir, "hidden-tests", "*.test.ts")})`);
+    // Read before grading: a wrong folder fails at once, and --compare may name --out itself.
+    const previous = opts.compare === undefined ? undefined : readPreviousRun(opts.compare, assignment.name);
     const batch = submissionNames(inputs);
     const submissions = opts.shard ? selectShard(batch, opts.shard) : batch;
     if (opts.shard) process.stdout.write(`Shard ${formatShard(opts.shard)}: ${submissions.length} of ${batch.length} submission(s).\n`);
@@ -237,6 +244,19 @@ export function registerGradeCommand(program: Command): void {
       const grades = writer.all();
       const exercises = assignment.exercises.map((e) => e.name);
       process.stdout.write(summaryTable(grades, exercises));
+      const regrade = previous && diffRuns(previous, grades);
+      const report = buildClassReport({
+        assignment,
+        language: settings.lang,
+        grader: graderVersion(),
+        launch,
+        grades,
+        regrade,
+        // The report's one varying part: gone with --no-timings, like the other timing fields.
+        timings: opts.timings ? reportTimings(grades, new Set(todo.map((s) => s.name)), todo.length ? seconds : 0, opts.jobs) : undefined,
+      });
+      const reportFiles = writeClassReport(outDir, report);
+      if (regrade) process.stdout.write(`\n${regradeText(regrade)}`);
       const resumed = carried.length ? ` (${carried.length} more kept from an earlier run)` : "";
       const graded = todo.length
         ? `Graded ${todo.length} submission(s) in ${seconds.toFixed(1)} s (${(seconds / todo.length).toFixed(2)} s each, --jobs ${opts.jobs})${resumed}.`
@@ -244,7 +264,8 @@ export function registerGradeCommand(program: Command): void {
       process.stdout.write(
         `\n${graded}\n` +
           `${isolationLine(launch)}\n` +
-          `Results: ${outDir} (grades.csv, <submission>/results.json, <submission>/feedback.html; instructor log: ${path.basename(writer.written.logFile)})\n`,
+          `Results: ${outDir} (grades.csv, <submission>/results.json, <submission>/feedback.html; instructor log: ${path.basename(writer.written.logFile)})\n` +
+          `Class report: ${reportFiles.html} (numbers in report.json${reportFiles.regradeCsv ? "; regrade.csv" : ""})\n`,
       );
       const failed = grades.filter((g) => g.graderError);
       if (failed.length) {

@@ -41,6 +41,8 @@ export interface TestOutcome {
   message: string;
   /** `<exercise>/<id>` of the catalogued mistake the failing result matched (instructor-facing). */
   misconception?: string;
+  /** The learner's code ran out of time on this test (instructor-facing). */
+  timedOut?: boolean;
   /** A timing: left out with --no-timings (results/timings.ts). */
   durationMs?: number;
 }
@@ -140,17 +142,17 @@ export function instructorDetail(raw: string, assignmentDir: string): string {
 
 const LEARNER_FACING = /^(GradingFailure|LearnerThrew): /;
 
-function failureMessage(assertion: TestResult["testResults"][number], lang: Language): { learner: string; raw: string; misconception?: string } {
+function failureMessage(assertion: TestResult["testResults"][number], lang: Language): { learner: string; raw: string; misconception?: string; timedOut?: boolean } {
   const raw = assertion.failureMessages.join("\n");
   // In-band runs keep the thrown error; worker runs pass only its formatted text and own properties.
-  const detail = assertion.failureDetails[0] as { message?: unknown; name?: unknown; misconception?: unknown } | undefined;
+  const detail = assertion.failureDetails[0] as { message?: unknown; name?: unknown; misconception?: unknown; timedOut?: unknown } | undefined;
   const firstLine = raw.replace(/\u001b\[[0-9;]*m/g, "").split("\n")[0] ?? "";
   const name = typeof detail?.name === "string" ? detail.name : (/^(\w+): /.exec(firstLine)?.[1] ?? "");
   const text = typeof detail?.message === "string" ? detail.message : firstLine.replace(/^\w+: /, "");
   if (name === "GradingFailure" || LEARNER_FACING.test(firstLine)) {
-    return { learner: text, raw, misconception: typeof detail?.misconception === "string" ? detail.misconception : undefined };
+    return { learner: text, raw, misconception: typeof detail?.misconception === "string" ? detail.misconception : undefined, timedOut: detail?.timedOut === true || undefined };
   }
-  if (/Exceeded timeout/.test(raw)) return { learner: message(lang, "test.outOfTime"), raw };
+  if (/Exceeded timeout/.test(raw)) return { learner: message(lang, "test.outOfTime"), raw, timedOut: true };
   return { learner: message(lang, "test.couldNotCheck", { detail: `${name ? `${name}: ` : ""}${text}` }), raw };
 }
 
@@ -413,13 +415,15 @@ function toGrade(
     const passed = a.status === "passed";
     let text = "";
     let misconception: string | undefined;
+    let timedOut: boolean | undefined;
     if (!passed) {
       const f = failureMessage(a, lang);
       text = a.status === "failed" ? sanitizeMessage(f.learner, hiddenRoots) : message(lang, "test.notRun", { status: a.status });
       misconception = f.misconception;
+      timedOut = f.timedOut;
       instructorLog.push(`${exercise}: ${title}${misconception ? ` [misconception ${misconception}]` : ""}\n${instructorDetail(f.raw, assignmentDir)}`);
     }
-    tests.push({ exercise, title, name: `${exercise}: ${title}`, maxScore, score: passed ? maxScore : 0, passed, message: text, misconception, durationMs: a.duration ?? 0 });
+    tests.push({ exercise, title, name: `${exercise}: ${title}`, maxScore, score: passed ? maxScore : 0, passed, message: text, misconception, ...(timedOut ? { timedOut } : {}), durationMs: a.duration ?? 0 });
   }
   const score = tests.reduce((s, t) => s + t.score, 0);
   const maxScore = tests.reduce((s, t) => s + t.maxScore, 0);

@@ -31,12 +31,15 @@ const lang: Language = registry?.lang ?? "en";
 export class GradingFailure extends Error {
   /** `<exercise>/<id>` of the catalogued mistake the result was matched to (instructor-facing). */
   misconception?: string;
+  /** The learner's code ran out of time (a call's limit or the submission's), for the class report. */
+  timedOut?: true;
 
-  constructor(text: string, misconception?: string) {
+  constructor(text: string, misconception?: string, timedOut = false) {
     super(text);
     this.name = "GradingFailure";
-    // An own property: it reaches the grader even from a Jest worker, where errors travel as JSON.
+    // Own properties: they reach the grader even from a Jest worker, where errors travel as JSON.
     if (misconception) this.misconception = misconception;
+    if (timedOut) this.timedOut = true;
   }
 }
 
@@ -88,11 +91,11 @@ export async function call(fn: string, ...args: unknown[]): Promise<unknown> {
     case "invalid-result":
       throw new GradingFailure(message(lang, "learner.notPlainData", { fn, detail: outcome.message }));
     case "timeout":
-      throw new GradingFailure(message(lang, "learner.timeout", { detail: outcome.message }));
+      throw new GradingFailure(message(lang, "learner.timeout", { detail: outcome.message }), undefined, true);
     case "crashed":
       throw new GradingFailure(message(lang, "learner.crashed", { fn, detail: outcome.message }));
     case "budget":
-      throw new GradingFailure(outcome.message);
+      throw new GradingFailure(outcome.message, undefined, true);
     case "internal":
       // Not the learner's fault: a plain Error, reported as "could not check" and logged.
       throw new Error(`internal grader error while calling ${fn}: ${outcome.message}`);

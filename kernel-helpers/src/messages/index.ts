@@ -1,6 +1,7 @@
 /**
  * The one message catalogue of everything the kit says to learners, in Korean and English: check
- * tables, test failures, notes about a submission, the feedback page, `tsnb check`. A message is
+ * tables, test failures, notes about a submission, the feedback page, `tsnb check`; and the class
+ * report that teaching assistants read (report.html, in the same language). A message is
  * a key and its parameters; each language has a template per key with `{name}` placeholders.
  *
  * Typed: a key that does not exist, a missing or unknown parameter, a translation missing from
