@@ -145,6 +145,27 @@ export type SubmissionKind = "full" | "partial" | "broken" | "slow";
  *   the instructor's code on the hidden tests' inputs).
  */
 export function makeSubmission(assignment: Assignment, kind: SubmissionKind, variant = 0): Notebooks {
+  return generateSubmission(assignment, kind, variant).notebooks;
+}
+
+/** A generated submission and the catalogued mistakes written into it (`<exercise>/<id>`). */
+export interface GeneratedSubmission {
+  notebooks: Notebooks;
+  mistakes: string[];
+}
+
+/** makeSubmission, saying which catalogued mistakes it planted (for tests that check they are named). */
+export function generateSubmission(assignment: Assignment, kind: SubmissionKind, variant = 0): GeneratedSubmission {
+  const planted: SourceMistake[] = [];
+  const plant = (nbs: Notebooks, m: SourceMistake) => {
+    planted.push(m);
+    return withMistake(nbs, m);
+  };
+  const notebooks = buildSubmission(assignment, kind, variant, plant);
+  return { notebooks, mistakes: planted.map((m) => m.misconception) };
+}
+
+function buildSubmission(assignment: Assignment, kind: SubmissionKind, variant: number, plant: (nbs: Notebooks, m: SourceMistake) => Notebooks): Notebooks {
   const solved = solvedNotebooks(assignment);
   const released = releasedNotebooks(assignment);
   const names = assignment.exercises.map((e) => e.name);
@@ -157,9 +178,9 @@ export function makeSubmission(assignment: Assignment, kind: SubmissionKind, var
       // A plausible bug: the first return statement answers with its input unchanged.
       const buggy = pick(7);
       nbs = withCell(nbs, buggy, cellSource(nbs, buggy).replace(/\n(\s*)return /, "\n$1return arguments[0] ?? "));
-      // Exercises that call a stubbed one would hide a mistake of their own.
-      const avoid = [pick(1), pick(4), buggy, ...dependents(solved, names, [pick(1), pick(4)])];
-      for (const m of pickMistakes(assignment, 2 * variant, 2, avoid)) nbs = withMistake(nbs, m);
+      // Exercises that call a stubbed or buggy one would hide a mistake of their own.
+      const avoid = [pick(1), pick(4), buggy, ...dependents(solved, names, [pick(1), pick(4), buggy])];
+      for (const m of pickMistakes(assignment, 2 * variant, 2, avoid)) nbs = plant(nbs, m);
       return nbs;
     }
     case "broken": {
@@ -170,7 +191,7 @@ export function makeSubmission(assignment: Assignment, kind: SubmissionKind, var
       const graded = assignment.notebooks.filter((n) => n.exercises.length > 0);
       const missing = graded.length > 1 ? graded[graded.length - 1] : undefined;
       const avoid = [target, ...dependents(solved, names, [target]), ...(missing?.exercises.map((e) => e.name) ?? [])];
-      for (const m of pickMistakes(assignment, 2 * variant + 1, 1, avoid)) nbs = withMistake(nbs, m);
+      for (const m of pickMistakes(assignment, 2 * variant + 1, 1, avoid)) nbs = plant(nbs, m);
       if (missing) nbs.delete(missing.file);
       return nbs;
     }

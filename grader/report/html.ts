@@ -125,7 +125,7 @@ class Page {
       const mistakes = t.misconceptions.map((m) => `<span class="tag">${escapeHtml(m.id)} × ${m.learners}</span>`).join("");
       return [escapeHtml(t.name), `${bar}${percent(t.passRate)} (${t.passed} / ${total})`, fmt(t.maxScore), mistakes];
     });
-    return `<section id="tests"><h2>${this.t("report.tests")}</h2>${table(["test", "passed", "points", "mistakes"].map((c) => this.col(c)), rows, [2])}</section>`;
+    return `<section id="tests"><h2>${this.t("report.tests")}</h2>${table(["test", "passed", "points", "mistakes"].map((c) => this.col(c)), rows, [1, 2])}</section>`;
   }
 
   failures(): string {

@@ -4,6 +4,7 @@
  * submissions need a person to look at them. Plain data in a fixed order (ties broken by name),
  * so the same grades always give the same report; rendering is html.ts's job.
  */
+import path from "node:path";
 import type { Language } from "@course-kit/kernel-helpers/messages";
 import type { SubmissionGrade, TestOutcome } from "../grading/batch";
 import { exerciseScore } from "../results/csv";
@@ -70,9 +71,11 @@ function isGraded(g: SubmissionGrade): boolean {
 
 function problemKinds(g: SubmissionGrade): Map<ReportProblemKind, string[]> {
   const kinds = new Map<ReportProblemKind, string[]>();
+  // Messages about files name them by their path; the report names them from the submission's folder.
+  const where = path.dirname(g.input) + path.sep;
   const add = (kind: ReportProblemKind, detail: string) => {
     if (!kinds.has(kind)) kinds.set(kind, []);
-    kinds.get(kind)!.push(detail);
+    kinds.get(kind)!.push(detail.split(where).join(""));
   };
   if (g.fatal) add("unreadable-submission", g.fatal);
   for (const p of g.problems) add(p.kind, p.message);
