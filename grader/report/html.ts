@@ -7,6 +7,7 @@
  */
 import { Language, message, MessageKey } from "@course-kit/kernel-helpers/messages";
 import { escapeHtml, problemTitle } from "../results/feedback";
+import { selfContainedPage } from "../results/page";
 import type { ProblemKind } from "../submission/extract";
 import { feedbackPath } from "./model";
 import type { ClassReport, ReportProblemKind } from "./schema";
@@ -213,17 +214,7 @@ class Page {
 export function reportHtml(report: ClassReport): string {
   const lang = report.language;
   const page = new Page(report, lang);
-  return `<!DOCTYPE html>
-<html lang="${lang}">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${page.t("report.title", { assignment: report.assignment })}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${page.t("report.title", { assignment: report.assignment })}</h1>
+  const body = `<h1>${page.t("report.title", { assignment: report.assignment })}</h1>
 ${page.firstLook()}
 ${page.regrade()}
 ${page.histogram()}
@@ -233,8 +224,6 @@ ${page.mistakes()}
 ${page.failures()}
 ${page.problems()}
 ${page.learners()}
-${page.grading()}
-</body>
-</html>
-`;
+${page.grading()}`;
+  return selfContainedPage({ lang, title: message(lang, "report.title", { assignment: report.assignment }), style: STYLE, body });
 }

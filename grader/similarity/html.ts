@@ -6,6 +6,7 @@
  * untrusted and always escaped.
  */
 import { escapeHtml } from "../results/feedback";
+import { selfContainedPage } from "../results/page";
 import { ExerciseResult, flaggedEntries, pairAt, pairIndex, RankedPair, SimilarityReport } from "./analyze";
 import type { SharedFragment } from "./compare";
 import { Grades } from "./grades";
@@ -207,17 +208,7 @@ export function similarityHtml(report: SimilarityReport, grades?: Grades): strin
   const unreadable = report.unreadable.length
     ? `<p><strong>Not read:</strong> ${report.unreadable.map((u) => `<code>${escapeHtml(u.learner)}</code> (${escapeHtml(u.message)})`).join("; ")}</p>`
     : "";
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Similarity: ${escapeHtml(report.assignment)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>Similarity of solutions: ${escapeHtml(report.assignment)}</h1>
+  const body = `<h1>Similarity of solutions: ${escapeHtml(report.assignment)}</h1>
 <p class="muted">${report.learners.length} submissions. Each exercise's solution cells (matched by grade_id) are compared pairwise with Dolos
 (winnowing over syntax-tree tokens: names, literals, comments and layout do not count; k-grams of ${dolos.kgramLength} tokens, windows of ${dolos.kgramsInWindow}),
 ignoring what is in the released stub. A pair is flagged when it stands at least ${minZ} robust standard deviations (median and MAD of −ln(1 − similarity))
@@ -226,8 +217,6 @@ ${unreadable}
 ${summaryTable(report)}
 <h2>Pairs of learners flagged</h2>
 ${offendersTable(report)}
-${report.exercises.map((ex) => exerciseSection(report, ex, lookup, comments, grades)).join("\n")}
-</body>
-</html>
-`;
+${report.exercises.map((ex) => exerciseSection(report, ex, lookup, comments, grades)).join("\n")}`;
+  return selfContainedPage({ lang: "en", title: `Similarity: ${report.assignment}`, style: STYLE, body });
 }
