@@ -1,6 +1,10 @@
 import path from "node:path";
 import { Command } from "commander";
-import { mergeOutputs } from "../results/merge";
+import { isLanguage } from "@course-kit/kernel-helpers/messages";
+import { exerciseScore } from "../results/csv";
+import { mergeOutputs, MergeResult } from "../results/merge";
+import { buildClassReport } from "../report/model";
+import { writeClassReport } from "../report/write";
 import { MANIFEST_FILE } from "../results/manifest";
 import { summaryTable } from "./grade";
 
@@ -18,8 +22,9 @@ export function registerMergeCommand(program: Command): void {
     .action((dirs: string[], opts: { out: string }) => {
       const merged = mergeOutputs(dirs, opts.out);
       process.stdout.write(summaryTable(merged.grades, merged.exercises));
+      writeClassReport(path.resolve(opts.out), mergedReport(merged));
       process.stdout.write(
-        `\nMerged ${merged.grades.length} submission(s) from ${dirs.length} folder(s) into ${path.resolve(opts.out)} (grades.csv, <submission>/results.json, <submission>/feedback.html, grader-log.txt).\n`,
+        `\nMerged ${merged.grades.length} submission(s) from ${dirs.length} folder(s) into ${path.resolve(opts.out)} (grades.csv, <submission>/results.json, <submission>/feedback.html, grader-log.txt, report.html, report.json).\n`,
       );
       const failed = merged.grades.filter((g) => g.graderError);
       if (failed.length) {
@@ -27,4 +32,22 @@ export function registerMergeCommand(program: Command): void {
         process.exitCode = 1;
       }
     });
+}
+
+/** The class report of the merged grades: the runs' timings are not added up (they overlap or not). */
+function mergedReport(merged: MergeResult) {
+  const { manifest, grades } = merged;
+  const lang = (manifest.settings as { lang?: unknown } | null)?.lang;
+  return buildClassReport({
+    assignment: {
+      name: manifest.assignment.name,
+      // Each exercise's points, from the tests' own maximums (the manifest keeps only the total).
+      exercises: merged.exercises.map((name) => ({ name, points: Math.max(0, ...grades.map((g) => exerciseScore(g, name).max)) })),
+      totalPoints: manifest.assignment.totalPoints,
+    },
+    language: isLanguage(lang) ? lang : "en",
+    grader: manifest.graderVersion,
+    launch: { kind: merged.isolation.join(", "), summary: `${merged.isolation.join(", ")} (as recorded by the merged runs)` },
+    grades,
+  });
 }

@@ -8,14 +8,14 @@ import path from "node:path";
 import type { Language } from "@course-kit/kernel-helpers/messages";
 import type { SubmissionGrade, TestOutcome } from "../grading/batch";
 import { exerciseScore } from "../results/csv";
-import type { SandboxLaunch } from "../sandbox/isolation";
 import { ClassReport, classReportSchema, PROBLEM_KINDS, RegradeDiff, ReportProblemKind, ReportTimings, Stats } from "./schema";
 
 export interface ReportInput {
   assignment: { name: string; exercises: { name: string; points: number }[]; totalPoints: number };
   language: Language;
   grader: string;
-  launch: Pick<SandboxLaunch, "kind" | "summary">;
+  /** How learner code was isolated: a SandboxLaunch, or what merged runs recorded. */
+  launch: { kind: string; summary: string };
   grades: SubmissionGrade[];
   regrade?: RegradeDiff;
   timings?: ReportTimings;

@@ -24,6 +24,8 @@ export interface MergeResult {
   grades: SubmissionGrade[];
   exercises: string[];
   manifest: GradingManifest;
+  /** The isolation kinds the merged runs recorded (normally one). */
+  isolation: string[];
 }
 
 interface Input {
@@ -140,7 +142,8 @@ export function mergeOutputs(dirs: string[], outDir: string): MergeResult {
       mergedFrom: inputs.map(describe),
     };
     writeManifest(out, manifest);
-    return { grades, exercises: first.assignment.exercises, manifest };
+    const isolation = [...new Set(entries.map((e) => e.record.isolation))].sort();
+    return { grades, exercises: first.assignment.exercises, manifest, isolation };
   } finally {
     lock.release();
   }

@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import os from "node:os";
 import path from "node:path";
 import { gradescopeResultsSchema, GradescopeResults } from "../../grader/results/gradescope";
+import { messagePattern, scoreHistogram, stats } from "../../grader/report/model";
 import { ClassReport, classReportSchema } from "../../grader/report/schema";
 import { GradedClass, gradedWeek7Class, SAMPLES, WEEK7 } from "../support/week7-class";
 import { tsnb } from "../support/tsnb-cli";
@@ -35,6 +36,30 @@ function csvTotals(dir: string): Map<string, { total: number; exercises: number[
   const total = head.indexOf("total");
   return new Map(rows.map((r) => [r[0], { total: Number(r[total]), exercises: r.slice(1, total).map(Number) }]));
 }
+
+describe("the class report's building blocks", () => {
+  it("groups failure messages by what is not a number, keeping the numbers inside names", () => {
+    assert.equal(
+      messagePattern("largest relative error 1.0e+0 at [0][0][1][0]: expected -0.104, got 0.431"),
+      "largest relative error # at [#][#][#][#]: expected #, got #",
+    );
+    assert.equal(
+      messagePattern("conv2dForward threw Error: not implemented yet (01-conv-basics.ipynb, cell 20 (conv2dForward), line 4)"),
+      "conv2dForward threw Error: not implemented yet (01-conv-basics.ipynb, cell # (conv2dForward), line #)",
+    );
+    assert.equal(messagePattern("3x3 pool, stride 2: shape mismatch: expected [1, 3, 3, 2]"), "3x3 pool, stride #: shape mismatch: expected [#, #, #, #]");
+  });
+
+  it("puts full marks in the histogram's last bin and a bin's lower edge in that bin", () => {
+    assert.deepEqual(scoreHistogram([0, 9.99, 10, 99, 100], 100).map((b) => b.count), [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]);
+    assert.deepEqual(scoreHistogram([7], 15).map((b) => [b.from, b.to, b.count])[4], [6, 7.5, 1]);
+  });
+
+  it("computes the population spread and the median of an even count", () => {
+    assert.deepEqual(stats([2, 4, 4, 4, 5, 5, 7, 9]), { mean: 5, median: 4.5, sd: 2, min: 2, max: 9 });
+    assert.deepEqual(stats([]), { mean: 0, median: 0, sd: 0, min: 0, max: 0 });
+  });
+});
 
 describe("the class report", function () {
   this.timeout(600_000);
@@ -186,6 +211,17 @@ describe("the class report", function () {
       assert.doesNotMatch(text, /\d{4}-\d\d-\d\dT\d\d:/, "a date");
       const html = readFileSync(path.join(cls.out, "report.html"), "utf8");
       assert.ok(!html.includes(cls.root), "the report names a temporary path");
+    });
+
+    it("tsnb merge writes the same report for the merged folder, without the run's timing", () => {
+      const merged = path.join(cls.root, "merged");
+      const r = tsnb(["merge", cls.out, "--out", merged]);
+      assert.equal(r.status, 0, r.stderr);
+      const again = readReport(merged);
+      assert.equal(again.timings, undefined);
+      const numbers = (x: ClassReport) => ({ ...x, timings: undefined, isolation: x.isolation.kind });
+      assert.deepEqual(numbers(again), numbers(report));
+      assert.match(readFileSync(path.join(merged, "report.html"), "utf8"), /<html lang="ko">/);
     });
   });
 
