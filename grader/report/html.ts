@@ -200,14 +200,16 @@ class Page {
     const r = this.r;
     const lines = [this.t("report.isolation", { summary: r.isolation.summary }), this.t("report.grader", { version: r.grader, language: r.language })];
     const tm = r.timings;
+    let timing = "";
     if (tm) {
-      lines.push(
+      // Marked, as the one part of the page that changes between runs (gone with --no-timings).
+      timing = `<p class="timing">${
         tm.graded
           ? this.t("report.timing", { graded: tm.graded, seconds: fmt(tm.wallSeconds), jobs: tm.jobs, mean: fmt(tm.meanSeconds), slowest: tm.slowest.map((s) => `${s.name} (${fmt(s.seconds)} s)`).join(", ") })
-          : this.t("report.timing.kept"),
-      );
+          : this.t("report.timing.kept")
+      }</p>`;
     }
-    return `<section id="grading"><h2>${this.t("report.grading")}</h2>${lines.map((l) => `<p>${l}</p>`).join("")}</section>`;
+    return `<section id="grading"><h2>${this.t("report.grading")}</h2>${lines.map((l) => `<p>${l}</p>`).join("")}${timing}</section>`;
   }
 }
 

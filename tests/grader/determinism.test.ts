@@ -33,7 +33,10 @@ const SAMPLES = ["full", "partial", "broken"].map((k) => path.join(ROOT, "sample
 const TIMING_FIELDS: { file: RegExp; fields: string[] }[] = [
   { file: /^[^/]+\/results\.json$/, fields: ["execution_time"] },
   { file: /^\.tsnb\/graded\/[^/]+\.json$/, fields: ["grade.seconds", "grade.tests[].durationMs"] },
+  { file: /^report\.json$/, fields: ["timings"] },
 ];
+/** The class report's one timing paragraph (report.html). */
+const REPORT_TIMING = /<p class="timing">[^<]*<\/p>/;
 const LOG = "grader-log.txt";
 const LOG_STAMP = /^(tsnb grade \S+), \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -133,6 +136,10 @@ describe("deterministic grading: tsnb grade's output folder", function () {
         for (const first of [lc[0], ld[0]]) assert.match(first, LOG_STAMP);
         assert.equal(lc[0].replace(LOG_STAMP, "$1"), ld[0].replace(LOG_STAMP, "$1"));
         if (c.slice(lc[0].length) !== d.slice(ld[0].length)) assert.fail(`${f} differs below its first line, ${firstDifference(c, d)}`);
+      } else if (f === "report.html") {
+        for (const page of [c, d]) assert.match(page, REPORT_TIMING);
+        const [pc, pd] = [c, d].map((page) => page.replace(REPORT_TIMING, ""));
+        if (pc !== pd) assert.fail(`${f} differs in more than its timing paragraph, ${firstDifference(pc, pd)}`);
       } else if (c !== d) {
         assert.fail(`${f} differs between the runs, ${firstDifference(c, d)}`);
       }
