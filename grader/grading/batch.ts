@@ -21,7 +21,7 @@ import { writeOfferedModules } from "../sandbox/offered-modules";
 import { PROGRAM_FILE } from "../sandbox/protocol";
 import { POINTS_MARKER } from "../testing";
 import { compileProgram, extractSubmission, ExtractedSubmission, Problem } from "../submission/extract";
-import { typeCheckSubmissions } from "../submission/typecheck";
+import { TypeCheckBatch } from "../submission/typecheck";
 
 export interface SubmissionInput {
   name: string;
@@ -68,6 +68,14 @@ export interface SubmissionGrade {
   seconds?: number;
 }
 
+/**
+ * What is worth keeping of a grade once its files are written: everything but the learner's
+ * output and the instructor log (the bulk of a grade), so that a large class fits in flat memory.
+ */
+export function compactGrade(grade: SubmissionGrade): SubmissionGrade {
+  return { ...grade, learnerOutput: "", instructorLog: [] };
+}
+
 export interface BatchOptions {
   assignment: Assignment;
   submissions: SubmissionInput[];
@@ -80,7 +88,11 @@ export interface BatchOptions {
   /** Type-check learner cells and report type errors as feedback. */
   typeCheck?: boolean;
   onSubmissionDone?: (name: string) => void;
-  /** Grades of submissions whose tests have finished, group by group, before the batch ends. */
+  /**
+   * Grades of submissions whose tests have finished, group by group, before the batch ends.
+   * When given, the batch keeps (and returns) only compact grades (see compactGrade): the
+   * caller has the whole ones.
+   */
   onGraded?: (grades: SubmissionGrade[]) => void;
   /** How sandboxes are isolated; detectIsolation("auto") when absent. */
   launch?: SandboxLaunch;
@@ -196,29 +208,25 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
   for (const d of Object.values(dirs)) mkdirSync(d, { mode: 0o755 });
   const moduleFiles = writeOfferedModules(dirs.modules);
 
-  let typeCheckFailure: string | undefined;
   try {
-    const extracted: ExtractedSubmission[] = options.submissions.map((s) => extractSubmission(assignment, s.input, s.name, lang));
-    // Type errors are feedback only; the check runs beside Jest and joins each group's results.
-    const typeErrors: Promise<void> = (
-      options.typeCheck === false
-        ? Promise.resolve([])
-        : typeCheckSubmissions(
-            extracted.map((s) => s.sources),
-            path.join(work, "typecheck"),
-            lang,
-          ).catch((err: Error) => {
-            typeCheckFailure = err.message;
-            return [];
-          })
-    ).then((lists) => {
-      for (const [i, problems] of lists.entries()) extracted[i].problems.push(...problems);
-    });
-    // Compiled a few submissions at a time and written out at once, so that a large batch's
-    // programs are never all in memory (nor all queued in esbuild's service).
+    // Submissions are read, laid out for the type check and compiled a few at a time, and their
+    // cells' text then lives on disk only (the program, the type-check project): a large
+    // batch's notebooks, cells and programs are never all in memory (nor all queued in
+    // esbuild's service). Type errors are feedback only; the check runs beside Jest and joins
+    // each group's results.
+    const typeCheck = options.typeCheck === false ? undefined : new TypeCheckBatch(path.join(work, "typecheck"), lang);
+    let typeCheckWriteFailure: string | undefined;
+    const extracted: ExtractedSubmission[] = [];
     const programFiles: string[] = [];
-    for (let start = 0; start < extracted.length; start += COMPILE_CHUNK) {
-      const chunk = extracted.slice(start, start + COMPILE_CHUNK);
+    for (let start = 0; start < options.submissions.length; start += COMPILE_CHUNK) {
+      const chunk = options.submissions.slice(start, start + COMPILE_CHUNK).map((s) => extractSubmission(assignment, s.input, s.name, lang));
+      if (typeCheck && !typeCheckWriteFailure) {
+        try {
+          typeCheck.add(chunk.map((sub) => sub.sources));
+        } catch (err) {
+          typeCheckWriteFailure = (err as Error).message;
+        }
+      }
       const programs = await Promise.all(chunk.map((sub) => compileProgram(sub.sources, sub.problems, lang)));
       programs.forEach((program, k) => {
         const programDir = path.join(dirs.programs, String(start + k));
@@ -227,9 +235,17 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
         writeFileSync(programFile, JSON.stringify(program), { mode: 0o644 });
         programFiles.push(programFile);
       });
-      // The cells' text now lives on disk (the program, the type-check project).
       for (const sub of chunk) sub.sources = [];
+      extracted.push(...chunk);
     }
+    typeCheck?.close();
+    /** Submission i's type errors joined to its problems (once), and why the check failed, if it did. */
+    const typeChecked = async (i: number): Promise<string | undefined> => {
+      if (!typeCheck || typeCheckWriteFailure) return typeCheckWriteFailure;
+      const { problems, failure } = await typeCheck.problemsOf(i);
+      if (!failure) extracted[i].problems.push(...problems);
+      return failure;
+    };
 
     const hiddenRoots = [...options.tests.privateRoots, assignment.dir];
     const grades: SubmissionGrade[] = [];
@@ -238,15 +254,16 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
     /** Grade a finished group and hand its grades over once the type check has joined. */
     const deliver = (group: GroupResult): void => {
       deliveries.push(
-        typeErrors.then(() => {
+        Promise.all(group.indices.map(typeChecked)).then((typeCheckFailures) => {
           const graded = group.indices.map((i, k) => {
             const assertions = group.result?.testResults.filter((a) => a.ancestorTitles[0] === groupTitle(k)) ?? [];
             const outcome = { assertions, execError: group.execError, execStack: group.execStack, seconds: group.seconds / group.indices.length };
             const grade = toGrade(extracted[i], outcome, readReport(path.join(dirs.programs, String(i))), hiddenRoots, assignment.dir, lang);
-            if (typeCheckFailure) grade.instructorLog.push(`type check skipped: ${typeCheckFailure}`);
-            return (grades[i] = grade);
+            if (typeCheckFailures[k]) grade.instructorLog.push(`type check skipped: ${typeCheckFailures[k]}`);
+            return grade;
           });
           options.onGraded?.(graded);
+          group.indices.forEach((i, k) => (grades[i] = options.onGraded ? compactGrade(graded[k]) : graded[k]));
           // Jest keeps every file's result until its run ends: drop what has been read, so that
           // a large batch does not hold every assertion of every submission in memory.
           if (group.result) {

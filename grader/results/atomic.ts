@@ -3,7 +3,7 @@
  * over it. A reader (or a run killed mid-write) sees the old content or the new, never a part.
  * This protects against the grader dying, not against the machine losing power (no fsync).
  */
-import { readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 
 const TEMP = /^\..+\.\d+\.tmp$/;
@@ -16,6 +16,23 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const temp = tempName(file);
   try {
     writeFileSync(temp, data);
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Like writeFileAtomic, from pieces written one at a time: the whole content is never in memory. */
+export function writeFileAtomicPieces(file: string, pieces: Iterable<string>): void {
+  const temp = tempName(file);
+  try {
+    const fd = openSync(temp, "w");
+    try {
+      for (const piece of pieces) writeSync(fd, piece);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, file);
   } catch (err) {
     rmSync(temp, { force: true });

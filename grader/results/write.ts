@@ -3,18 +3,22 @@
  * a feedback.html, and for the batch a grades.csv and an instructor log with the raw details
  * that learners must not see. A ResultsWriter writes each submission as soon as it is graded
  * and rewrites grades.csv and the log after each group, every file atomically, so that a run
- * stopped at any moment leaves complete files for what it finished.
+ * stopped at any moment leaves complete files for what it finished. Once a submission's files
+ * are written, the writer keeps only its compact grade (scores, tests with their messages,
+ * problems; no learner output or instructor log) and its instructor log waits on disk, so that
+ * a class of any size is written in flat memory.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Assignment } from "../assignment/load";
-import type { SubmissionGrade } from "../grading/batch";
+import { compactGrade, SubmissionGrade } from "../grading/batch";
 import type { SandboxLaunch } from "../sandbox/isolation";
-import { removeStaleTemps, writeFileAtomic } from "./atomic";
+import { removeStaleTemps, writeFileAtomic, writeFileAtomicPieces } from "./atomic";
 import { gradesCsv } from "./csv";
 import { feedbackHtml } from "./feedback";
 import { toGradescope } from "./gradescope";
 import { Fingerprint, GradedRecord, gradedRecordsDir, writeGradedRecord } from "./resume";
+import { STATE_DIR } from "./state";
 import { withoutTimings } from "./timings";
 
 export interface WrittenResults {
@@ -41,6 +45,8 @@ export class ResultsWriter {
   private readonly exercises: string[];
   private readonly grades = new Map<string, SubmissionGrade>();
   private readonly carried = new Set<string>();
+  /** Each submission's part of the instructor log, one file per submission, until the log is assembled. */
+  private readonly logParts: string;
 
   constructor(
     private readonly outDir: string,
@@ -51,13 +57,16 @@ export class ResultsWriter {
     mkdirSync(outDir, { recursive: true });
     removeStaleTemps(outDir);
     removeStaleTemps(gradedRecordsDir(outDir));
+    this.logParts = path.join(outDir, STATE_DIR, "log-parts");
+    mkdirSync(this.logParts, { recursive: true });
+    removeStaleTemps(this.logParts);
     this.written = { dir: outDir, submissions: [], csvFile: path.join(outDir, "grades.csv"), logFile: path.join(outDir, "grader-log.txt") };
   }
 
   /** Grades a previous run wrote (kept by --resume): listed in grades.csv and the log, not rewritten. */
   carryOver(records: GradedRecord[]): void {
     for (const r of records) {
-      this.grades.set(r.grade.name, r.grade);
+      this.keep(r.grade);
       this.carried.add(r.grade.name);
     }
   }
@@ -78,14 +87,25 @@ export class ResultsWriter {
       writeFileAtomic(feedbackFile, feedbackHtml(grade, this.assignment.name, this.exercises));
       // The record comes last: a submission counts as done for --resume only once all of it is on disk.
       if (fingerprint && isolation) writeGradedRecord(this.outDir, { fingerprint, isolation, grade });
-      this.grades.set(grade.name, grade);
+      this.keep(grade);
       this.carried.delete(grade.name);
       this.written.submissions.push({ name: grade.name, resultsFile, feedbackFile });
     }
     this.writeSummaries();
   }
 
-  /** Everything graded so far (by this run or carried over), in the given order. */
+  /** Keep the compact grade; its instructor log goes to disk. */
+  private keep(grade: SubmissionGrade): void {
+    const lines = [...(grade.graderError ? [`GRADER ERROR: ${grade.graderError}`] : []), ...grade.instructorLog, ""];
+    writeFileAtomic(this.logPart(grade.name), lines.join("\n") + "\n");
+    this.grades.set(grade.name, compactGrade(grade));
+  }
+
+  private logPart(name: string): string {
+    return path.join(this.logParts, `${encodeURIComponent(name)}.txt`);
+  }
+
+  /** Everything graded so far (by this run or carried over), in the given order, as compact grades (see compactGrade). */
   all(): SubmissionGrade[] {
     return this.options.order.flatMap((name) => this.grades.get(name) ?? []);
   }
@@ -93,13 +113,16 @@ export class ResultsWriter {
   private writeSummaries(): void {
     const grades = this.all();
     writeFileAtomic(this.written.csvFile, gradesCsv(grades, this.exercises));
-    const log: string[] = [...(this.options.header ?? []), ""];
+    writeFileAtomicPieces(this.written.logFile, this.logPieces(grades));
+  }
+
+  /** The instructor log, a submission at a time: its heading, then its part read back from disk. */
+  private *logPieces(grades: SubmissionGrade[]): Iterable<string> {
+    yield [...(this.options.header ?? []), ""].join("\n") + "\n";
     for (const grade of grades) {
-      log.push(`=== ${grade.name} (${grade.input}): ${grade.score} / ${grade.maxScore}${this.carried.has(grade.name) ? " (graded by an earlier run; kept by --resume)" : ""}`);
-      if (grade.graderError) log.push(`GRADER ERROR: ${grade.graderError}`);
-      log.push(...grade.instructorLog, "");
+      yield `=== ${grade.name} (${grade.input}): ${grade.score} / ${grade.maxScore}${this.carried.has(grade.name) ? " (graded by an earlier run; kept by --resume)" : ""}\n`;
+      yield readFileSync(this.logPart(grade.name), "utf8");
     }
-    writeFileAtomic(this.written.logFile, log.join("\n") + "\n");
   }
 }
 

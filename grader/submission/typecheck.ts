@@ -1,8 +1,8 @@
 /**
  * Type errors in learner code, for feedback only: they never cost points (the code is
- * transpiled without a check), but a learner should hear about them. The whole batch is checked
- * in one run of TypeScript 7's native compiler (the `typescript7` package), one file per
- * submitted notebook: it reports the same diagnostics as the 5.x compiler at a fifth of the CPU
+ * transpiled without a check), but a learner should hear about them. A batch is checked by
+ * TypeScript 7's native compiler (the `typescript7` package), one run per hundred submissions,
+ * one file per submitted notebook: it reports the same diagnostics as the 5.x compiler at a fifth of the CPU
  * time, and it runs as a process of its own beside Jest. Options follow tslab's (not strict), so
  * learners see the errors their kernel would have shown.
  */
@@ -52,35 +52,35 @@ interface FileInfo {
   cells: CellSpan[];
 }
 
-/** Lay the submissions out as a TypeScript project in `dir`; returns what each file holds. */
-function writeProject(dir: string, submissions: CellSource[][]): Map<string, FileInfo> {
+/** The files every project shares: the helpers' types, the ambient console and tsconfig.json. */
+function writeProjectFrame(dir: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "kernel-helpers.d.ts"), helpersDeclaration());
   writeFileSync(path.join(dir, "ambient.d.ts"), AMBIENT);
   writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
-  const files = new Map<string, FileInfo>();
-  submissions.forEach((sources, i) => {
-    for (const notebook of new Set(sources.map((c) => c.notebook))) {
-      const parts: string[] = [];
-      const cells: CellSpan[] = [];
-      let line = 0;
-      for (const cell of sources.filter((c) => c.notebook === notebook)) {
-        if (cell.source === undefined) continue;
-        const text = cell.source.endsWith("\n") ? cell.source : cell.source + "\n";
-        const lines = text.split("\n").length - 1;
-        cells.push({ startLine: line, endLine: line + lines, label: cell.label, exercise: cell.exercise });
-        parts.push(text);
-        line += lines;
-      }
-      // A module of its own, so that submissions' top-level names do not collide.
-      parts.push("export {};\n");
-      const rel = path.join(`s${i}`, `${notebook.replace(/\.ipynb$/, "").replace(/[^\w.-]/g, "_")}.ts`);
-      mkdirSync(path.join(dir, `s${i}`), { recursive: true });
-      writeFileSync(path.join(dir, rel), parts.join(""));
-      files.set(rel, { submission: i, notebook, cells });
+}
+
+/** Write submission `i`'s notebooks into the project in `dir`, one file each, recorded in `files`. */
+function writeSubmissionFiles(dir: string, i: number, sources: CellSource[], files: Map<string, FileInfo>): void {
+  for (const notebook of new Set(sources.map((c) => c.notebook))) {
+    const parts: string[] = [];
+    const cells: CellSpan[] = [];
+    let line = 0;
+    for (const cell of sources.filter((c) => c.notebook === notebook)) {
+      if (cell.source === undefined) continue;
+      const text = cell.source.endsWith("\n") ? cell.source : cell.source + "\n";
+      const lines = text.split("\n").length - 1;
+      cells.push({ startLine: line, endLine: line + lines, label: cell.label, exercise: cell.exercise });
+      parts.push(text);
+      line += lines;
     }
-  });
-  return files;
+    // A module of its own, so that submissions' top-level names do not collide.
+    parts.push("export {};\n");
+    const rel = path.join(`s${i}`, `${notebook.replace(/\.ipynb$/, "").replace(/[^\w.-]/g, "_")}.ts`);
+    mkdirSync(path.join(dir, `s${i}`), { recursive: true });
+    writeFileSync(path.join(dir, rel), parts.join(""));
+    files.set(rel, { submission: i, notebook, cells });
+  }
 }
 
 export interface Diagnostic {
@@ -139,29 +139,80 @@ function runCompiler(dir: string): Promise<string> {
 /** Submissions per compiler run: the compiler's memory grows with its program, a batch's must not. */
 const CHECK_CHUNK = 100;
 
+/** What one compiler run found: a list of type-error problems per submission, or why it failed. */
+export interface CheckedPart {
+  problems: Problem[][];
+  failure?: string;
+}
+
+interface Project {
+  dir: string;
+  count: number;
+  files: Map<string, FileInfo>;
+  checked?: Promise<CheckedPart>;
+}
+
 /**
- * Type-check the batch in `dir` (a fresh folder), one compiler run per chunk of submissions, one
- * run after another. Every chunk's project is written before this returns, so the caller may
- * drop the sources at once. Resolves to one list of type-error problems per submission, about
- * the learner's own (solution) cells only, framed in `lang` (the compiler's
+ * A batch's type check in `dir` (a fresh folder), fed a few submissions at a time so that the
+ * caller never holds the whole batch's cells: every CHECK_CHUNK submissions make a project of
+ * their own, checked by one compiler run as soon as it is complete, one run after another.
+ * Problems concern the learner's own (solution) cells only, framed in `lang` (the compiler's
  * own text stays as it is).
  */
-export function typeCheckSubmissions(submissions: CellSource[][], dir: string, lang: Language = "en"): Promise<Problem[][]> {
-  const projects: { dir: string; count: number; files: Map<string, FileInfo> }[] = [];
-  try {
-    for (let start = 0; start < submissions.length; start += CHECK_CHUNK) {
-      const chunk = submissions.slice(start, start + CHECK_CHUNK);
-      const partDir = path.join(dir, `part-${start / CHECK_CHUNK}`);
-      projects.push({ dir: partDir, count: chunk.length, files: writeProject(partDir, chunk) });
+export class TypeCheckBatch {
+  private readonly projects: Project[] = [];
+  private added = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly dir: string,
+    private readonly lang: Language = "en",
+  ) {}
+
+  /** Write the next submissions' cells (numbered on from the previous call); the caller may drop them at once. */
+  add(submissions: CellSource[][]): void {
+    for (const sources of submissions) {
+      const part = Math.floor(this.added / CHECK_CHUNK);
+      let project = this.projects[part];
+      if (!project) {
+        if (part > 0) this.start(this.projects[part - 1]);
+        project = this.projects[part] = { dir: path.join(this.dir, `part-${part}`), count: 0, files: new Map() };
+        writeProjectFrame(project.dir);
+      }
+      writeSubmissionFiles(project.dir, project.count++, sources, project.files);
+      this.added++;
     }
-  } catch (err) {
-    return Promise.reject(err);
   }
-  return (async () => {
-    const problems: Problem[][] = [];
-    for (const p of projects) problems.push(...(await typeCheckProject(p.dir, p.count, p.files, lang)));
-    return problems;
-  })();
+
+  /** All submissions are added: check the last project too. */
+  close(): void {
+    const last = this.projects[this.projects.length - 1];
+    if (last) this.start(last);
+  }
+
+  /** The check of submission `i`'s project (after close(), or once its project is complete). */
+  part(i: number): Promise<CheckedPart> {
+    const project = this.projects[Math.floor(i / CHECK_CHUNK)];
+    return project?.checked ?? Promise.resolve({ problems: [] });
+  }
+
+  /** Problems of submission `i`, once its project is checked. */
+  async problemsOf(i: number): Promise<{ problems: Problem[]; failure?: string }> {
+    const part = await this.part(i);
+    return { problems: part.problems[i % CHECK_CHUNK] ?? [], failure: part.failure };
+  }
+
+  private start(project: Project): void {
+    if (project.checked) return;
+    const run = this.queue.then(() => typeCheckProject(project.dir, project.count, project.files, this.lang));
+    this.queue = run.catch(() => undefined);
+    project.checked = run.then(
+      (problems) => ({ problems }),
+      (err: Error) => ({ problems: [], failure: err.message }),
+    );
+    // The cell spans are needed only by this check.
+    void project.checked.then(() => project.files.clear());
+  }
 }
 
 async function typeCheckProject(dir: string, count: number, files: Map<string, FileInfo>, lang: Language): Promise<Problem[][]> {
