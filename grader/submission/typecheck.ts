@@ -154,7 +154,7 @@ interface Project {
 
 /**
  * A batch's type check in `dir` (a fresh folder), fed a few submissions at a time so that the
- * caller never holds the whole batch's cells: every CHECK_CHUNK submissions make a project of
+ * caller never holds the whole batch's cells: every `perRun` submissions (CHECK_CHUNK) make a project of
  * their own, checked by one compiler run as soon as it is complete, one run after another.
  * Problems concern the learner's own (solution) cells only, framed in `lang` (the compiler's
  * own text stays as it is).
@@ -167,12 +167,13 @@ export class TypeCheckBatch {
   constructor(
     private readonly dir: string,
     private readonly lang: Language = "en",
+    private readonly perRun: number = CHECK_CHUNK,
   ) {}
 
   /** Write the next submissions' cells (numbered on from the previous call); the caller may drop them at once. */
   add(submissions: CellSource[][]): void {
     for (const sources of submissions) {
-      const part = Math.floor(this.added / CHECK_CHUNK);
+      const part = Math.floor(this.added / this.perRun);
       let project = this.projects[part];
       if (!project) {
         if (part > 0) this.start(this.projects[part - 1]);
@@ -192,14 +193,14 @@ export class TypeCheckBatch {
 
   /** The check of submission `i`'s project (after close(), or once its project is complete). */
   part(i: number): Promise<CheckedPart> {
-    const project = this.projects[Math.floor(i / CHECK_CHUNK)];
+    const project = this.projects[Math.floor(i / this.perRun)];
     return project?.checked ?? Promise.resolve({ problems: [] });
   }
 
   /** Problems of submission `i`, once its project is checked. */
   async problemsOf(i: number): Promise<{ problems: Problem[]; failure?: string }> {
     const part = await this.part(i);
-    return { problems: part.problems[i % CHECK_CHUNK] ?? [], failure: part.failure };
+    return { problems: part.problems[i % this.perRun] ?? [], failure: part.failure };
   }
 
   private start(project: Project): void {
