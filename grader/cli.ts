@@ -19,7 +19,7 @@ import { registerMergeCommand } from "./commands/merge";
 export function buildProgram(): Command {
   const program = new Command("tsnb")
     .description("Course kit for TypeScript notebooks: release, grade and run notebooks, and install the kit's Jupyter kernel")
-    .version(require("../../package.json").version)
+    .version((require("../../package.json") as { version: string }).version)
     .showHelpAfterError("(run with --help for usage)")
     // Before the subcommands are added, so that they inherit it: usage errors throw, and main()
     // turns them into exit code 2.

@@ -90,7 +90,7 @@ export async function readConnectionFile(file: string): Promise<ConnectionInfo> 
   try {
     parsed = JSON.parse(await fs.readFile(file, "utf8")) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`cannot read connection file ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read connection file ${file}: ${(err as Error).message}`, { cause: err });
   }
   const transport = parsed.transport ?? "tcp";
   if (transport !== "tcp") throw new Error(`connection file ${file}: transport ${JSON.stringify(transport)} is not supported (only tcp)`);

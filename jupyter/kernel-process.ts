@@ -221,7 +221,7 @@ export class Heartbeat extends EventEmitter {
     while (!this.stopped) {
       const ping = randomBytes(8);
       const started = Date.now();
-      let ok = false;
+      let ok: boolean;
       try {
         await socket.send(ping);
         const [echo] = await socket.receive();

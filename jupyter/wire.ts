@@ -133,7 +133,7 @@ export class Session {
     }
     let parts: unknown[];
     try {
-      parts = body.map((b) => JSON.parse(b.toString("utf8")));
+      parts = body.map((b) => JSON.parse(b.toString("utf8")) as unknown);
     } catch (err) {
       throw new WireError("bad-json", `message frame is not JSON: ${(err as Error).message}`);
     }

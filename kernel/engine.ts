@@ -110,7 +110,7 @@ export class Engine {
           const local = this.loadLocal(dir, id);
           if (local) return local.exports;
         }
-        return Reflect.apply(target, thisArg, args);
+        return Reflect.apply(target, thisArg, args) as unknown;
       },
     });
   }

@@ -65,7 +65,7 @@ export class KernelService {
       this.engineInstance = this.createEngine();
     } catch (err) {
       this.engineError = err as Error;
-      this.output.log(`tsnb kernel: the TypeScript engine could not start: ${(err as Error).stack ?? err}\n`);
+      this.output.log(`tsnb kernel: the TypeScript engine could not start: ${(err as Error | undefined)?.stack ?? String(err)}\n`);
       throw err;
     }
     return this.engineInstance;
@@ -120,6 +120,7 @@ export class KernelService {
         await reply("execute_reply", { status: "aborted" });
         return;
       }
+      const code = typeof msg.content.code === "string" ? msg.content.code : "";
       switch (type) {
         case "kernel_info_request":
           await reply("kernel_info_reply", kernelInfo());
@@ -132,13 +133,13 @@ export class KernelService {
           break;
         }
         case "is_complete_request":
-          await reply("is_complete_reply", this.isComplete(String(msg.content.code ?? "")));
+          await reply("is_complete_reply", this.isComplete(code));
           break;
         case "complete_request":
-          await reply("complete_reply", this.complete(String(msg.content.code ?? ""), Number(msg.content.cursor_pos ?? 0)));
+          await reply("complete_reply", this.complete(code, Number(msg.content.cursor_pos ?? 0)));
           break;
         case "inspect_request":
-          await reply("inspect_reply", this.inspect(String(msg.content.code ?? ""), Number(msg.content.cursor_pos ?? 0)));
+          await reply("inspect_reply", this.inspect(code, Number(msg.content.cursor_pos ?? 0)));
           break;
         case "history_request":
           await reply("history_reply", { status: "ok", history: this.history(msg.content) });
@@ -161,7 +162,7 @@ export class KernelService {
           this.output.log(`tsnb kernel: ignoring a ${type} message on ${channel}\n`);
       }
     } catch (err) {
-      this.output.log(`tsnb kernel: error handling ${type}: ${(err as Error).stack ?? err}\n`);
+      this.output.log(`tsnb kernel: error handling ${type}: ${(err as Error | undefined)?.stack ?? String(err)}\n`);
       const error = { ename: "KernelError", evalue: (err as Error).message ?? String(err), traceback: [`KernelError: ${(err as Error).message}`] };
       if (type.endsWith("_request")) await reply(type.replace(/_request$/, "_reply"), { status: "error", ...error });
     } finally {

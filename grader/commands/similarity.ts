@@ -55,7 +55,7 @@ async function loadSimilarity(): Promise<typeof import("../similarity/run")> {
     return await import("../similarity/run");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ERR_REQUIRE_ESM") {
-      throw new Error(`tsnb similarity needs Node.js 20.19 or newer (it loads Dolos, an ES module, with require()); this is ${process.version}`);
+      throw new Error(`tsnb similarity needs Node.js 20.19 or newer (it loads Dolos, an ES module, with require()); this is ${process.version}`, { cause: err });
     }
     throw err;
   }

@@ -250,7 +250,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
     const hiddenRoots = [...options.tests.privateRoots, assignment.dir];
     const grades: SubmissionGrade[] = [];
     const deliveries: Promise<void>[] = [];
-    let deliveryError: unknown;
+    let deliveryFailure: { error: unknown } | undefined;
     /** Grade a finished group and hand its grades over once the type check has joined. */
     const deliver = (group: GroupResult): void => {
       deliveries.push(
@@ -272,7 +272,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
           }
         }).catch((err: unknown) => {
           // Reported once the run is over (e.g. the results folder could not be written).
-          deliveryError ??= err;
+          deliveryFailure ??= { error: err };
         }),
       );
     };
@@ -289,7 +289,7 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
       await runGroups(dirs.tests, "pass2", retry, programFiles, env, options, deliver);
     }
     await Promise.all(deliveries);
-    if (deliveryError) throw deliveryError;
+    if (deliveryFailure) throw deliveryFailure.error;
     return extracted.map((sub, i) => grades[i] ?? toGrade(sub, undefined, undefined, hiddenRoots, assignment.dir, lang));
   } finally {
     options.signal?.removeEventListener("abort", removeWork);

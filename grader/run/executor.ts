@@ -368,9 +368,10 @@ async function attemptCell(
     return { kind: "error", reply, ename: err?.output_type === "error" ? err.ename : undefined, evalue: err?.output_type === "error" ? err.evalue : undefined };
   }
   if (typeof content.ename === "string" && content.ename) {
-    const traceback = Array.isArray(content.traceback) ? content.traceback.map(String) : [`${content.ename}: ${content.evalue ?? ""}`];
-    outputs.add(cell, { output_type: "error", ename: content.ename, evalue: String(content.evalue ?? ""), traceback });
-    return { kind: "error", reply, ename: content.ename, evalue: String(content.evalue ?? "") };
+    const evalue = typeof content.evalue === "string" ? content.evalue : "";
+    const traceback = Array.isArray(content.traceback) ? content.traceback.map(String) : [`${content.ename}: ${evalue}`];
+    outputs.add(cell, { output_type: "error", ename: content.ename, evalue, traceback });
+    return { kind: "error", reply, ename: content.ename, evalue };
   }
   // tslab: rebuild the error from what it printed.
   const parsed = parseTslabFailure(stderrMessages);

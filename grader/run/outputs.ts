@@ -114,8 +114,8 @@ export class NotebookOutputs {
       case "error":
         this.append(cell, {
           output_type: "error",
-          ename: String(content.ename ?? ""),
-          evalue: String(content.evalue ?? ""),
+          ename: typeof content.ename === "string" ? content.ename : "",
+          evalue: typeof content.evalue === "string" ? content.evalue : "",
           traceback: Array.isArray(content.traceback) ? content.traceback.map(String) : [],
         });
         return true;

@@ -200,7 +200,7 @@ export async function runAll(runs: PreparedRun[], options: RunOptions = {}): Pro
   const stream = options.stream ?? process.stderr;
   const jobs = Math.max(1, Math.min(options.jobs ?? 1, runs.length));
   const progress = options.progress ?? "lines";
-  const outcomes: RunOutcome[] = new Array(runs.length);
+  const outcomes = new Array<RunOutcome>(runs.length);
   let multibar: MultiBar | undefined;
   if (progress === "bar") {
     multibar = new MultiBar(

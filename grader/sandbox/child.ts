@@ -105,9 +105,7 @@ function serve(program: LearnerProgram, modules: SandboxModule[], texts: RealmTe
   };
   send({ type: "ready", cells: loaded, output: drainOutput() });
 
-  process.on("message", async (raw: unknown) => {
-    const req = raw as CallRequest;
-    if (!req || req.type !== "call") return;
+  const answer = async (req: CallRequest): Promise<void> => {
     const started = performance.now();
     const reply = (body: Record<string, unknown>): void =>
       send({ type: "reply", id: req.id, output: drainOutput(), ms: performance.now() - started, ...body } as CallReply);
@@ -134,6 +132,16 @@ function serve(program: LearnerProgram, modules: SandboxModule[], texts: RealmTe
       if (err instanceof Error) return reply({ kind: "internal", message: `${err.name}: ${err.message}` });
       return reply({ kind: "threw", ...thrownBy(err) });
     }
+  };
+  process.on("message", (raw: unknown) => {
+    const req = raw as CallRequest;
+    if (!req || req.type !== "call") return;
+    // Failing to answer (e.g. describing what was thrown failed) is the runner's fault, not the
+    // learner's: say so, rather than leave a rejection that would end the process as a crash.
+    answer(req).catch((err: unknown) => {
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : "the sandbox could not answer the call";
+      send({ type: "reply", id: req.id, kind: "internal", message, output: "", ms: 0 } satisfies CallReply);
+    });
   });
 }
 

@@ -115,7 +115,7 @@ export class LearnerRealm {
   private readonly parseJson: (text: string) => unknown;
 
   constructor(modules: SandboxModule[], texts: RealmTexts) {
-    this.context = vm.createContext(Object.create(null), {
+    this.context = vm.createContext(Object.create(null) as object, {
       name: "learner",
       codeGeneration: { strings: false, wasm: false },
     });

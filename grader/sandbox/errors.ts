@@ -3,14 +3,14 @@
  * values are read (no getters run, no toString called), and the location is reported in the
  * learner's own terms (cell and line of their TypeScript), found through the cell source maps.
  */
-import { SourceMap } from "node:module";
+import { SourceMap, SourceMapPayload } from "node:module";
 import { types } from "node:util";
 import { LearnerCell, RealmTexts, Thrown, ThrowSite } from "./protocol";
 
 const { getPrototypeOf, getOwnPropertyDescriptor } = Object;
 
 function dataString(obj: object, key: string): string | undefined {
-  for (let o: object | null = obj, depth = 0; o && depth < 8; o = getPrototypeOf(o), depth++) {
+  for (let o: object | null = obj, depth = 0; o && depth < 8; o = getPrototypeOf(o) as object | null, depth++) {
     if (types.isProxy(o)) return undefined;
     const d = getOwnPropertyDescriptor(o, key);
     if (d) return "value" in d && typeof d.value === "string" ? d.value : undefined;
@@ -33,7 +33,7 @@ function locate(stack: string | undefined, cells: LearnerCell[], maps: Map<strin
   if (raw) {
     try {
       let map = sourceMaps.get(filename);
-      if (!map) sourceMaps.set(filename, (map = new SourceMap(JSON.parse(raw))));
+      if (!map) sourceMaps.set(filename, (map = new SourceMap(JSON.parse(raw) as SourceMapPayload)));
       const entry = map.findEntry(line - 1, Number(m[3]) - 1) as { originalLine?: number };
       if (typeof entry.originalLine === "number") line = entry.originalLine + 1;
     } catch {

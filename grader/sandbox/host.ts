@@ -341,7 +341,7 @@ export class LearnerSandbox {
         finish({ kind: "crashed", message: this.say({ key: "sandbox.cannotStart" }), output: "", ms: 0 });
       });
       try {
-        child.send({ type: "load", program: JSON.parse(program), texts: realmTexts(this.lang) } satisfies LoadRequest);
+        child.send({ type: "load", program: JSON.parse(program) as LoadRequest["program"], texts: realmTexts(this.lang) } satisfies LoadRequest);
       } catch (err) {
         this.log.push(`cannot send the program: ${(err as Error).message}`);
       }

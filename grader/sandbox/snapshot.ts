@@ -73,7 +73,7 @@ export function snapshot(value: unknown, limits: SnapshotLimits = DEFAULT_LIMITS
       }
       return out;
     }
-    const proto = getPrototypeOf(obj);
+    const proto = getPrototypeOf(obj) as object | null;
     const isPlain = proto === null || (getPrototypeOf(proto) === null && getOwnPropertyDescriptor(proto, "hasOwnProperty") !== undefined);
     if (!isPlain) throw new NotPlainData({ key: "plain.notPlain", params: { path: describePath(path) } });
     if (ownKeys(obj).length !== objectKeys(obj).length) {

@@ -36,7 +36,7 @@ export function readGrades(file: string, exercises: { name: string; points: numb
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   const header = splitCsvLine(lines[0] ?? "");

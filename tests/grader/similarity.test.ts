@@ -180,7 +180,6 @@ describe("tsnb similarity", function () {
       assert.deepEqual(requests, [file], "the report fetched something besides itself");
       // Runs in the page; the project compiles without the DOM library, hence `any`.
       const facts = await page.evaluate(() => {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         const doc = (globalThis as any).document;
         const all = (root: any, selector: string): any[] => [...root.querySelectorAll(selector)];
         return {

@@ -54,7 +54,6 @@ interface SentContent {
 
 /** Runs `fn` as if inside a tslab cell: tslab's kernel writer is replaced by a recorder. */
 function insideFakeKernel(fn: () => void): { content: SentContent; update: boolean }[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: unknown };
   const sent: { content: SentContent; update: boolean }[] = [];
   const previous = jupyter.lastWriteDisplayData;

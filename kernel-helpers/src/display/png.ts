@@ -166,7 +166,6 @@ export function imageTilesRgba(images: number[][][], options: ImageGridOptions =
 /** Encodes an RGBA bitmap as PNG bytes. */
 export function encodePng(bitmap: Rgba): Uint8Array {
   // Lazy so that importing the package index does not load pngjs (e.g. in the grading sandbox).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { PNG } = require("pngjs") as { PNG: typeof PngClass };
   const png = new PNG({ width: bitmap.width, height: bitmap.height, colorType: 6 });
   Buffer.from(bitmap.data.buffer, bitmap.data.byteOffset, bitmap.data.byteLength).copy(png.data);

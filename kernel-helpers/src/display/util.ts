@@ -56,7 +56,7 @@ export function toBase64(bytes: Uint8Array): string {
  */
 export function alignedText(rows: string[][], rightAlign: (row: number, col: number) => boolean): string {
   const ncol = rows.reduce((m, r) => Math.max(m, r.length), 0);
-  const widths: number[] = new Array(ncol).fill(0);
+  const widths = new Array<number>(ncol).fill(0);
   for (const r of rows) r.forEach((cell, j) => (widths[j] = Math.max(widths[j], stringWidth(cell))));
   return rows
     .map((r, i) =>

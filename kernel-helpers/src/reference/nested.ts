@@ -136,7 +136,7 @@ export function im2col(x: Tensor4, filterH: number, filterW: number, stride: num
   intArg(stride, "stride", 1);
   intArg(pad, "pad", 0);
   const r = im2colFlat(fx.data, fx.shape, filterH, filterW, stride, pad);
-  const rows: number[][] = new Array(r.rows);
+  const rows = new Array<number[]>(r.rows);
   for (let i = 0; i < r.rows; i++) rows[i] = Array.from(r.data.subarray(i * r.cols, (i + 1) * r.cols));
   return rows;
 }

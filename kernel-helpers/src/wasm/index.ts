@@ -48,7 +48,6 @@ let wasmPackageLoaded = false;
 /** Loads @tensorflow/tfjs-backend-wasm, which registers the 'wasm' backend and its kernels. */
 export function loadWasmBackendPackage(): void {
   if (wasmPackageLoaded) return;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require("@tensorflow/tfjs-backend-wasm");
   wasmPackageLoaded = true;
 }
