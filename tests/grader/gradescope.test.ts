@@ -153,7 +153,7 @@ describe("tsnb export gradescope, run in an imitation of Gradescope's harness", 
     for (const [name, version] of Object.entries(pkg.dependencies)) assert.equal(version, kit.dependencies[name], name);
     const kitLock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8")).packages;
     const lock = JSON.parse(readFileSync(path.join(source, "package-lock.json"), "utf8")).packages;
-    for (const [where, entry] of Object.entries(lock) as [string, { version?: string; link?: boolean }][]) {
+    for (const [where, entry] of Object.entries<{ version?: string; link?: boolean }>(lock)) {
       if (where && !entry.link && where !== "kernel-helpers") assert.equal(entry.version, kitLock[where]?.version, where);
     }
     for (const absent of ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "tslab", "zeromq", "mocha", "commander", "typescript"]) {

@@ -137,7 +137,7 @@ describe("wasm training kernels", function () {
     for (const c of convCases) {
       it(c.name, async () => {
         const yShape = await on("cpu", () =>
-          tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad, "NHWC", 1, c.rounding).shape),
+          tf.tidy(() => tf.conv2d(tf.zeros<tf.Rank.R4>(c.x), tf.zeros<tf.Rank.R4>(c.filter), c.strides, c.pad, "NHWC", 1, c.rounding).shape),
         );
         const xData = randomArray(size(c.x), 1);
         const fData = randomArray(size(c.filter), 2);

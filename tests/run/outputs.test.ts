@@ -7,7 +7,7 @@ import { CodeCell } from "../../grader/notebook/schema";
 
 const session = new Session("k");
 function iopub(msgType: string, content: Record<string, unknown>): JupyterMessage {
-  return session.message(msgType, content) as JupyterMessage;
+  return session.message(msgType, content);
 }
 function cell(): CodeCell {
   return { cell_type: "code", id: "x", metadata: {}, source: "", outputs: [], execution_count: null };
