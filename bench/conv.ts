@@ -189,7 +189,7 @@ async function tfjsRow(
     let last: Float32Array | Int32Array | Uint8Array = new Float32Array(0);
     const run = () => {
       const y = tf.conv2d(xt, wt, layer.stride, layer.pad);
-      last = y.dataSync() as Float32Array;
+      last = y.dataSync();
       y.dispose();
     };
     const t = measure(run, reps);

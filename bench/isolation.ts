@@ -64,7 +64,7 @@ function gradeTimed(submissions: string[], mode: string): Promise<{ wall: number
     const cpu = new TreeCpu();
     const sampler = setInterval(() => cpu.sample(child.pid!), 50);
     let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
     child.on("exit", (code) => {
       clearInterval(sampler);

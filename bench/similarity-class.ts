@@ -142,7 +142,7 @@ export async function writeSimilarityClass(assignment: Assignment, dir: string):
   ];
   copiers.forEach(([learner, kinds], i) => {
     const original = independents[i];
-    holds.set(learner, new Map(holds.get(original)!));
+    holds.set(learner, new Map(holds.get(original)));
     cells.set(learner, new Map());
     exercises.forEach((ex, e) => {
       cells.get(learner)!.set(ex, disguise(cells.get(original)!.get(ex)!, ex, kinds, i + e));

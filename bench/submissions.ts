@@ -53,7 +53,7 @@ export function withCell(nbs: Notebooks, id: string, source: string | null): Not
     const cells = nb.cells.flatMap((cell) => {
       if (gradeId(cell) !== id) return [cell];
       found = true;
-      return source === null ? [] : [{ ...cell, source } as Cell];
+      return source === null ? [] : [{ ...cell, source }];
     });
     out.set(file, { ...nb, cells });
   }
@@ -124,7 +124,7 @@ export function distinct(nbs: Notebooks, tag: string): Notebooks {
   const out: Notebooks = new Map();
   for (const [file, nb] of nbs) {
     const cells = nb.cells.map((cell) =>
-      nbgraderOfLenient(cell)?.solution && cell.cell_type === "code" ? ({ ...cell, source: `${sourceText(cell)}\n// ${tag}\n` } as Cell) : cell,
+      nbgraderOfLenient(cell)?.solution && cell.cell_type === "code" ? ({ ...cell, source: `${sourceText(cell)}\n// ${tag}\n` }) : cell,
     );
     out.set(file, { ...nb, cells });
   }

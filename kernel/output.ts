@@ -42,7 +42,7 @@ export class OutputRouter {
         const done = typeof encoding === "function" ? encoding : callback;
         if (done) process.nextTick(done);
         return true;
-      }) as typeof stream.write;
+      });
     }
   }
 

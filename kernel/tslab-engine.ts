@@ -108,7 +108,7 @@ function wrapTypeScript(real: typeof TS): typeof TS {
     if (!out.sourceMapText) return out;
     const composed = remapping([JSON.parse(out.sourceMapText) as object, first.map], () => null);
     return { ...out, outputText: out.outputText.replace(MAP_COMMENT, "") + inlineMapComment(composed) };
-  }) as typeof real.transpileModule;
+  });
 
   return ts;
 }

@@ -39,7 +39,7 @@ export function releaseNotebook(nb: Notebook, file: string): Notebook {
       }
     }
     const out: Cell =
-      cell.cell_type === "code" ? { ...cell, source, outputs: [], execution_count: null } : ({ ...cell, source } as Cell);
+      cell.cell_type === "code" ? { ...cell, source, outputs: [], execution_count: null } : ({ ...cell, source });
     if (meta && (meta.locked || meta.grade)) {
       const nbgrader = { ...meta };
       delete nbgrader.checksum;

@@ -502,7 +502,7 @@ async function runJest(rootDir: string, testsDir: string, jobs: number): Promise
       ci: true,
       watchman: false,
       passWithNoTests: true,
-    } as unknown as Parameters<typeof runCLI>[0],
+    },
     [rootDir],
   );
   return results;

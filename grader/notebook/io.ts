@@ -85,7 +85,7 @@ export function ensureCellIds(nb: Notebook): Notebook {
       while (seen.has(id)) id = createHash("sha1").update(id).digest("hex").slice(0, 8);
     }
     seen.add(id);
-    return { ...cell, id } as Cell;
+    return { ...cell, id };
   });
   return { ...nb, nbformat_minor: Math.max(nb.nbformat_minor, 5), cells };
 }

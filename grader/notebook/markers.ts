@@ -190,7 +190,7 @@ export function findMarkers(nb: Notebook, file: string, mode: "strict" | "lenien
 
 /** What differs between a cell's existing nbgrader metadata and the marker's; undefined when they agree (or there is none). */
 export function metadataConflict(cell: Cell, derived: NbgraderMetadata): string | undefined {
-  const raw = (cell.metadata as Record<string, unknown>).nbgrader;
+  const raw = (cell.metadata).nbgrader;
   if (raw === undefined) return undefined;
   const existing = nbgraderOfLenient(cell);
   if (!existing) return "the metadata is malformed";
@@ -231,11 +231,11 @@ function checkMarkerSet(nb: Notebook, found: MarkedCell[], where: (i: number) =>
 
 /** The cell with the marker's metadata (and the setup tag) added. */
 function withMetadata(cell: Cell, m: MarkedCell): Cell {
-  const meta = cell.metadata as Record<string, unknown>;
+  const meta = cell.metadata;
   const tags = tagsOf(cell);
   const metadata: Record<string, unknown> = { ...meta, nbgrader: { ...(meta.nbgrader as object | undefined), ...m.metadata } };
   if (m.marker.kind === "setup" && !tags.includes(SETUP_TAG)) metadata.tags = [...tags, SETUP_TAG];
-  return { ...cell, metadata } as Cell;
+  return { ...cell, metadata };
 }
 
 /**
@@ -248,7 +248,7 @@ export function applyMarkers(nb: Notebook, file: string, mode: "strict" | "lenie
   const byIndex = new Map(found.map((m) => [m.index, m]));
   const cells = nb.cells.map((cell, index) => {
     const m = byIndex.get(index);
-    return m ? ({ ...withMetadata(cell, m), source: m.strippedSource } as Cell) : cell;
+    return m ? ({ ...withMetadata(cell, m), source: m.strippedSource }) : cell;
   });
   return { ...nb, cells };
 }
@@ -277,9 +277,9 @@ function withoutConflictingMetadata(nb: Notebook): Notebook {
   const cells = nb.cells.slice();
   for (const { index, parsed } of scanMarkers(nb)) {
     if ("error" in parsed || !metadataConflict(cells[index], parsed.metadata)) continue; // errors: reported by the strict pass
-    const metadata = { ...(cells[index].metadata as Record<string, unknown>) };
+    const metadata = { ...(cells[index].metadata) };
     delete metadata.nbgrader;
-    cells[index] = { ...cells[index], metadata } as Cell;
+    cells[index] = { ...cells[index], metadata };
   }
   return { ...nb, cells };
 }

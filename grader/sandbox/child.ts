@@ -108,7 +108,7 @@ function serve(program: LearnerProgram, modules: SandboxModule[], texts: RealmTe
   const answer = async (req: CallRequest): Promise<void> => {
     const started = performance.now();
     const reply = (body: Record<string, unknown>): void =>
-      send({ type: "reply", id: req.id, output: drainOutput(), ms: performance.now() - started, ...body } as CallReply);
+      send({ type: "reply", id: req.id, output: drainOutput(), ms: performance.now() - started, ...body });
     if (!IDENTIFIER.test(req.fn)) return reply({ kind: "missing", reason: { key: "sandbox.invalidName", params: { name: JSON.stringify(req.fn) } } });
     const ms = req.timeoutMs;
     try {
@@ -118,7 +118,7 @@ function serve(program: LearnerProgram, modules: SandboxModule[], texts: RealmTe
       if (threw) return reply({ kind: "threw", ...thrownBy(error) });
       // Exercises are synchronous, but an async answer is still an answer: wait for it, within
       // what is left of the time limit.
-      const value = snapshot(types.isPromise(result) ? await settle(result as Promise<unknown>, ms - (performance.now() - started)) : result);
+      const value = snapshot(types.isPromise(result) ? await settle(result, ms - (performance.now() - started)) : result);
       return reply({ kind: "returned", value: boxNumbers(value) });
     } catch (err) {
       if ((err as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT") {

@@ -105,7 +105,7 @@ export async function call(fn: string, ...args: unknown[]): Promise<unknown> {
 type LearnerFunctions = Record<string, (...args: any[]) => Promise<any>>;
 
 /** `learner.name(...args)` is `call("name", ...args)`. */
-export const learner: LearnerFunctions = new Proxy({} as LearnerFunctions, {
+export const learner: LearnerFunctions = new Proxy({}, {
   get: (_target, fn) => (typeof fn === "string" ? (...args: unknown[]) => call(fn, ...args) : undefined),
 });
 

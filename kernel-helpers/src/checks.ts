@@ -57,7 +57,7 @@ function firstDifference(actual: unknown, expected: unknown, path: string, lang:
     if (typeof actual !== "object" || actual === null || Array.isArray(actual)) {
       return at(path) + message(lang, "judge.expectedObject", { actual: previewValue(actual, lang) });
     }
-    for (const key of Object.keys(expected as object)) {
+    for (const key of Object.keys(expected)) {
       const d = firstDifference((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], path ? `${path}.${key}` : key, lang);
       if (d) return d;
     }

@@ -13,5 +13,5 @@ export function toTensor4(t: Tensor4 | Filter4): tf.Tensor4D {
 /** A nested number[][][][] copy of a rank-4 tensor's values (the tensor is not disposed). */
 export function fromTensor4(t: tf.Tensor): Tensor4 {
   if (t.rank !== 4) throw new RangeError(`fromTensor4: expected a rank-4 tensor, got rank ${t.rank} (shape [${t.shape.join(", ")}])`);
-  return (t as tf.Tensor4D).arraySync() as Tensor4;
+  return (t as tf.Tensor4D).arraySync();
 }

@@ -40,7 +40,7 @@ function toMarkers(nb: Notebook): Notebook {
     const tags = (meta.tags ?? []).filter((t) => t !== "setup");
     if (tags.length) metadata.tags = tags;
     else delete metadata.tags;
-    return { ...cell, metadata, source: `${marker}\n${sourceText(cell)}` } as Cell;
+    return { ...cell, metadata, source: `${marker}\n${sourceText(cell)}` };
   });
   return { ...nb, cells };
 }

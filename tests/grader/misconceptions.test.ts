@@ -156,7 +156,7 @@ describe("week 7 misconception catalogue against the hidden tests", function () 
     const run = await test.run(answering(probe.call, variant.value));
     assert.equal(run.error?.misconception, "conv2dForward/bias-missing");
     assert.match(
-      run.error!.message,
+      run.error.message,
       /^출력이 필터마다 정확히 bias만큼 다릅니다\. 모든 출력 값에 `b\[co\]`를 한 번씩 더했나요\? \(최대 상대 오차 \S+ \(위치 (\[\d+\]){4}\): 기댓값 \S+, 반환값 \S+\)$/,
     );
     // A wrong answer no mistake explains gets the usual message, in Korean.

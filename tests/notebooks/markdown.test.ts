@@ -34,7 +34,7 @@ function withoutMath(markdown: string): string {
 }
 
 function render(markdown: string): string {
-  return marked.parse(withoutMath(markdown), { gfm: true, async: false }) as string;
+  return marked.parse(withoutMath(markdown), { gfm: true, async: false });
 }
 
 /** Struck-through passages in rendered HTML. */

@@ -5,7 +5,7 @@ export function captureStdout(fn: () => void): string {
   process.stdout.write = ((chunk: string | Uint8Array): boolean => {
     out += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
     return true;
-  }) as typeof process.stdout.write;
+  });
   try {
     fn();
   } finally {

@@ -138,7 +138,7 @@ async function unclipNotebook(page: Page): Promise<void> {
 export async function screenshotNotebook(page: Page, file: string): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
   await unclipNotebook(page);
-  await page.screenshot({ path: file as `${string}.png`, fullPage: true });
+  await page.screenshot({ path: file, fullPage: true });
 }
 
 /** A PNG of one code cell (input and outputs). */

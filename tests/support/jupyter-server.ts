@@ -132,8 +132,8 @@ export async function startNotebookServer(options: StartOptions): Promise<Notebo
   const keep = (d: Buffer) => {
     log = (log + d.toString()).slice(-KEEP_LOG_CHARS);
   };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
 
   const url = `http://127.0.0.1:${port}/`;
   const api = async <T>(apiPath: string, init: { method?: string } = {}): Promise<T> => {

@@ -33,7 +33,7 @@ function conv2dExplicit(
     dilations,
     pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
     dataFormat: "NHWC",
-  } as unknown as tf.NamedAttrMap);
+  });
 }
 
 /**

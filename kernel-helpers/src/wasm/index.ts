@@ -53,7 +53,7 @@ export function loadWasmBackendPackage(): void {
 }
 
 function lookup(name: string): tf.KernelConfig | undefined {
-  return tf.getKernel(name, WASM) as tf.KernelConfig | undefined;
+  return tf.getKernel(name, WASM);
 }
 
 function replaceKernel(config: tf.KernelConfig): void {
