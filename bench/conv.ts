@@ -195,11 +195,15 @@ async function tfjsRow(
     const t = measure(run, reps);
     xt.dispose();
     wt.dispose();
-    const note = backend === "wasm"
-      ? `SIMD ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off"}, threads ${tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") ? "on" : "off"}`
-      : undefined;
+    const note =
+      backend === "wasm"
+        ? `SIMD ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off"}, threads ${tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") ? "on" : "off"}`
+        : undefined;
     return {
-      layer: layer.name, impl, status: "ok", ...t,
+      layer: layer.name,
+      impl,
+      status: "ok",
+      ...t,
       gflops: convFlops(layer) / (t.medianMs * 1e6),
       maxError: maxScaledError(last, expected),
       note,
@@ -217,16 +221,15 @@ export async function runConvBench(options: { quick?: boolean; log?: (line: stri
   const quick = options.quick ?? false;
   const log = options.log ?? (() => undefined);
   // "slow" rows take seconds per call (naive loops, tfjs cpu), "fast" rows milliseconds to ~1 s.
-  const slow: Reps = quick
-    ? { warmup: 1, warmupBudgetMs: 0, runs: 3, budgetMs: 5_000 }
-    : { warmup: 2, warmupBudgetMs: 10_000, runs: 7, budgetMs: 30_000 };
-  const fast: Reps = quick
-    ? { warmup: 5, warmupBudgetMs: 1_000, runs: 15, budgetMs: 2_000 }
-    : { warmup: 8, warmupBudgetMs: 3_000, runs: 31, budgetMs: 10_000 };
+  const slow: Reps = quick ? { warmup: 1, warmupBudgetMs: 0, runs: 3, budgetMs: 5_000 } : { warmup: 2, warmupBudgetMs: 10_000, runs: 7, budgetMs: 30_000 };
+  const fast: Reps = quick ? { warmup: 5, warmupBudgetMs: 1_000, runs: 15, budgetMs: 2_000 } : { warmup: 8, warmupBudgetMs: 3_000, runs: 31, budgetMs: 10_000 };
   const rows: ConvBenchRow[] = [];
   const peak = estimatePeakGflops();
   rows.push({
-    layer: "machine", impl: "peak FP32 (theoretical)", status: "ok", gflops: peak.gflops,
+    layer: "machine",
+    impl: "peak FP32 (theoretical)",
+    status: "ok",
+    gflops: peak.gflops,
     note: `${peak.cores} cores x ${peak.lanes} lanes (${peak.isa}) x ${peak.fma ? 2 : 1} (FMA) x ${peak.ghz.toFixed(2)} GHz`,
   });
 
@@ -261,22 +264,48 @@ export async function runConvBench(options: { quick?: boolean; log?: (line: stri
     let naiveOut: number[][][][] = [];
     // In quick mode only the first layer warms the (shared) naive code up: a VGG pass takes seconds.
     const naiveWarmup = quick && layer !== CONV_LAYERS[0] ? 0 : slow.warmup;
-    const naive = measure(() => {
-      naiveOut = reference.conv2dNaive(xn, wn, bn, layer.stride, layer.pad);
-    }, { ...slow, warmup: naiveWarmup });
+    const naive = measure(
+      () => {
+        naiveOut = reference.conv2dNaive(xn, wn, bn, layer.stride, layer.pad);
+      },
+      { ...slow, warmup: naiveWarmup },
+    );
     finish({
-      layer: layer.name, impl: "naive loops", status: "ok", ...naive,
+      layer: layer.name,
+      impl: "naive loops",
+      status: "ok",
+      ...naive,
       gflops: convFlops(layer) / (naive.medianMs * 1e6),
       maxError: maxScaledError(naiveOut.flat(3), expected),
       note: `reference.conv2dNaive, nested arrays${naiveWarmup === 0 ? " (JIT warmed up on the previous layer)" : ""}`,
     });
-    finish({ layer: layer.name, impl: "im2col reference", status: "ok", ...ref, gflops: convFlops(layer) / (ref.medianMs * 1e6), maxError: 0, note: "conv2dForwardFlat, float64" });
+    finish({
+      layer: layer.name,
+      impl: "im2col reference",
+      status: "ok",
+      ...ref,
+      gflops: convFlops(layer) / (ref.medianMs * 1e6),
+      maxError: 0,
+      note: "conv2dForwardFlat, float64",
+    });
 
     finish(await tfjsRow("cpu", "tfjs cpu", layer, x, w, expected, quick ? slow : { ...slow, runs: 9 }));
     if (wasmLoad.ok) finish(await tfjsRow("wasm", "tfjs wasm", layer, x, w, expected, fast));
-    else finish({ layer: layer.name, impl: "tfjs wasm", status: wasmLoad.missing ? "not installed" : "error", note: wasmLoad.missing ? undefined : wasmLoad.message });
+    else
+      finish({
+        layer: layer.name,
+        impl: "tfjs wasm",
+        status: wasmLoad.missing ? "not installed" : "error",
+        note: wasmLoad.missing ? undefined : wasmLoad.message,
+      });
     if (nodeLoad.ok) finish(await tfjsRow("tensorflow", "tfjs-node", layer, x, w, expected, fast));
-    else finish({ layer: layer.name, impl: "tfjs-node", status: nodeLoad.missing ? "not installed" : "error", note: nodeLoad.missing ? undefined : nodeLoad.message });
+    else
+      finish({
+        layer: layer.name,
+        impl: "tfjs-node",
+        status: nodeLoad.missing ? "not installed" : "error",
+        note: nodeLoad.missing ? undefined : nodeLoad.message,
+      });
   }
   if (initialBackend) await tf.setBackend(initialBackend);
   return rows;
@@ -298,7 +327,11 @@ export function formatConvBench(rows: ConvBenchRow[]): string {
     r.note ?? "",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 8 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 2 && i <= 8 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
   const find = (layer: string, impl: string) => rows.find((r) => r.layer === layer && r.impl === impl && r.status === "ok");
   const ratio = (layer: string, a: string, b: string, goal?: number): string | undefined => {
@@ -315,7 +348,8 @@ export function formatConvBench(rows: ConvBenchRow[]): string {
     for (const l of [
       ratio(layer.name, "im2col reference", "naive loops", 3),
       ratio(layer.name, "tfjs wasm", "tfjs cpu", layer === CONV_LAYERS[0] ? 15 : undefined),
-    ]) if (l) out.push(l);
+    ])
+      if (l) out.push(l);
   }
   return out.join("\n");
 }
@@ -326,7 +360,10 @@ if (require.main === module) {
   runConvBench({ quick, log: (l) => console.error(l) })
     .then((rows) => {
       console.log(formatConvBench(rows));
-      const load = os.loadavg().map((v) => v.toFixed(1)).join(" ");
+      const load = os
+        .loadavg()
+        .map((v) => v.toFixed(1))
+        .join(" ");
       console.log(`\n(${quick ? "quick" : "full"} mode, ${((performance.now() - t0) / 1000).toFixed(1)} s, load average ${load} on ${os.cpus().length} CPUs)`);
     })
     .catch((e) => {

@@ -28,7 +28,28 @@ function walk(node: ts.Node, visit: (n: ts.Node) => void): void {
   ts.forEachChild(node, (c) => walk(c, visit));
 }
 
-const NEW_NAMES = ["acc", "total", "rowIx", "colIx", "chan", "img", "res", "grid", "lim", "tmp", "val", "cur", "pos", "cnt", "buf", "idx", "dim", "len", "sum2", "item"];
+const NEW_NAMES = [
+  "acc",
+  "total",
+  "rowIx",
+  "colIx",
+  "chan",
+  "img",
+  "res",
+  "grid",
+  "lim",
+  "tmp",
+  "val",
+  "cur",
+  "pos",
+  "cnt",
+  "buf",
+  "idx",
+  "dim",
+  "len",
+  "sum2",
+  "item",
+];
 
 /** Rename every locally declared name (variables, parameters, local functions and types), except `keep`. */
 export function renameIdentifiers(source: string, keep: string): string {
@@ -94,7 +115,7 @@ export function rewriteComments(source: string, seed = 0): string {
   const out: string[] = [];
   stripped.forEach((line, i) => {
     const indent = /^\s*/.exec(line)![0];
-    if (i > 0 && i % 4 === (seed % 4) && /^\s+(const|let|for|if|return)\b/.test(line)) {
+    if (i > 0 && i % 4 === seed % 4 && /^\s+(const|let|for|if|return)\b/.test(line)) {
       out.push("", `${indent}${NEW_COMMENTS[(i + seed) % NEW_COMMENTS.length]}`);
     }
     out.push(line);
@@ -119,7 +140,11 @@ function referencedNames(node: ts.Node): Set<string> {
 /** A declaration or an `if (...) throw` that may change places with its neighbour. */
 function movable(s: ts.Statement): boolean {
   if (ts.isVariableStatement(s)) return true;
-  return ts.isIfStatement(s) && !s.elseStatement && (ts.isThrowStatement(s.thenStatement) || (ts.isBlock(s.thenStatement) && s.thenStatement.statements.every(ts.isThrowStatement)));
+  return (
+    ts.isIfStatement(s) &&
+    !s.elseStatement &&
+    (ts.isThrowStatement(s.thenStatement) || (ts.isBlock(s.thenStatement) && s.thenStatement.statements.every(ts.isThrowStatement)))
+  );
 }
 
 /** Swap adjacent independent statements (declarations, argument checks) in every block. */

@@ -77,8 +77,14 @@ export async function runAutograderBench(options: { repeats: number; log: (line:
   const solved = solvedNotebooks(assignment);
   const subs = {
     full: await writeSubmission(solved, path.join(tmp, "full")),
-    hoard: await writeSubmission(prefixed(solved, "im2col", "  const hoard: Float64Array[] = [];\n  for (;;) hoard.push(new Float64Array(1 << 20).fill(1));"), path.join(tmp, "hoard")),
-    big: await writeSubmission(prefixed(solved, "im2col", "  const big = new Float64Array(1 << 28).fill(1);\n  if (big[1] === 2) return [];"), path.join(tmp, "big")),
+    hoard: await writeSubmission(
+      prefixed(solved, "im2col", "  const hoard: Float64Array[] = [];\n  for (;;) hoard.push(new Float64Array(1 << 20).fill(1));"),
+      path.join(tmp, "hoard"),
+    ),
+    big: await writeSubmission(
+      prefixed(solved, "im2col", "  const big = new Float64Array(1 << 28).fill(1);\n  if (big[1] === 2) return [];"),
+      path.join(tmp, "big"),
+    ),
   };
   const report: AutograderBench = { available: true, cold: [], memory: [] };
   try {
@@ -97,9 +103,18 @@ export async function runAutograderBench(options: { repeats: number; log: (line:
           seconds.push(run.seconds);
           score = scoreOf(run.resultsText);
         }
-        const cold: ColdRuns = { label: `full submission, type check ${typecheck ? "on" : "off"}`, typecheck, buildSeconds: build.seconds, seconds, median: median(seconds), score };
+        const cold: ColdRuns = {
+          label: `full submission, type check ${typecheck ? "on" : "off"}`,
+          typecheck,
+          buildSeconds: build.seconds,
+          seconds,
+          median: median(seconds),
+          score,
+        };
         report.cold.push(cold);
-        options.log(`  build ${build.seconds.toFixed(1)} s; cold run_autograder on one core: ${seconds.map((s) => s.toFixed(2)).join(", ")} s (score ${score})`);
+        options.log(
+          `  build ${build.seconds.toFixed(1)} s; cold run_autograder on one core: ${seconds.map((s) => s.toFixed(2)).join(", ")} s (score ${score})`,
+        );
         if (!typecheck) continue;
         for (const [label, dir] of [
           ["full submission", subs.full],

@@ -122,7 +122,11 @@ export class TreeCpu {
 }
 
 /** Run a command, sampling the process tree's memory and CPU time every 100 ms. */
-export function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; cpuSeconds: number; peakRss: number; code: number | null }> {
+export function timed(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ seconds: number; cpuSeconds: number; peakRss: number; code: number | null }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child: ChildProcess = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], env });
@@ -177,7 +181,17 @@ export async function runBaseline(submissions: string[]): Promise<BaselineRun> {
       for (const file of graded) {
         // tslab named explicitly: the notebooks name the kit's kernel now, and the baseline's
         // figures (and its stderr count of failed cells) are tslab's.
-        const r = await timed("/usr/bin/jupyter", ["nbconvert", "--to", "notebook", "--execute", "--allow-errors", "--ExecutePreprocessor.kernel_name=tslab", path.join(dir, file), "--output-dir", out]);
+        const r = await timed("/usr/bin/jupyter", [
+          "nbconvert",
+          "--to",
+          "notebook",
+          "--execute",
+          "--allow-errors",
+          "--ExecutePreprocessor.kernel_name=tslab",
+          path.join(dir, file),
+          "--output-dir",
+          out,
+        ]);
         if (r.code !== 0) throw new Error(`nbconvert failed on ${path.join(dir, file)}`);
         seconds += r.seconds;
         stderrCells += countStderrCells(path.join(out, file));

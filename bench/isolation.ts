@@ -26,7 +26,16 @@ const TSNB = path.join(__dirname, "..", "..", "bin", "tsnb.js");
 
 export interface IsolationBench {
   startup: { label: string; medianMs: number; runs: number }[];
-  grading: { isolation: string; submissions: number; jobs: number; runs: number; wallPerSubmission: number; cpuPerSubmission: number; wall: number[]; cpu: number[] }[];
+  grading: {
+    isolation: string;
+    submissions: number;
+    jobs: number;
+    runs: number;
+    wallPerSubmission: number;
+    cpuPerSubmission: number;
+    wall: number[];
+    cpu: number[];
+  }[];
   /** bubblewrap / basic, CPU seconds per submission (median against median). */
   ratio: number;
   /** The same for wall time. */
@@ -76,7 +85,12 @@ function gradeTimed(submissions: string[], mode: string): Promise<{ wall: number
 }
 
 /** `submissions`: already generated week 7 submissions to use; else they are written to `subsRoot`. */
-export async function runIsolationBench(options: { quick?: boolean; log?: (line: string) => void; subsRoot?: string; submissions?: string[] }): Promise<IsolationBench> {
+export async function runIsolationBench(options: {
+  quick?: boolean;
+  log?: (line: string) => void;
+  subsRoot?: string;
+  submissions?: string[];
+}): Promise<IsolationBench> {
   const log = options.log ?? (() => undefined);
   const bubblewrap = detectIsolation("strict", 2);
   const variants: { label: string; launch: SandboxLaunch }[] = [
@@ -167,7 +181,14 @@ export function formatIsolationBench(b: IsolationBench): string {
 if (require.main === module) {
   const subsRoot = path.join(__dirname, "..", "..", ".cache", "bench-isolation-submissions");
   runIsolationBench({ quick: process.argv.includes("--quick"), log: (l) => process.stderr.write(`${l}\n`), subsRoot })
-    .then((b) => process.stdout.write(`Machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}\n${formatIsolationBench(b)}\n`))
+    .then((b) =>
+      process.stdout.write(
+        `Machine: ${os.cpus().length} cores, load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" ")}\n${formatIsolationBench(b)}\n`,
+      ),
+    )
     .catch((err) => {
       console.error(err);
       process.exitCode = 1;

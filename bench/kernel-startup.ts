@@ -41,7 +41,14 @@ async function measureOnce(name: string, env: NodeJS.ProcessEnv, cwd: string): P
   try {
     // startKernel's clock starts before the connection file is written, a few ms before spawn.
     const kernelInfoMs = kernel.startup!.firstReplyMs;
-    const sent = kernel.client.request("shell", "execute_request", { code: "1 + 1", silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+    const sent = kernel.client.request("shell", "execute_request", {
+      code: "1 + 1",
+      silent: false,
+      store_history: true,
+      user_expressions: {},
+      allow_stdin: false,
+      stop_on_error: true,
+    });
     const reply = await sent.reply;
     if (reply.content.status !== "ok") throw new Error(`${name}: the first cell failed: ${JSON.stringify(reply.content)}`);
     return { kernelInfoMs, firstResultMs: performance.now() - started };
@@ -96,7 +103,12 @@ export function formatStartupBench(rows: StartupRow[]): string {
 if (require.main === module) {
   const at = process.argv.indexOf("--runs");
   const runs = at > 0 ? Number(process.argv[at + 1]) : 7;
-  process.stderr.write(`Kernel start-up, ${runs} runs each (load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")})\n`);
+  process.stderr.write(
+    `Kernel start-up, ${runs} runs each (load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")})\n`,
+  );
   runStartupBench({ runs, log: (l) => process.stderr.write(`${l}\n`) }).then(
     (rows) => process.stdout.write(`${formatStartupBench(rows)}\n`),
     (err) => {

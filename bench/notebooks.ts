@@ -207,11 +207,25 @@ export async function runNotebookBench(options: BenchOptions = {}): Promise<Benc
       const samples = { tsnb: [] as number[], nbclient: [] as number[] };
       for (let i = 0; i < times; i++) {
         log(`end to end ${name} ${i + 1}/${times}`);
-        samples.tsnb.push(await timed(process.execPath, [path.join(REPO, "bin", "tsnb.js"), "run", file, "--kernel", KERNEL, "-o", path.join(outDir, "tsnb.ipynb")], env));
+        samples.tsnb.push(
+          await timed(process.execPath, [path.join(REPO, "bin", "tsnb.js"), "run", file, "--kernel", KERNEL, "-o", path.join(outDir, "tsnb.ipynb")], env),
+        );
         samples.nbclient.push(
           await timed(
             JUPYTER,
-            ["nbconvert", "--to", "notebook", "--execute", `--ExecutePreprocessor.kernel_name=${KERNEL}`, "--ExecutePreprocessor.timeout=-1", "--output-dir", outDir, "--output", "nbconvert.ipynb", file],
+            [
+              "nbconvert",
+              "--to",
+              "notebook",
+              "--execute",
+              `--ExecutePreprocessor.kernel_name=${KERNEL}`,
+              "--ExecutePreprocessor.timeout=-1",
+              "--output-dir",
+              outDir,
+              "--output",
+              "nbconvert.ipynb",
+              file,
+            ],
             env,
           ),
         );
@@ -260,7 +274,12 @@ if (require.main === module) {
   }).then(
     (rows) => {
       process.stdout.write(`${formatBenchTable(rows)}\n`);
-      process.stdout.write(`(machine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")})\n`);
+      process.stdout.write(
+        `(machine: ${os.cpus().length} cores, load average ${os
+          .loadavg()
+          .map((x) => x.toFixed(2))
+          .join(" ")})\n`,
+      );
     },
     (err) => {
       process.stderr.write(`${(err as Error).stack}\n`);

@@ -28,7 +28,10 @@ export interface Implementation {
  */
 function intoStub(stub: string, code: string): string {
   const stubLines = stub.split("\n");
-  const header = stubLines.slice(0, stubLines.findIndex((l) => l.includes("YOUR CODE HERE")));
+  const header = stubLines.slice(
+    0,
+    stubLines.findIndex((l) => l.includes("YOUR CODE HERE")),
+  );
   const body = code.trim().split("\n").slice(1);
   return [...header, ...body].join("\n") + "\n";
 }
@@ -41,7 +44,9 @@ export function implementations(assignment: Assignment): Map<string, Implementat
     const stub = releasedStub(assignment, ex);
     const list: Implementation[] = [{ label: "instructor", source: cellSource(solved, ex.name) }];
     const dir = path.join(IMPLEMENTATIONS_DIR, ex.name);
-    for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts")).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith(".ts"))
+      .sort()) {
       const text = readFileSync(path.join(dir, file), "utf8");
       const at = text.indexOf(CELL_MARKER);
       if (at < 0) throw new Error(`${file}: no ${CELL_MARKER} line`);

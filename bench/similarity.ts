@@ -57,7 +57,11 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-export async function runSimilarityBench(learners: number, log: (line: string) => void, root = path.join(ROOT, ".cache", "bench-similarity")): Promise<SimilarityBench> {
+export async function runSimilarityBench(
+  learners: number,
+  log: (line: string) => void,
+  root = path.join(ROOT, ".cache", "bench-similarity"),
+): Promise<SimilarityBench> {
   const assignment = loadAssignment(WEEK7);
   rmSync(root, { recursive: true, force: true });
   log(`Generating a class of ${learners} for the similarity check...`);
@@ -200,15 +204,24 @@ async function compareTokenizers(assignment: Assignment, dir: string, install: b
   const tmp = mkdtempSync(path.join(os.tmpdir(), "tsnb-similarity-class-"));
   try {
     const cls = await writeSimilarityClass(assignment, tmp);
-    const solutions = readClass(assignment, cls.learners.map((name) => ({ name, input: cls.dirs.get(name)! })), assignment.exercises);
+    const solutions = readClass(
+      assignment,
+      cls.learners.map((name) => ({ name, input: cls.dirs.get(name)! })),
+      assignment.exercises,
+    );
     const copyOf = new Map(cls.copies.map((c) => [`${c.copy}\u0000${c.original}`, true]));
     const isCopy = (a: string, b: string) => copyOf.has(`${a}\u0000${b}`) || copyOf.has(`${b}\u0000${a}`);
     lines.push("", "Ranking on the test class (gap = lowest copy similarity − highest independent similarity; z = robust z-score):", "");
-    lines.push("| tokenizer | exercise | gap | lowest copy z | highest independent z | copies flagged | independent pairs flagged |", "|---|---|---|---|---|---|---|");
+    lines.push(
+      "| tokenizer | exercise | gap | lowest copy z | highest independent z | copies flagged | independent pairs flagged |",
+      "|---|---|---|---|---|---|---|",
+    );
     for (const [name, tokenize] of tokenizers) {
       const q = rankingQuality(solutions, isCopy, tokenize);
       for (const r of q) {
-        lines.push(`| ${name} | ${r.exercise} | ${r.gap.toFixed(2)} | ${r.lowestCopyZ.toFixed(1)} | ${r.highestIndependentZ.toFixed(1)} | ${r.copiesFlagged}/${r.copies} | ${r.independentFlagged}/${r.independent} |`);
+        lines.push(
+          `| ${name} | ${r.exercise} | ${r.gap.toFixed(2)} | ${r.lowestCopyZ.toFixed(1)} | ${r.highestIndependentZ.toFixed(1)} | ${r.copiesFlagged}/${r.copies} | ${r.independentFlagged}/${r.independent} |`,
+        );
       }
       const sum = (f: (r: TokenizerQuality) => number) => q.reduce((s, r) => s + f(r), 0);
       lines.push(
@@ -225,7 +238,13 @@ async function compareTokenizers(assignment: Assignment, dir: string, install: b
     const dirs = await writeLargeClass(assignment, big, 300);
     const solutions = readClass(assignment, submissionNames(dirs), assignment.exercises);
     const cells = solutions.exercises.flatMap((e) => e.solutions.map((s) => s.source));
-    lines.push("", `Speed on a class of 300 (${cells.length} solution cells):`, "", "| tokenizer | tokenize all cells s | tokenize + compare all exercises s |", "|---|---|---|");
+    lines.push(
+      "",
+      `Speed on a class of 300 (${cells.length} solution cells):`,
+      "",
+      "| tokenizer | tokenize all cells s | tokenize + compare all exercises s |",
+      "|---|---|---|",
+    );
     for (const [name, tokenize] of tokenizers) {
       t = performance.now();
       for (const c of cells) tokenize(c);
@@ -260,4 +279,3 @@ if (require.main === module) {
     process.exitCode = 1;
   });
 }
-

@@ -124,7 +124,7 @@ export function distinct(nbs: Notebooks, tag: string): Notebooks {
   const out: Notebooks = new Map();
   for (const [file, nb] of nbs) {
     const cells = nb.cells.map((cell) =>
-      nbgraderOfLenient(cell)?.solution && cell.cell_type === "code" ? ({ ...cell, source: `${sourceText(cell)}\n// ${tag}\n` }) : cell,
+      nbgraderOfLenient(cell)?.solution && cell.cell_type === "code" ? { ...cell, source: `${sourceText(cell)}\n// ${tag}\n` } : cell,
     );
     out.set(file, { ...nb, cells });
   }

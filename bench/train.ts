@@ -176,7 +176,6 @@ export function formatTrainBench(rows: TrainBenchRow[]): string {
   return table(header, body);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Experiment (a): reach 97% test accuracy quickly.
 
@@ -374,7 +373,10 @@ function argValue(args: string[], name: string): string | undefined {
 }
 
 function loadLine(): string {
-  return `load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`;
+  return `load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`;
 }
 
 async function main(): Promise<void> {

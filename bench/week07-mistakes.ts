@@ -38,16 +38,45 @@ export const WEEK7_MISTAKES: SourceMistake[] = [
   { misconception: "convOutputSize/pad-once", edits: [[SIZE_LINE, SIZE_LINE.replace("2 * pad", "pad")]] },
   { misconception: "convOutputSize/plus-one-missing", edits: [[SIZE_LINE, SIZE_LINE.replace(" + 1;", ";")]] },
 
-  { misconception: "conv2dForward/stride-ignored", edits: [[CONV_H, "const h = oh - pad + kh;"], [CONV_COL, "const col = ow - pad + kw;"]] },
+  {
+    misconception: "conv2dForward/stride-ignored",
+    edits: [
+      [CONV_H, "const h = oh - pad + kh;"],
+      [CONV_COL, "const col = ow - pad + kw;"],
+    ],
+  },
   {
     misconception: "conv2dForward/pad-ignored",
-    edits: [["(H + 2 * pad - KH)", "(H - KH)"], ["(W + 2 * pad - KW)", "(W - KW)"], [CONV_H, "const h = oh * stride + kh;"], [CONV_COL, "const col = ow * stride + kw;"]],
+    edits: [
+      ["(H + 2 * pad - KH)", "(H - KH)"],
+      ["(W + 2 * pad - KW)", "(W - KW)"],
+      [CONV_H, "const h = oh * stride + kh;"],
+      [CONV_COL, "const col = ow * stride + kw;"],
+    ],
   },
-  { misconception: "conv2dForward/pad-offset-missing", edits: [[CONV_H, "const h = oh * stride + kh;"], [CONV_COL, "const col = ow * stride + kw;"]] },
+  {
+    misconception: "conv2dForward/pad-offset-missing",
+    edits: [
+      [CONV_H, "const h = oh * stride + kh;"],
+      [CONV_COL, "const col = ow * stride + kw;"],
+    ],
+  },
   { misconception: "conv2dForward/bias-missing", edits: [["let sum = b[co];", "let sum = 0;"]] },
-  { misconception: "conv2dForward/bias-per-input", edits: [["let sum = b[co];", "let sum = 0;"], [CONV_SUM, CONV_SUM.replace("[c][co];", "[c][co] + b[co];")]] },
+  {
+    misconception: "conv2dForward/bias-per-input",
+    edits: [
+      ["let sum = b[co];", "let sum = 0;"],
+      [CONV_SUM, CONV_SUM.replace("[c][co];", "[c][co] + b[co];")],
+    ],
+  },
   { misconception: "conv2dForward/kernel-flipped", edits: [[CONV_SUM, CONV_SUM.replace("w[kh][kw]", "w[KH - 1 - kh][KW - 1 - kw]")]] },
-  { misconception: "conv2dForward/hw-swapped", edits: [["zeros4([N, OH, OW, COUT])", "zeros4([N, OW, OH, COUT])"], ["out[n][oh][ow][co] = sum;", "out[n][ow][oh][co] = sum;"]] },
+  {
+    misconception: "conv2dForward/hw-swapped",
+    edits: [
+      ["zeros4([N, OH, OW, COUT])", "zeros4([N, OW, OH, COUT])"],
+      ["out[n][oh][ow][co] = sum;", "out[n][ow][oh][co] = sum;"],
+    ],
+  },
   { misconception: "conv2dForward/first-channel-only", edits: [[CONV_SUM, CONV_SUM.replace("c < C", "c < 1")]] },
 
   { misconception: "maxPoolForward/stride-is-size", edits: POOL_SIZE },
@@ -73,23 +102,47 @@ export const WEEK7_MISTAKES: SourceMistake[] = [
   },
   {
     misconception: "im2col/row-order",
-    edits: [["for (let oh = 0; oh < OH; oh++)\n      for (let ow = 0; ow < OW; ow++) {", "for (let ow = 0; ow < OW; ow++)\n      for (let oh = 0; oh < OH; oh++) {"]],
+    edits: [
+      ["for (let oh = 0; oh < OH; oh++)\n      for (let ow = 0; ow < OW; ow++) {", "for (let ow = 0; ow < OW; ow++)\n      for (let oh = 0; oh < OH; oh++) {"],
+    ],
   },
 
   { misconception: "conv2dIm2col/bias-missing", edits: [["for (let co = 0; co < COUT; co++) y[co] = b[co];", "for (let co = 0; co < COUT; co++) y[co] = 0;"]] },
   {
     misconception: "conv2dIm2col/column-order-mismatch",
-    edits: [[FILTER_MATRIX, "  for (let c = 0; c < C; c++)\n    for (let kh = 0; kh < KH; kh++)\n      for (let kw = 0; kw < KW; kw++) wMat.push(w[kh][kw][c]);"]],
+    edits: [
+      [FILTER_MATRIX, "  for (let c = 0; c < C; c++)\n    for (let kh = 0; kh < KH; kh++)\n      for (let kw = 0; kw < KW; kw++) wMat.push(w[kh][kw][c]);"],
+    ],
   },
   {
     misconception: "conv2dIm2col/row-order",
-    edits: [["for (let oh = 0; oh < OH; oh++)\n      for (let ow = 0; ow < OW; ow++, r++) {", "for (let ow = 0; ow < OW; ow++)\n      for (let oh = 0; oh < OH; oh++, r++) {"]],
+    edits: [
+      [
+        "for (let oh = 0; oh < OH; oh++)\n      for (let ow = 0; ow < OW; ow++, r++) {",
+        "for (let ow = 0; ow < OW; ow++)\n      for (let oh = 0; oh < OH; oh++, r++) {",
+      ],
+    ],
   },
 
   { misconception: "conv2dBackward/db-batch", edits: [["db[co] += g;", "if (n === 0) db[co] += g;"]] },
-  { misconception: "conv2dBackward/dw-batch", edits: [["dw[kh][kw][c][co] += x[n][h][col][c] * g;", "if (n === N - 1) dw[kh][kw][c][co] += x[n][h][col][c] * g;"]] },
-  { misconception: "conv2dBackward/stride-ignored", edits: [[CONV_H, "const h = oh - pad + kh;"], [CONV_COL, "const col = ow - pad + kw;"]] },
-  { misconception: "conv2dBackward/pad-ignored", edits: [[CONV_H, "const h = oh * stride + kh;"], [CONV_COL, "const col = ow * stride + kw;"]] },
+  {
+    misconception: "conv2dBackward/dw-batch",
+    edits: [["dw[kh][kw][c][co] += x[n][h][col][c] * g;", "if (n === N - 1) dw[kh][kw][c][co] += x[n][h][col][c] * g;"]],
+  },
+  {
+    misconception: "conv2dBackward/stride-ignored",
+    edits: [
+      [CONV_H, "const h = oh - pad + kh;"],
+      [CONV_COL, "const col = ow - pad + kw;"],
+    ],
+  },
+  {
+    misconception: "conv2dBackward/pad-ignored",
+    edits: [
+      [CONV_H, "const h = oh * stride + kh;"],
+      [CONV_COL, "const col = ow * stride + kw;"],
+    ],
+  },
 
   {
     misconception: "maxPoolBackward/every-tied-maximum",
@@ -100,12 +153,21 @@ export const WEEK7_MISTAKES: SourceMistake[] = [
       ],
     ],
   },
-  { misconception: "maxPoolBackward/last-tied-maximum", edits: [["if (x[n][h][col][c] > x[n][bestH][bestW][c]) {", "if (x[n][h][col][c] >= x[n][bestH][bestW][c]) {"]] },
-  { misconception: "maxPoolBackward/overwrite-overlap", edits: [["dx[n][bestH][bestW][c] += dout[n][oh][ow][c];", "dx[n][bestH][bestW][c] = dout[n][oh][ow][c];"]] },
+  {
+    misconception: "maxPoolBackward/last-tied-maximum",
+    edits: [["if (x[n][h][col][c] > x[n][bestH][bestW][c]) {", "if (x[n][h][col][c] >= x[n][bestH][bestW][c]) {"]],
+  },
+  {
+    misconception: "maxPoolBackward/overwrite-overlap",
+    edits: [["dx[n][bestH][bestW][c] += dout[n][oh][ow][c];", "dx[n][bestH][bestW][c] = dout[n][oh][ow][c];"]],
+  },
 
   {
     misconception: "describeNetwork/biases-left-out",
-    edits: [["kh * kw * cin * cout + (bias ? cout : 0)", "kh * kw * cin * cout"], ["inputs * layer.units + (layer.bias ?? true ? layer.units : 0)", "inputs * layer.units"]],
+    edits: [
+      ["kh * kw * cin * cout + (bias ? cout : 0)", "kh * kw * cin * cout"],
+      ["inputs * layer.units + (layer.bias ?? true ? layer.units : 0)", "inputs * layer.units"],
+    ],
   },
   { misconception: "describeNetwork/padded-size", edits: [["Math.floor((n + 2 * pad - k) / stride) + 1", "Math.floor((n + pad - k) / stride) + 1"]] },
 ];

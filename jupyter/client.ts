@@ -100,12 +100,7 @@ export class KernelClient {
    * closed (or `failPending` is called) first. Register iopub handlers with `prepare`, which
    * runs before the message leaves, so that no iopub message for it can be missed.
    */
-  request(
-    channel: RequestChannel,
-    msgType: string,
-    content: object,
-    prepare?: (msgId: string) => void,
-  ): { msgId: string; reply: Promise<JupyterMessage> } {
+  request(channel: RequestChannel, msgType: string, content: object, prepare?: (msgId: string) => void): { msgId: string; reply: Promise<JupyterMessage> } {
     if (this.closed) throw new ClientClosedError();
     const msg = this.session.message(msgType, content);
     const msgId = msg.header.msg_id;

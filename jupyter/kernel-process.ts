@@ -57,9 +57,7 @@ export function kernelCommand(found: FoundKernelSpec, connectionFile: string): s
   if (!Array.isArray(found.spec.argv) || found.spec.argv.length === 0) {
     throw new Error(`kernelspec ${found.name} (${found.dir}) has an empty argv`);
   }
-  return found.spec.argv.map((arg) =>
-    arg.replaceAll("{connection_file}", connectionFile).replaceAll("{resource_dir}", found.dir),
-  );
+  return found.spec.argv.map((arg) => arg.replaceAll("{connection_file}", connectionFile).replaceAll("{resource_dir}", found.dir));
 }
 
 export function kernelEnv(found: FoundKernelSpec, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

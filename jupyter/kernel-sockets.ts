@@ -52,7 +52,13 @@ export class KernelSockets {
       ...(["shell", "control", "stdin"] as const).map((c) => this.routers[c].bind(endpoint(this.info, c))),
     ]);
     for (const channel of ["shell", "control", "stdin"] as const) {
-      void receiveVerified(this.routers[channel], this.session, this.stats, () => this.closed, (msg) => handle(msg, channel));
+      void receiveVerified(
+        this.routers[channel],
+        this.session,
+        this.stats,
+        () => this.closed,
+        (msg) => handle(msg, channel),
+      );
     }
     // The echo process starts alongside (a few hundred ms on a loaded machine): requests are
     // answered meanwhile, and start-up still fails if its socket cannot be bound.

@@ -130,8 +130,16 @@ export class RunningKernel {
     try {
       if (!this.dead && this.process.alive) {
         const { reply } = this.client.request("control", "shutdown_request", { restart: false });
-        await within(reply.catch(() => undefined), graceMs, undefined);
-        const exitedInTime = await within(this.process.exited.then(() => true), graceMs, false);
+        await within(
+          reply.catch(() => undefined),
+          graceMs,
+          undefined,
+        );
+        const exitedInTime = await within(
+          this.process.exited.then(() => true),
+          graceMs,
+          false,
+        );
         if (!exitedInTime) await this.process.terminate(graceMs);
       }
       this.process.killGroup();

@@ -95,7 +95,12 @@ export class Session {
    * (same routing identities), or, with `topic`, an iopub broadcast whose one routing frame is
    * the topic, as the messaging spec asks of IOPub.
    */
-  child<C extends object>(parent: JupyterMessage, msgType: string, content: C, options: { topic?: string; metadata?: Record<string, unknown> } = {}): JupyterMessage<C> {
+  child<C extends object>(
+    parent: JupyterMessage,
+    msgType: string,
+    content: C,
+    options: { topic?: string; metadata?: Record<string, unknown> } = {},
+  ): JupyterMessage<C> {
     return {
       identities: options.topic !== undefined ? [Buffer.from(options.topic)] : parent.identities,
       header: this.header(msgType),

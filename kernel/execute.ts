@@ -98,7 +98,8 @@ export async function executeRequest(msg: JupyterMessage, deps: ExecuteDeps): Pr
     error = engine;
   }
   if (outcome?.kind === "ok") {
-    if (outcome.warnings?.length) output.write("stderr", compileErrorContent(outcome.warnings, label, code.split(/\r?\n/), deps.cwd).traceback.slice(1).join("\n") + "\n");
+    if (outcome.warnings?.length)
+      output.write("stderr", compileErrorContent(outcome.warnings, label, code.split(/\r?\n/), deps.cwd).traceback.slice(1).join("\n") + "\n");
     if (outcome.hasValue) void output.publish("execute_result", { execution_count: count, data: { "text/plain": plainText(outcome.value) }, metadata: {} });
   }
   if (error) {

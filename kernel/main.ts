@@ -21,7 +21,9 @@ const kernelLog = process.stderr.write.bind(process.stderr);
 async function main(argv: string[]): Promise<void> {
   const file = argv.find((a) => !a.startsWith("-"));
   if (!file || argv.includes("--help") || argv.includes("-h")) {
-    process.stderr.write("usage: node dist/kernel/main.js <connection_file>\n(started by Jupyter through the tsnb-typescript kernelspec: tsnb kernel install)\n");
+    process.stderr.write(
+      "usage: node dist/kernel/main.js <connection_file>\n(started by Jupyter through the tsnb-typescript kernelspec: tsnb kernel install)\n",
+    );
     process.exitCode = file ? 0 : 2;
     return;
   }

@@ -36,13 +36,13 @@ export class OutputRouter {
   capture(): void {
     for (const name of ["stdout", "stderr"] as const) {
       const stream = process[name];
-      stream.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), callback?: (err?: Error | null) => void) => {
+      stream.write = (chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), callback?: (err?: Error | null) => void) => {
         const text = typeof chunk === "string" ? chunk : this.decoders[name].decode(chunk, { stream: true });
         this.write(name, text);
         const done = typeof encoding === "function" ? encoding : callback;
         if (done) process.nextTick(done);
         return true;
-      });
+      };
     }
   }
 

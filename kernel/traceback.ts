@@ -56,7 +56,10 @@ function isHelperFile(file: string): boolean {
 
 function cleanFunctionName(name: string | undefined): string | undefined {
   if (!name) return undefined;
-  const n = name.replace(/^async /, "").replace(/ \[as [^\]]+\]$/, "").replace(/^(?:Object|Proxy)\./, "");
+  const n = name
+    .replace(/^async /, "")
+    .replace(/ \[as [^\]]+\]$/, "")
+    .replace(/^(?:Object|Proxy)\./, "");
   return n === "<anonymous>" || n === "Object.<anonymous>" ? undefined : n;
 }
 
@@ -178,7 +181,9 @@ function groupDiagnostics(diagnostics: Diagnostic[]): Diagnostic[][] {
 /** A cell that did not compile: every diagnostic, with its line and column in the cell (or module). */
 export function compileErrorContent(diagnostics: Diagnostic[], label: string, cellLines: string[], cwd: string): ErrorContent {
   const groups = groupDiagnostics(diagnostics);
-  const traceback: string[] = [`CompileError: ${groups.length === 1 ? "1 TypeScript error" : `${groups.length} TypeScript errors`} in ${label}; the cell did not run`];
+  const traceback: string[] = [
+    `CompileError: ${groups.length === 1 ? "1 TypeScript error" : `${groups.length} TypeScript errors`} in ${label}; the cell did not run`,
+  ];
   const places: string[] = [];
   for (const [first, ...chain] of groups) {
     const line = first.start.line + 1;

@@ -83,7 +83,12 @@ function wrapTypeScript(real: typeof TS): typeof TS {
 
   ts.createWatchCompilerHost = ((...args: unknown[]) => {
     if (Array.isArray(args[0]) && args[1] && typeof args[1] === "object") {
-      args[1] = { ...(args[1] as TS.CompilerOptions), inlineSourceMap: true, sourceMap: false, ...(process.env.TSNB_KERNEL_ALL_TYPES ? {} : { types: ["node"] }) };
+      args[1] = {
+        ...(args[1] as TS.CompilerOptions),
+        inlineSourceMap: true,
+        sourceMap: false,
+        ...(process.env.TSNB_KERNEL_ALL_TYPES ? {} : { types: ["node"] }),
+      };
     }
     const host = (real.createWatchCompilerHost as (...a: unknown[]) => TS.WatchCompilerHostOfFilesAndCompilerOptions<TS.BuilderProgram>)(...args);
     let afterCreate = host.afterProgramCreate;
@@ -101,14 +106,14 @@ function wrapTypeScript(real: typeof TS): typeof TS {
     return host;
   }) as typeof real.createWatchCompilerHost;
 
-  ts.transpileModule = ((input: string, options: TS.TranspileOptions) => {
+  ts.transpileModule = (input: string, options: TS.TranspileOptions) => {
     const first = splitInlineMap(input);
     if (!first.map) return real.transpileModule(input, options);
     const out = real.transpileModule(first.code, { ...options, compilerOptions: { ...options.compilerOptions, sourceMap: true, inlineSourceMap: false } });
     if (!out.sourceMapText) return out;
     const composed = remapping([JSON.parse(out.sourceMapText) as object, first.map], () => null);
     return { ...out, outputText: out.outputText.replace(MAP_COMMENT, "") + inlineMapComment(composed) };
-  });
+  };
 
   return ts;
 }

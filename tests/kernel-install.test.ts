@@ -16,7 +16,8 @@ function jupyterFinds(env: NodeJS.ProcessEnv): Record<string, string> {
   return JSON.parse(r.stdout) as Record<string, string>;
 }
 
-const readSpec = (dir: string) => JSON.parse(readFileSync(path.join(dir, "kernel.json"), "utf8")) as { argv: string[]; display_name: string; language: string; interrupt_mode?: string };
+const readSpec = (dir: string) =>
+  JSON.parse(readFileSync(path.join(dir, "kernel.json"), "utf8")) as { argv: string[]; display_name: string; language: string; interrupt_mode?: string };
 
 describe("tsnb kernel install", () => {
   it("--prefix writes the kit's kernelspec and tslab's, both found by jupyter_client", () => {
@@ -50,7 +51,10 @@ describe("tsnb kernel install", () => {
     assert.equal(tsnb(["kernel", "install", "--prefix", only, "--no-tslab"]).status, 0);
     // Only what is under the prefix: the machine may have kernelspecs of its own.
     const inPrefix = Object.entries(jupyterFinds({ JUPYTER_PATH: path.join(only, "share", "jupyter") })).filter(([, dir]) => dir.startsWith(only));
-    assert.deepEqual(inPrefix.map(([name]) => name), ["tsnb-typescript"]);
+    assert.deepEqual(
+      inPrefix.map(([name]) => name),
+      ["tsnb-typescript"],
+    );
   });
 
   it("--user writes into the user data dir", () => {
@@ -74,6 +78,7 @@ describe("tsnb kernel install", () => {
   it("--help explains both kernelspecs and where they go", () => {
     const r = tsnb(["kernel", "install", "--help"]);
     assert.equal(r.status, 0);
-    for (const expected of ["tsnb-typescript", "TypeScript (course kit)", "tslab", "--prefix", "--no-tslab", "shadows"]) assert.ok(r.stdout.includes(expected), `help lacks ${expected}:\n${r.stdout}`);
+    for (const expected of ["tsnb-typescript", "TypeScript (course kit)", "tslab", "--prefix", "--no-tslab", "shadows"])
+      assert.ok(r.stdout.includes(expected), `help lacks ${expected}:\n${r.stdout}`);
   });
 });

@@ -34,17 +34,28 @@ describe("layout: the import rules", () => {
   const breaks: [rule: string, file: string, line: string][] = [
     ["kernel-helpers never imports the grader", "kernel-helpers/src/tensor.ts", 'import { writeResults } from "../../grader/results/write";'],
     ["the sandbox child (and what it imports) never imports tests or results writers", "grader/sandbox/errors.ts", 'import "../results/gradescope";'],
-    ["the Jupyter protocol home imports nothing of grading, helpers, notebooks or the kernel", "jupyter/wire.ts", 'import { KIT_KERNEL_NAME } from "../grader/kernel/kernelspec";'],
+    [
+      "the Jupyter protocol home imports nothing of grading, helpers, notebooks or the kernel",
+      "jupyter/wire.ts",
+      'import { KIT_KERNEL_NAME } from "../grader/kernel/kernelspec";',
+    ],
     ["grading code and notebooks never import the kernel", "grader/run/runner.ts", 'import { Engine } from "../../kernel/engine";'],
     ["the kernel never imports the grader", "kernel/engine.ts", 'import { readNotebook } from "../grader/notebook/io";'],
-    ["notebooks import only the helpers' index", "notebooks/week07-cnn/01-conv-basics.ipynb", 'import { reference } from "@course-kit/kernel-helpers/reference";'],
+    [
+      "notebooks import only the helpers' index",
+      "notebooks/week07-cnn/01-conv-basics.ipynb",
+      'import { reference } from "@course-kit/kernel-helpers/reference";',
+    ],
   ];
   for (const [rule, file, line] of breaks) {
     it(`fails when broken: ${rule} (${file} importing ${line.replace(/^.*from |^import /, "").replace(/;$/, "")})`, () => {
       const found = violations(planted(file, line));
       // The planted import is reported, under this rule only (what the planted file pulls in
       // may be reported too: the sandbox rule follows imports transitively).
-      assert.ok(found.some((v) => v.rule === rule && v.from === file), JSON.stringify(found));
+      assert.ok(
+        found.some((v) => v.rule === rule && v.from === file),
+        JSON.stringify(found),
+      );
       assert.deepEqual([...new Set(found.map((v) => v.rule))], [rule]);
     });
   }

@@ -36,14 +36,22 @@ describe("notebook io", () => {
   it("writes notebooks that Python's nbformat validates, and reads them back unchanged", async () => {
     const file = path.join(tmp, "a.ipynb");
     await writeNotebook(file, sample());
-    assert.deepEqual(validateWithNbformat(file).map((r) => r.ok), [true]);
+    assert.deepEqual(
+      validateWithNbformat(file).map((r) => r.ok),
+      [true],
+    );
     const back = parseNotebook(serializeNotebook(sample()));
     assert.equal(back.cells.length, 2);
     assert.deepEqual(back.cells[1].source, splitLines("function f(a: number): number {\n  return a;\n}\n"));
   });
 
   it("upgrades a 4.4 notebook without cell ids to 4.5 with stable valid ids", async () => {
-    const old = { nbformat: 4, nbformat_minor: 4, metadata: {}, cells: [{ cell_type: "code", metadata: {}, source: ["1+1"], outputs: [], execution_count: null }] };
+    const old = {
+      nbformat: 4,
+      nbformat_minor: 4,
+      metadata: {},
+      cells: [{ cell_type: "code", metadata: {}, source: ["1+1"], outputs: [], execution_count: null }],
+    };
     const a = parseNotebook(JSON.stringify(old));
     const b = parseNotebook(JSON.stringify(old));
     assert.equal(a.nbformat_minor, 5);
@@ -63,7 +71,10 @@ describe("notebook io", () => {
   ];
   for (const [what, text, problem] of bad) {
     it(`classifies ${what} as ${problem}`, () => {
-      assert.throws(() => parseNotebook(text, "x.ipynb"), (err: unknown) => err instanceof NotebookError && err.problem === problem);
+      assert.throws(
+        () => parseNotebook(text, "x.ipynb"),
+        (err: unknown) => err instanceof NotebookError && err.problem === problem,
+      );
     });
   }
 
@@ -82,4 +93,3 @@ describe("notebook io", () => {
     assert.throws(() => nbgraderOf(cell), /grade_id is required/);
   });
 });
-

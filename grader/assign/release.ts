@@ -38,8 +38,7 @@ export function releaseNotebook(nb: Notebook, file: string): Notebook {
         source = stubMarkdown(source, where);
       }
     }
-    const out: Cell =
-      cell.cell_type === "code" ? { ...cell, source, outputs: [], execution_count: null } : ({ ...cell, source });
+    const out: Cell = cell.cell_type === "code" ? { ...cell, source, outputs: [], execution_count: null } : { ...cell, source };
     if (meta && (meta.locked || meta.grade)) {
       const nbgrader = { ...meta };
       delete nbgrader.checksum;

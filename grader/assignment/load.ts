@@ -190,7 +190,9 @@ function loadSourceNotebook(file: string, options: LoadOptions): AssignmentNoteb
   const exercises = solutions.map(({ name: ex, index }) => {
     const check = checks.get(ex);
     if (check === undefined) {
-      throw new AssignmentError(`${where(index)}: exercise ${ex} has no check cell (a locked, graded cell with grade_id ${CHECK_PREFIX}${ex}, or "// tsnb: check ${ex} points=<n>")`);
+      throw new AssignmentError(
+        `${where(index)}: exercise ${ex} has no check cell (a locked, graded cell with grade_id ${CHECK_PREFIX}${ex}, or "// tsnb: check ${ex} points=<n>")`,
+      );
     }
     return { name: ex, notebook: name, points: check.points, checkCell: where(check.index), order: 0 };
   });

@@ -41,7 +41,8 @@ export function registerCheckCommand(program: Command): void {
     const rows = tests.map((t) => [t.exercise, t.title, message(lang, t.passed ? "check.pass" : "check.fail"), t.passed ? "" : t.message]);
     const header = [message(lang, "check.exercise"), message(lang, "check.check"), message(lang, "check.result"), message(lang, "check.message")];
     process.stdout.write(textTable(header, rows));
-    for (const p of grade.problems.filter((p) => p.notebook === path.basename(file))) process.stdout.write(`${message(lang, "check.note", { message: p.message })}\n`);
+    for (const p of grade.problems.filter((p) => p.notebook === path.basename(file)))
+      process.stdout.write(`${message(lang, "check.note", { message: p.message })}\n`);
     if (grade.graderError) throw new Error(grade.graderError);
     const passed = tests.filter((t) => t.passed).length;
     process.stdout.write(`\n${message(lang, "check.summary", { passed, total: tests.length })}\n`);

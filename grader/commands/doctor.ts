@@ -22,7 +22,9 @@ function firstLine(command: string, args: string[]): string | undefined {
 
 function nobodyExists(): boolean {
   try {
-    return readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.split(":")[2] === "65534");
+    return readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .some((l) => l.split(":")[2] === "65534");
   } catch {
     return false;
   }
@@ -31,26 +33,57 @@ function nobodyExists(): boolean {
 export function doctorChecks(): { checks: Check[]; verdict: string; isolated: boolean } {
   const checks: Check[] = [];
   const major = Number(process.versions.node.split(".")[0]);
-  checks.push({ ok: major >= 20, what: `Node ${process.version}${major >= 20 ? " with the permission model (--experimental-permission)" : ": the permission model needs Node 20 or later"}` });
+  checks.push({
+    ok: major >= 20,
+    what: `Node ${process.version}${major >= 20 ? " with the permission model (--experimental-permission)" : ": the permission model needs Node 20 or later"}`,
+  });
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   if (root) {
     const nobody = nobodyExists();
-    checks.push({ ok: true, what: `running as root: sandbox processes run as nobody (uid 65534)${nobody ? "" : "; note: no nobody user in /etc/passwd, the uid is used anyway"}` });
+    checks.push({
+      ok: true,
+      what: `running as root: sandbox processes run as nobody (uid 65534)${nobody ? "" : "; note: no nobody user in /etc/passwd, the uid is used anyway"}`,
+    });
   } else {
-    checks.push({ ok: true, what: `running as uid ${process.getuid?.() ?? "?"}: sandbox processes run as your user outside bubblewrap and as nobody inside it` });
+    checks.push({
+      ok: true,
+      what: `running as uid ${process.getuid?.() ?? "?"}: sandbox processes run as your user outside bubblewrap and as nobody inside it`,
+    });
   }
   const bwrap = findExecutable(process.env.TSNB_BWRAP || "bwrap");
-  checks.push({ ok: !!bwrap, what: bwrap ? `${firstLine(bwrap, ["--version"]) ?? "bwrap"} (${bwrap})` : "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)" });
+  checks.push({
+    ok: !!bwrap,
+    what: bwrap ? `${firstLine(bwrap, ["--version"]) ?? "bwrap"} (${bwrap})` : "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)",
+  });
   const launch = detectIsolation("auto");
   const isolated = launch.kind === "bubblewrap";
-  checks.push({ ok: isolated, what: isolated ? "namespaces: a test sandbox started with no network, its own user, pid, ipc and uts namespaces" : `namespaces: ${launch.summary.replace(/^FALLBACK to Node's permission model only \([^)]*\): /, "")}` });
+  checks.push({
+    ok: isolated,
+    what: isolated
+      ? "namespaces: a test sandbox started with no network, its own user, pid, ipc and uts namespaces"
+      : `namespaces: ${launch.summary.replace(/^FALLBACK to Node's permission model only \([^)]*\): /, "")}`,
+  });
   const prlimit = findExecutable("prlimit");
-  checks.push({ ok: !!prlimit, what: prlimit ? `prlimit (${prlimit}): limits on processes, file size, open files and core dumps` : "prlimit (util-linux) not found: bubblewrap sandboxes would run without resource limits" });
+  checks.push({
+    ok: !!prlimit,
+    what: prlimit
+      ? `prlimit (${prlimit}): limits on processes, file size, open files and core dumps`
+      : "prlimit (util-linux) not found: bubblewrap sandboxes would run without resource limits",
+  });
   const setpriv = setprivWithDeathSignal();
-  checks.push({ ok: !!setpriv, what: setpriv ? `setpriv (${setpriv}): sandbox and type-check processes die with the grader` : "setpriv with --pdeathsig (util-linux 2.33+) not found: without bubblewrap, a killed grader may leave sandbox processes running" });
+  checks.push({
+    ok: !!setpriv,
+    what: setpriv
+      ? `setpriv (${setpriv}): sandbox and type-check processes die with the grader`
+      : "setpriv with --pdeathsig (util-linux 2.33+) not found: without bubblewrap, a killed grader may leave sandbox processes running",
+  });
   const nbclient = spawnSync("/usr/bin/python3", ["-c", "import nbclient, nbformat"], { timeout: 20_000 }).status === 0;
   const jupyter = findExecutable("jupyter-nbconvert");
-  checks.push({ ok: nbclient && !!jupyter, optional: true, what: `Jupyter (nbconvert, nbclient): ${nbclient && jupyter ? "found" : "not found"} (the test suite and notebook comparisons use it; grading does not)` });
+  checks.push({
+    ok: nbclient && !!jupyter,
+    optional: true,
+    what: `Jupyter (nbconvert, nbclient): ${nbclient && jupyter ? "found" : "not found"} (the test suite and notebook comparisons use it; grading does not)`,
+  });
   const chromium = findExecutable("chromium") ?? findExecutable("chromium-browser") ?? findExecutable("google-chrome");
   checks.push({ ok: !!chromium, optional: true, what: `a browser for screenshots: ${chromium ?? "not found"} (the test suite uses it; grading does not)` });
   const verdict = isolated
@@ -63,7 +96,9 @@ export function doctorChecks(): { checks: Check[]; verdict: string; isolated: bo
 export function registerDoctorCommand(program: Command): void {
   program
     .command("doctor")
-    .description("Show what this machine supports for isolating learner code (bubblewrap, namespaces, users, limits) and give a verdict; exits 1 if grading would fall back")
+    .description(
+      "Show what this machine supports for isolating learner code (bubblewrap, namespaces, users, limits) and give a verdict; exits 1 if grading would fall back",
+    )
     .action(() => {
       const { checks, verdict, isolated } = doctorChecks();
       process.stdout.write("tsnb doctor: what this machine offers the grader\n\n");

@@ -62,14 +62,23 @@ export function registerExportCommand(program: Command): void {
     .argument("<assignment-dir>", "the assignment folder (source notebooks and hidden-tests/)")
     .option("--out <file.zip>", "the zip to write (default: <assignment>-gradescope.zip)")
     .addOption(new Option("--visibility <when>", "when learners see the tests' results (and so their total)").choices(VISIBILITIES).default("visible"))
-    .addOption(new Option("--stdout-visibility <when>", "when learners see the autograder's output (instructor notes, raw logs)").choices(VISIBILITIES).default("hidden"))
+    .addOption(
+      new Option("--stdout-visibility <when>", "when learners see the autograder's output (instructor notes, raw logs)")
+        .choices(VISIBILITIES)
+        .default("hidden"),
+    )
     .option("--late-penalty <percent>", "late policy: percent of the score taken per started period after the due date (off by default)", percent)
     .option("--late-period <hours>", "late policy: length of one period", positiveNumber, 24)
     .option("--late-max <percent>", "late policy: largest total penalty", percent, 100)
     .option("--late-grace <minutes>", "late policy: minutes after the due date that cost nothing", nonNegative, 0)
     .option("--timeout <seconds>", "time limit for one call of a learner function", positiveNumber, 5)
     .option("--submission-timeout <seconds>", "time limit for all calls of one submission", positiveNumber, 120)
-    .option("--memory <MiB>", `memory limit of the learner sandbox (sized for Gradescope's ${GRADESCOPE_MEMORY_MB} MB container)`, positiveInt, DEFAULT_SANDBOX_MEMORY_MB)
+    .option(
+      "--memory <MiB>",
+      `memory limit of the learner sandbox (sized for Gradescope's ${GRADESCOPE_MEMORY_MB} MB container)`,
+      positiveInt,
+      DEFAULT_SANDBOX_MEMORY_MB,
+    )
     .option("--time-limit <seconds>", "the autograder timeout set on Gradescope (its default is 600); results are written before it", positiveInt, 600)
     .option("--no-typecheck", "skip the type check of learner code (type errors are only reported, never penalized)")
     .option(...LANGUAGE_OPTION)

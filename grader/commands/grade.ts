@@ -46,7 +46,12 @@ export function submissionNames(inputs: string[]): SubmissionInput[] {
     .sort(byCodeUnits)
     .map((input) => {
       // No leading dot: names are folders in --out, beside the grader's own `.tsnb`.
-      const base = path.basename(input).replace(/\.ipynb$/, "").replace(/[^\w.-]+/g, "_").replace(/^\.+/, "_") || "submission";
+      const base =
+        path
+          .basename(input)
+          .replace(/\.ipynb$/, "")
+          .replace(/[^\w.-]+/g, "_")
+          .replace(/^\.+/, "_") || "submission";
       const count = used.get(base) ?? 0;
       used.set(base, count + 1);
       return { name: count ? `${base}-${count + 1}` : base, input };
@@ -84,7 +89,15 @@ export function summaryTable(grades: SubmissionGrade[], exercises: string[]): st
       return s.max ? `${round(s.score)}/${round(s.max)}` : "-";
     }),
     `${round(g.score)}/${round(g.maxScore)}`,
-    g.graderError ? "GRADER ERROR" : g.fatal ? "unreadable" : g.problems.filter((p) => p.kind !== "type-error").length ? `${g.problems.length} note(s)` : g.problems.length ? "type errors" : "",
+    g.graderError
+      ? "GRADER ERROR"
+      : g.fatal
+        ? "unreadable"
+        : g.problems.filter((p) => p.kind !== "type-error").length
+          ? `${g.problems.length} note(s)`
+          : g.problems.length
+            ? "type errors"
+            : "",
   ]);
   const legend = exercises.map((e, i) => `E${i + 1}=${e}`).join("  ");
   return textTable(header, rows, ["left", ...exercises.map(() => "right" as const), "right"]) + legend + "\n";
@@ -165,7 +178,9 @@ export function registerGradeCommand(program: Command): void {
   addLimitOptions(
     program
       .command("grade")
-      .description("Grade submissions with the assignment's hidden Jest tests; writes results.json, feedback.html, grades.csv and the class report (report.html, report.json)")
+      .description(
+        "Grade submissions with the assignment's hidden Jest tests; writes results.json, feedback.html, grades.csv and the class report (report.html, report.json)",
+      )
       .argument("<assignment-dir>", "the assignment folder (source notebooks and hidden-tests/)")
       .argument("<submissions...>", "submitted notebooks (.ipynb) or folders of notebooks, one submission each")
       .option("--out <dir>", "where to write results", "results")
@@ -179,13 +194,24 @@ export function registerGradeCommand(program: Command): void {
         "auto",
       )
       .option("--resume", "grade only the submissions without up-to-date results in --out (same notebooks, assignment, settings and grader); keep the others")
-      .option("--no-timings", "leave out the timing fields (execution_time, durationMs, seconds, the log's time stamp; see docs/determinism.md): the output folder is then the same, byte for byte, every time the same submissions are graded")
-      .option("--shard <K/N>", "grade only shard K of N: a stable subset chosen by a hash of each submission's name (combine the shards with tsnb merge)", shardOption)
-      .option("--compare <results-dir>", "compare with an earlier tsnb grade output folder: print, write to regrade.csv and add to report.html every learner whose total changes, with the tests that changed status")
+      .option(
+        "--no-timings",
+        "leave out the timing fields (execution_time, durationMs, seconds, the log's time stamp; see docs/determinism.md): the output folder is then the same, byte for byte, every time the same submissions are graded",
+      )
+      .option(
+        "--shard <K/N>",
+        "grade only shard K of N: a stable subset chosen by a hash of each submission's name (combine the shards with tsnb merge)",
+        shardOption,
+      )
+      .option(
+        "--compare <results-dir>",
+        "compare with an earlier tsnb grade output folder: print, write to regrade.csv and add to report.html every learner whose total changes, with the tests that changed status",
+      )
       .option(...LANGUAGE_OPTION),
   ).action(async (assignmentDir: string, inputs: string[], opts: GradeOptions) => {
     const assignment = loadAssignment(assignmentDir);
-    if (assignment.hiddenTests.length === 0) throw new Error(`${assignmentDir} has no hidden tests (expected ${path.join(assignmentDir, "hidden-tests", "*.test.ts")})`);
+    if (assignment.hiddenTests.length === 0)
+      throw new Error(`${assignmentDir} has no hidden tests (expected ${path.join(assignmentDir, "hidden-tests", "*.test.ts")})`);
     // Read before grading: a wrong folder fails at once, and --compare may name --out itself.
     const previous = opts.compare === undefined ? undefined : readPreviousRun(opts.compare, assignment.name);
     const batch = submissionNames(inputs);
@@ -198,11 +224,17 @@ export function registerGradeCommand(program: Command): void {
     try {
       const launch = detectIsolation(opts.isolation, opts.jobs);
       process.stdout.write(`${isolationLine(launch)}\n`);
-      if (lock.tookOver) process.stdout.write(`Took over the lock of an earlier run that is no longer running (pid ${lock.tookOver.pid}, started ${lock.tookOver.started}).\n`);
+      if (lock.tookOver)
+        process.stdout.write(`Took over the lock of an earlier run that is no longer running (pid ${lock.tookOver.pid}, started ${lock.tookOver.started}).\n`);
 
       // Without timings the files differ from a run with them: a setting of its own (so --resume and
       // tsnb merge never mix the two), recorded only when off, so other runs keep their fingerprints.
-      const settings = { limits: limitsFrom(opts), typeCheck: opts.typecheck, lang: opts.lang ?? assignment.language, ...(opts.timings ? {} : { timings: false }) };
+      const settings = {
+        limits: limitsFrom(opts),
+        typeCheck: opts.typecheck,
+        lang: opts.lang ?? assignment.language,
+        ...(opts.timings ? {} : { timings: false }),
+      };
       const plan = planRun(outDir, assignment, submissions, settings, opts.resume === true);
       writeManifest(outDir, buildManifest({ assignment, batch, submissions, shard: opts.shard, settings }));
       const { carried, todo } = plan;
@@ -211,7 +243,11 @@ export function registerGradeCommand(program: Command): void {
         order: submissions.map((s) => s.name),
         launch,
         fingerprints: plan.fingerprints,
-        header: [`tsnb grade ${graderVersion()}${opts.timings ? `, ${new Date().toISOString()}` : ""}`, `Isolation: ${launch.summary}`, `Learner-facing language: ${settings.lang}`],
+        header: [
+          `tsnb grade ${graderVersion()}${opts.timings ? `, ${new Date().toISOString()}` : ""}`,
+          `Isolation: ${launch.summary}`,
+          `Learner-facing language: ${settings.lang}`,
+        ],
         timings: opts.timings,
       });
       writer.carryOver(carried);
@@ -269,7 +305,9 @@ export function registerGradeCommand(program: Command): void {
       );
       const failed = grades.filter((g) => g.graderError);
       if (failed.length) {
-        process.stderr.write(`tsnb: the grader could not grade ${failed.length} submission(s): ${failed.map((g) => `${g.name} (${g.graderError})`).join("; ")}\n`);
+        process.stderr.write(
+          `tsnb: the grader could not grade ${failed.length} submission(s): ${failed.map((g) => `${g.name} (${g.graderError})`).join("; ")}\n`,
+        );
         process.exitCode = 1;
       }
     } finally {

@@ -37,7 +37,8 @@ export function registerKernelCommand(program: Command): void {
     .addHelpText("after", INSTALL_HELP)
     .action((opts: { user?: boolean; prefix?: string; name: string; tslabName: string; tslab: boolean }) => {
       if (opts.user && opts.prefix) throw new Error("choose one of --user and --prefix");
-      if (opts.tslab && opts.name === opts.tslabName) throw new Error(`--name and --tslab-name are both ${JSON.stringify(opts.name)}: one would overwrite the other`);
+      if (opts.tslab && opts.name === opts.tslabName)
+        throw new Error(`--name and --tslab-name are both ${JSON.stringify(opts.name)}: one would overwrite the other`);
       const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
       const target = { user: opts.user ?? (!opts.prefix && !isRoot), prefix: opts.prefix };
       const kit = installKernelSpec("kit", { ...target, name: opts.name });

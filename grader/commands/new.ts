@@ -10,7 +10,12 @@ export function registerNewCommand(program: Command): void {
     .description("Start a new assignment: a notebook with one worked example exercise, checks.ts, a hidden test and a README, marked with // tsnb: comments")
     .argument("<assignment>", 'the assignment\'s name (created under --root) or a folder path containing "/"')
     .option("--root <dir>", "where assignments live", "notebooks")
-    .option("--lang <ko|en>", "the language learners read: written to assignment.json (check tables, test messages, feedback) and used for the starting prose", parseLanguage, "ko")
+    .option(
+      "--lang <ko|en>",
+      "the language learners read: written to assignment.json (check tables, test messages, feedback) and used for the starting prose",
+      parseLanguage,
+      "ko",
+    )
     .addHelpText(
       "after",
       `

@@ -80,7 +80,16 @@ export function registerRunCommand(program: Command): void {
     .action(
       async (
         files: string[],
-        opts: { output?: string; inplace?: boolean; timeout: number; startupTimeout: number; allowErrors?: boolean; kernel?: string; cwd?: string; jobs: number },
+        opts: {
+          output?: string;
+          inplace?: boolean;
+          timeout: number;
+          startupTimeout: number;
+          allowErrors?: boolean;
+          kernel?: string;
+          cwd?: string;
+          jobs: number;
+        },
       ) => {
         // Loaded here, not at the top: every tsnb command would otherwise pay for zeromq and friends.
         const { exitCodeFor, prepareRuns, runAll } = await import("../run/runner");

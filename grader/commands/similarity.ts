@@ -25,7 +25,13 @@ function fraction(value: string): number {
 }
 
 function exerciseList(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(",").map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 type AnalyzeModule = typeof import("../similarity/analyze");
@@ -41,12 +47,27 @@ function summary(report: import("../similarity/analyze").SimilarityReport, { fla
     ex.pairs.count ? ex.pairs.similarity[0].toFixed(3) : "-",
     flaggedEntries(ex).length,
   ]);
-  let text = textTable(["exercise", "compared", "pairs", "median", "flagged from", "top", "flagged"], rows, ["left", "right", "right", "right", "right", "right", "right"]);
+  let text = textTable(["exercise", "compared", "pairs", "median", "flagged from", "top", "flagged"], rows, [
+    "left",
+    "right",
+    "right",
+    "right",
+    "right",
+    "right",
+    "right",
+  ]);
   const flagged = report.exercises.flatMap((ex) => flaggedEntries(ex).map((i) => pairAt(report, ex, i)));
   if (flagged.length === 0) return `${text}\nNo pair stands out in any exercise.\n`;
   const top = [...flagged].sort((x, y) => y.z - x.z).slice(0, 20);
   text += `\nFlagged pairs (${flagged.length}${flagged.length > top.length ? `, the ${top.length} furthest above their exercise shown` : ""}):\n`;
-  return text + textTable(["exercise", "learners", "similarity", "robust z"], top.map((p) => [p.exercise, `${p.a} <-> ${p.b}`, p.similarity.toFixed(3), p.z.toFixed(1)]), ["left", "left", "right", "right"]);
+  return (
+    text +
+    textTable(
+      ["exercise", "learners", "similarity", "robust z"],
+      top.map((p) => [p.exercise, `${p.a} <-> ${p.b}`, p.similarity.toFixed(3), p.z.toFixed(1)]),
+      ["left", "left", "right", "right"],
+    )
+  );
 }
 
 /** The analysis modules load Dolos (an ES module) through require(), which needs Node 20.19 or newer. */
@@ -55,7 +76,9 @@ async function loadSimilarity(): Promise<typeof import("../similarity/run")> {
     return await import("../similarity/run");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ERR_REQUIRE_ESM") {
-      throw new Error(`tsnb similarity needs Node.js 20.19 or newer (it loads Dolos, an ES module, with require()); this is ${process.version}`, { cause: err });
+      throw new Error(`tsnb similarity needs Node.js 20.19 or newer (it loads Dolos, an ES module, with require()); this is ${process.version}`, {
+        cause: err,
+      });
     }
     throw err;
   }
@@ -74,7 +97,12 @@ export function registerSimilarityCommand(program: Command): void {
     .option("--grades <grades.csv>", "a grades.csv from tsnb grade, to show each flagged pair's points per exercise")
     .addOption(new Option("--kgram-length <n>", "Dolos: tokens per k-gram").argParser(positiveInt).default(23))
     .addOption(new Option("--kgrams-in-window <n>", "Dolos: k-grams per winnowing window").argParser(positiveInt).default(17))
-    .addOption(new Option("--max-fingerprint-share <fraction>", "Dolos: ignore code found in more than this share of the solutions (e.g. code from the course notes)").argParser(fraction))
+    .addOption(
+      new Option(
+        "--max-fingerprint-share <fraction>",
+        "Dolos: ignore code found in more than this share of the solutions (e.g. code from the course notes)",
+      ).argParser(fraction),
+    )
     .addHelpText(
       "after",
       `
@@ -125,6 +153,8 @@ Example:
       for (const u of output.report.unreadable) process.stderr.write(`tsnb: ${u.learner}: ${u.message}\n`);
       process.stdout.write(summary(output.report, analyzeModule));
       const seconds = (Date.now() - started) / 1000;
-      process.stdout.write(`\nCompared ${submissions.length} submission(s), ${exercises.length} exercise(s) in ${seconds.toFixed(1)} s.\nReport: ${output.html}\nAll pairs: ${output.csv}\n`);
+      process.stdout.write(
+        `\nCompared ${submissions.length} submission(s), ${exercises.length} exercise(s) in ${seconds.toFixed(1)} s.\nReport: ${output.html}\nAll pairs: ${output.csv}\n`,
+      );
     });
 }

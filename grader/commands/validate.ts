@@ -24,11 +24,16 @@ export function pointsFindings(assignment: Assignment, solution: SubmissionGrade
     const { max } = exerciseScore(solution, ex.name);
     const count = solution.tests.filter((t) => t.exercise === ex.name).length;
     if (count === 0) details.push(`${ex.name}: no hidden tests`);
-    else if (Math.abs(max - ex.points) > 1e-9) details.push(`${ex.name}: hidden tests are worth ${max} points, its check cell (${ex.checkCell}) says ${ex.points}`);
+    else if (Math.abs(max - ex.points) > 1e-9)
+      details.push(`${ex.name}: hidden tests are worth ${max} points, its check cell (${ex.checkCell}) says ${ex.points}`);
   }
   const known = new Set(assignment.exercises.map((e) => e.name));
   for (const t of solution.tests) if (!known.has(t.exercise)) details.push(`test "${t.name}" belongs to no exercise of the assignment`);
-  findings.push({ ok: details.length === 0, what: `hidden tests cover all ${assignment.exercises.length} exercises with the points of their check cells`, details });
+  findings.push({
+    ok: details.length === 0,
+    what: `hidden tests cover all ${assignment.exercises.length} exercises with the points of their check cells`,
+    details,
+  });
   return findings;
 }
 
@@ -95,7 +100,11 @@ export function registerValidateCommand(program: Command): void {
           lang,
         });
         const failed = checked.tests.filter((t) => !t.passed).map((t) => `${t.name}: ${t.message}`);
-        findings.push({ ok: !checked.graderError && failed.length === 0 && checked.tests.length > 0, what: `the solution passes all ${checked.tests.length} public checks`, details: failed });
+        findings.push({
+          ok: !checked.graderError && failed.length === 0 && checked.tests.length > 0,
+          what: `the solution passes all ${checked.tests.length} public checks`,
+          details: failed,
+        });
       }
     } finally {
       rmSync(tmp, { recursive: true, force: true });

@@ -154,7 +154,10 @@ export function instructorDetail(raw: string, assignmentDir: string): string {
 
 const LEARNER_FACING = /^(GradingFailure|LearnerThrew): /;
 
-function failureMessage(assertion: TestResult["testResults"][number], lang: Language): { learner: string; raw: string; misconception?: string; timedOut?: boolean } {
+function failureMessage(
+  assertion: TestResult["testResults"][number],
+  lang: Language,
+): { learner: string; raw: string; misconception?: string; timedOut?: boolean } {
   const raw = assertion.failureMessages.join("\n");
   // In-band runs keep the thrown error; worker runs pass only its formatted text and own properties.
   const detail = assertion.failureDetails[0] as { message?: unknown; name?: unknown; misconception?: unknown; timedOut?: unknown } | undefined;
@@ -162,7 +165,12 @@ function failureMessage(assertion: TestResult["testResults"][number], lang: Lang
   const name = typeof detail?.name === "string" ? detail.name : (/^(\w+): /.exec(firstLine)?.[1] ?? "");
   const text = typeof detail?.message === "string" ? detail.message : firstLine.replace(/^\w+: /, "");
   if (name === "GradingFailure" || LEARNER_FACING.test(firstLine)) {
-    return { learner: text, raw, misconception: typeof detail?.misconception === "string" ? detail.misconception : undefined, timedOut: detail?.timedOut === true || undefined };
+    return {
+      learner: text,
+      raw,
+      misconception: typeof detail?.misconception === "string" ? detail.misconception : undefined,
+      timedOut: detail?.timedOut === true || undefined,
+    };
   }
   if (/Exceeded timeout/.test(raw)) return { learner: message(lang, "test.outOfTime"), raw, timedOut: true };
   return { learner: message(lang, "test.couldNotCheck", { detail: `${name ? `${name}: ` : ""}${text}` }), raw };
@@ -254,26 +262,28 @@ export async function gradeBatch(options: BatchOptions): Promise<SubmissionGrade
     /** Grade a finished group and hand its grades over once the type check has joined. */
     const deliver = (group: GroupResult): void => {
       deliveries.push(
-        Promise.all(group.indices.map(typeChecked)).then((typeCheckFailures) => {
-          const graded = group.indices.map((i, k) => {
-            const assertions = group.result?.testResults.filter((a) => a.ancestorTitles[0] === groupTitle(k)) ?? [];
-            const outcome = { assertions, execError: group.execError, execStack: group.execStack, seconds: group.seconds / group.indices.length };
-            const grade = toGrade(extracted[i], outcome, readReport(path.join(dirs.programs, String(i))), hiddenRoots, assignment.dir, lang);
-            if (typeCheckFailures[k]) grade.instructorLog.push(`type check skipped: ${typeCheckFailures[k]}`);
-            return grade;
-          });
-          options.onGraded?.(graded);
-          group.indices.forEach((i, k) => (grades[i] = options.onGraded ? compactGrade(graded[k]) : graded[k]));
-          // Jest keeps every file's result until its run ends: drop what has been read, so that
-          // a large batch does not hold every assertion of every submission in memory.
-          if (group.result) {
-            group.result.testResults = [];
-            group.result.failureMessage = null;
-          }
-        }).catch((err: unknown) => {
-          // Reported once the run is over (e.g. the results folder could not be written).
-          deliveryFailure ??= { error: err };
-        }),
+        Promise.all(group.indices.map(typeChecked))
+          .then((typeCheckFailures) => {
+            const graded = group.indices.map((i, k) => {
+              const assertions = group.result?.testResults.filter((a) => a.ancestorTitles[0] === groupTitle(k)) ?? [];
+              const outcome = { assertions, execError: group.execError, execStack: group.execStack, seconds: group.seconds / group.indices.length };
+              const grade = toGrade(extracted[i], outcome, readReport(path.join(dirs.programs, String(i))), hiddenRoots, assignment.dir, lang);
+              if (typeCheckFailures[k]) grade.instructorLog.push(`type check skipped: ${typeCheckFailures[k]}`);
+              return grade;
+            });
+            options.onGraded?.(graded);
+            group.indices.forEach((i, k) => (grades[i] = options.onGraded ? compactGrade(graded[k]) : graded[k]));
+            // Jest keeps every file's result until its run ends: drop what has been read, so that
+            // a large batch does not hold every assertion of every submission in memory.
+            if (group.result) {
+              group.result.testResults = [];
+              group.result.failureMessage = null;
+            }
+          })
+          .catch((err: unknown) => {
+            // Reported once the run is over (e.g. the results folder could not be written).
+            deliveryFailure ??= { error: err };
+          }),
       );
     };
 
@@ -440,7 +450,18 @@ function toGrade(
       timedOut = f.timedOut;
       instructorLog.push(`${exercise}: ${title}${misconception ? ` [misconception ${misconception}]` : ""}\n${instructorDetail(f.raw, assignmentDir)}`);
     }
-    tests.push({ exercise, title, name: `${exercise}: ${title}`, maxScore, score: passed ? maxScore : 0, passed, message: text, misconception, ...(timedOut ? { timedOut } : {}), durationMs: a.duration ?? 0 });
+    tests.push({
+      exercise,
+      title,
+      name: `${exercise}: ${title}`,
+      maxScore,
+      score: passed ? maxScore : 0,
+      passed,
+      message: text,
+      misconception,
+      ...(timedOut ? { timedOut } : {}),
+      durationMs: a.duration ?? 0,
+    });
   }
   const score = tests.reduce((s, t) => s + t.score, 0);
   const maxScore = tests.reduce((s, t) => s + t.maxScore, 0);

@@ -78,7 +78,8 @@ export default class LearnerEnvironment extends TestEnvironment {
     this.programFiles = options.programFiles;
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.sandboxes = options.programFiles.map(
-      (programFile) => new LearnerSandbox({ programFile, moduleFiles: options.moduleFiles, prewarm: options.prewarm, launch: options.launch, lang: options.lang }, limits),
+      (programFile) =>
+        new LearnerSandbox({ programFile, moduleFiles: options.moduleFiles, prewarm: options.prewarm, launch: options.launch, lang: options.lang }, limits),
     );
     const registry: SandboxRegistry = {
       current: 0,

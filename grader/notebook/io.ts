@@ -80,7 +80,9 @@ export function ensureCellIds(nb: Notebook): Notebook {
     let id = cell.id;
     if (!id || !CELL_ID_PATTERN.test(id) || seen.has(id)) {
       // Derived from the content and position, so re-reading the same file gives the same ids.
-      const digest = createHash("sha1").update(`${index}\0${sourceText(cell)}`).digest("hex");
+      const digest = createHash("sha1")
+        .update(`${index}\0${sourceText(cell)}`)
+        .digest("hex");
       id = digest.slice(0, 8);
       while (seen.has(id)) id = createHash("sha1").update(id).digest("hex").slice(0, 8);
     }

@@ -31,11 +31,7 @@ export class MarkerError extends Error {
   }
 }
 
-export const MARKER_USAGE = [
-  "// tsnb: setup [name]",
-  "// tsnb: exercise <functionName>",
-  "// tsnb: check <functionName> points=<n>",
-];
+export const MARKER_USAGE = ["// tsnb: setup [name]", "// tsnb: exercise <functionName>", "// tsnb: check <functionName> points=<n>"];
 
 /** Parse the text after `tsnb:`; throws MarkerError with a message fit for the instructor. */
 export function parseMarker(text: string): Marker {
@@ -52,13 +48,15 @@ export function parseMarker(text: string): Marker {
   const noExtra = (allowed: string[], maxPositional: number) => {
     const unknown = [...options.keys()].filter((k) => !allowed.includes(k));
     if (unknown.length) throw new MarkerError(`unknown option ${unknown.map((k) => `${k}=`).join(", ")} in "tsnb: ${text.trim()}"; ${usage}`);
-    if (positional.length > maxPositional) throw new MarkerError(`unexpected "${positional.slice(maxPositional).join(" ")}" in "tsnb: ${text.trim()}"; ${usage}`);
+    if (positional.length > maxPositional)
+      throw new MarkerError(`unexpected "${positional.slice(maxPositional).join(" ")}" in "tsnb: ${text.trim()}"; ${usage}`);
   };
   switch (kind) {
     case "setup": {
       noExtra([], 1);
       const name = positional[0];
-      if (name !== undefined && !GRADE_ID_PATTERN.test(name)) throw new MarkerError(`setup name ${JSON.stringify(name)} may use only letters, digits, "-" and "_"`);
+      if (name !== undefined && !GRADE_ID_PATTERN.test(name))
+        throw new MarkerError(`setup name ${JSON.stringify(name)} may use only letters, digits, "-" and "_"`);
       return name === undefined ? { kind } : { kind, name };
     }
     case "exercise": {
@@ -89,7 +87,13 @@ export function markerMetadata(marker: Marker, setupIndex: number): NbgraderMeta
   const base = { schema_version: 3 as const };
   switch (marker.kind) {
     case "setup":
-      return { ...base, grade: false, solution: false, locked: true, grade_id: marker.name ? `setup-${marker.name}` : setupIndex === 0 ? "setup" : `setup-${setupIndex + 1}` };
+      return {
+        ...base,
+        grade: false,
+        solution: false,
+        locked: true,
+        grade_id: marker.name ? `setup-${marker.name}` : setupIndex === 0 ? "setup" : `setup-${setupIndex + 1}`,
+      };
     case "exercise":
       return { ...base, grade: false, solution: true, locked: false, grade_id: marker.name };
     case "check":
@@ -164,7 +168,9 @@ export function findMarkers(nb: Notebook, file: string, mode: "strict" | "lenien
   if (mode === "strict") {
     nb.cells.forEach((cell, index) => {
       if (cell.cell_type !== "code" || scanned.some((s) => s.index === index)) return;
-      const later = sourceText(cell).split("\n").findIndex((l) => MARKER_LINE.test(l));
+      const later = sourceText(cell)
+        .split("\n")
+        .findIndex((l) => MARKER_LINE.test(l));
       if (later >= 0) throw new MarkerError(`${where(index)}: a "// tsnb:" marker must be the cell's first line (found on line ${later + 1})`);
     });
   }
@@ -190,7 +196,7 @@ export function findMarkers(nb: Notebook, file: string, mode: "strict" | "lenien
 
 /** What differs between a cell's existing nbgrader metadata and the marker's; undefined when they agree (or there is none). */
 export function metadataConflict(cell: Cell, derived: NbgraderMetadata): string | undefined {
-  const raw = (cell.metadata).nbgrader;
+  const raw = cell.metadata.nbgrader;
   if (raw === undefined) return undefined;
   const existing = nbgraderOfLenient(cell);
   if (!existing) return "the metadata is malformed";
@@ -224,7 +230,9 @@ function checkMarkerSet(nb: Notebook, found: MarkedCell[], where: (i: number) =>
   );
   for (const m of found) {
     if (m.marker.kind === "check" && !solutions.has(m.marker.name)) {
-      throw new MarkerError(`${where(m.index)}: "${formatMarker(m.marker)}" checks an exercise that no cell defines; mark its solution cell with "// tsnb: exercise ${m.marker.name}"`);
+      throw new MarkerError(
+        `${where(m.index)}: "${formatMarker(m.marker)}" checks an exercise that no cell defines; mark its solution cell with "// tsnb: exercise ${m.marker.name}"`,
+      );
     }
   }
 }
@@ -248,7 +256,7 @@ export function applyMarkers(nb: Notebook, file: string, mode: "strict" | "lenie
   const byIndex = new Map(found.map((m) => [m.index, m]));
   const cells = nb.cells.map((cell, index) => {
     const m = byIndex.get(index);
-    return m ? ({ ...withMetadata(cell, m), source: m.strippedSource }) : cell;
+    return m ? { ...withMetadata(cell, m), source: m.strippedSource } : cell;
   });
   return { ...nb, cells };
 }
@@ -277,7 +285,7 @@ function withoutConflictingMetadata(nb: Notebook): Notebook {
   const cells = nb.cells.slice();
   for (const { index, parsed } of scanMarkers(nb)) {
     if ("error" in parsed || !metadataConflict(cells[index], parsed.metadata)) continue; // errors: reported by the strict pass
-    const metadata = { ...(cells[index].metadata) };
+    const metadata = { ...cells[index].metadata };
     delete metadata.nbgrader;
     cells[index] = { ...cells[index], metadata };
   }

@@ -30,7 +30,7 @@ export type NbgraderMetadata = z.infer<typeof nbgraderMetadataSchema>;
 
 /** The cell's nbgrader metadata, or undefined for an ordinary cell. Throws on malformed metadata. */
 export function nbgraderOf(cell: Cell): NbgraderMetadata | undefined {
-  const raw = (cell.metadata).nbgrader;
+  const raw = cell.metadata.nbgrader;
   if (raw === undefined) return undefined;
   const parsed = nbgraderMetadataSchema.safeParse(raw);
   if (!parsed.success) {
@@ -41,7 +41,7 @@ export function nbgraderOf(cell: Cell): NbgraderMetadata | undefined {
 
 /** Like nbgraderOf, but treats malformed metadata as absent (for learner-edited notebooks). */
 export function nbgraderOfLenient(cell: Cell): NbgraderMetadata | undefined {
-  const parsed = nbgraderMetadataSchema.safeParse((cell.metadata).nbgrader);
+  const parsed = nbgraderMetadataSchema.safeParse(cell.metadata.nbgrader);
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -67,7 +67,7 @@ export function computeChecksum(cell: Cell, meta: NbgraderMetadata): string {
 
 /** Cell tags (the standard `metadata.tags` list). */
 export function tagsOf(cell: Cell): string[] {
-  const tags = (cell.metadata).tags;
+  const tags = cell.metadata.tags;
   return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === "string") : [];
 }
 

@@ -35,12 +35,7 @@ const errorOutput = z.object({
   evalue: z.string(),
   traceback: z.array(z.string()),
 });
-export const outputSchema = z.discriminatedUnion("output_type", [
-  streamOutput,
-  displayDataOutput,
-  executeResultOutput,
-  errorOutput,
-]);
+export const outputSchema = z.discriminatedUnion("output_type", [streamOutput, displayDataOutput, executeResultOutput, errorOutput]);
 
 const codeCell = z.object({
   cell_type: z.literal("code"),

@@ -5,10 +5,9 @@
  * untrusted and always escaped; feedback links are relative, so the results folder can be moved
  * or zipped whole.
  */
-import { Language, message, MessageKey } from "@course-kit/kernel-helpers/messages";
+import { CATALOGUES, formatTemplate, Language, message, MessageKey } from "@course-kit/kernel-helpers/messages";
 import { escapeHtml, problemTitle } from "../results/feedback";
 import { selfContainedPage } from "../results/page";
-import type { ProblemKind } from "../submission/extract";
 import { feedbackPath } from "./model";
 import type { ClassReport, ReportProblemKind } from "./schema";
 import { columnChartSvg, rangeBarChartSvg } from "./svg";
@@ -59,7 +58,7 @@ function table(head: string[], rows: string[][], numeric: number[] = []): string
 }
 
 function problemName(kind: ReportProblemKind, lang: Language): string {
-  return kind === "timeout" || kind === "grader-error" ? message(lang, `report.problem.${kind}`) : problemTitle(kind as ProblemKind, lang);
+  return kind === "timeout" || kind === "grader-error" ? message(lang, `report.problem.${kind}`) : problemTitle(kind, lang);
 }
 
 class Page {
@@ -68,8 +67,9 @@ class Page {
     readonly lang: Language,
   ) {}
 
-  t(key: MessageKey, params?: Record<string, string | number>): string {
-    return escapeHtml((message as (l: Language, k: MessageKey, p?: object) => string)(this.lang, key, params));
+  /** A message by a key chosen at run time (its parameters are checked when filled). */
+  t(key: MessageKey, params: Record<string, string | number> = {}): string {
+    return escapeHtml(formatTemplate(CATALOGUES[this.lang][key], params, this.lang));
   }
 
   col(name: string): string {
@@ -84,7 +84,8 @@ class Page {
       items.push(this.t("report.look.hardestTest", { test: hardest.name, passed: hardest.passed, total: hardest.passed + hardest.failed }));
     }
     const lowest = [...r.exercises].filter((e) => e.maxScore > 0).sort((a, b) => a.mean / a.maxScore - b.mean / b.maxScore)[0];
-    if (lowest && lowest.mean < lowest.maxScore) items.push(this.t("report.look.lowestExercise", { exercise: lowest.name, mean: fmt(lowest.mean), max: fmt(lowest.maxScore), zero: lowest.zero }));
+    if (lowest && lowest.mean < lowest.maxScore)
+      items.push(this.t("report.look.lowestExercise", { exercise: lowest.name, mean: fmt(lowest.mean), max: fmt(lowest.maxScore), zero: lowest.zero }));
     if (r.misconceptions[0]) items.push(this.t("report.look.mistake", { id: r.misconceptions[0].id, count: r.misconceptions[0].learners.length }));
     const needsLook = new Set(r.problems.filter((p) => p.kind !== "type-error").flatMap((p) => p.learners.map((l) => l.name)));
     if (needsLook.size) items.push(this.t("report.look.problems", { count: needsLook.size }));
@@ -99,7 +100,16 @@ class Page {
       title: message(this.lang, "report.histogram.bar", { from: fmt(b.from), to: fmt(b.to), count: b.count }),
     }));
     const s = this.r.scores;
-    const overview = this.t("report.overview", { submissions: this.r.submissions, graded: this.r.graded, mean: fmt(s.mean), max: fmt(this.r.maxScore), median: fmt(s.median), sd: fmt(s.sd), low: fmt(s.min), high: fmt(s.max) });
+    const overview = this.t("report.overview", {
+      submissions: this.r.submissions,
+      graded: this.r.graded,
+      mean: fmt(s.mean),
+      max: fmt(this.r.maxScore),
+      median: fmt(s.median),
+      sd: fmt(s.sd),
+      low: fmt(s.min),
+      high: fmt(s.max),
+    });
     return `<section id="scores"><h2>${this.t("report.histogram")}</h2><p>${overview}</p>${columnChartSvg(columns, message(this.lang, "report.histogram"), message(this.lang, "report.histogram.axis"))}</section>`;
   }
 
@@ -114,7 +124,16 @@ class Page {
         title: message(this.lang, "report.exercises.bar", { exercise: e.name, mean: fmt(e.mean), max: fmt(e.maxScore), sd: fmt(e.sd) }),
       };
     });
-    const rows = this.r.exercises.map((e) => [code(e.name), fmt(e.maxScore), fmt(e.mean), fmt(e.median), fmt(e.sd), `${fmt(e.min)}–${fmt(e.max)}`, String(e.fullMarks), String(e.zero)]);
+    const rows = this.r.exercises.map((e) => [
+      code(e.name),
+      fmt(e.maxScore),
+      fmt(e.mean),
+      fmt(e.median),
+      fmt(e.sd),
+      `${fmt(e.min)}–${fmt(e.max)}`,
+      String(e.fullMarks),
+      String(e.zero),
+    ]);
     const head = ["exercise", "points", "mean", "median", "sd", "range", "fullMarks", "zero"].map((c) => this.col(c));
     return `<section id="exercises"><h2>${this.t("report.exercises")}</h2>${rangeBarChartSvg(bars, message(this.lang, "report.exercises.chart"), message(this.lang, "report.exercises.axis"))}${table(head, rows, [1, 2, 3, 4, 5, 6, 7])}</section>`;
   }
@@ -126,15 +145,26 @@ class Page {
       const mistakes = t.misconceptions.map((m) => `<span class="tag">${escapeHtml(m.id)} × ${m.learners}</span>`).join("");
       return [escapeHtml(t.name), `${bar}${percent(t.passRate)} (${t.passed} / ${total})`, fmt(t.maxScore), mistakes];
     });
-    return `<section id="tests"><h2>${this.t("report.tests")}</h2>${table(["test", "passed", "points", "mistakes"].map((c) => this.col(c)), rows, [1, 2])}</section>`;
+    return `<section id="tests"><h2>${this.t("report.tests")}</h2>${table(
+      ["test", "passed", "points", "mistakes"].map((c) => this.col(c)),
+      rows,
+      [1, 2],
+    )}</section>`;
   }
 
   failures(): string {
     const groups = this.r.failures;
     if (groups.length === 0) return `<section id="failures"><h2>${this.t("report.failures")}</h2><p>${this.t("report.failures.none")}</p></section>`;
-    const rows = groups.slice(0, FAILURE_GROUPS_SHOWN).map((g) => [messageHtml(g.example), String(g.failures), String(g.learners), g.tests.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join("")]);
-    const more = groups.length > FAILURE_GROUPS_SHOWN ? `<p class="muted">${this.t("report.failures.more", { count: groups.length - FAILURE_GROUPS_SHOWN })}</p>` : "";
-    return `<section id="failures"><h2>${this.t("report.failures")}</h2><p class="muted">${this.t("report.failures.note")}</p>${table(["message", "failures", "learners", "tests"].map((c) => this.col(c)), rows, [1, 2])}${more}</section>`;
+    const rows = groups
+      .slice(0, FAILURE_GROUPS_SHOWN)
+      .map((g) => [messageHtml(g.example), String(g.failures), String(g.learners), g.tests.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join("")]);
+    const more =
+      groups.length > FAILURE_GROUPS_SHOWN ? `<p class="muted">${this.t("report.failures.more", { count: groups.length - FAILURE_GROUPS_SHOWN })}</p>` : "";
+    return `<section id="failures"><h2>${this.t("report.failures")}</h2><p class="muted">${this.t("report.failures.note")}</p>${table(
+      ["message", "failures", "learners", "tests"].map((c) => this.col(c)),
+      rows,
+      [1, 2],
+    )}${more}</section>`;
   }
 
   mistakes(): string {
@@ -159,7 +189,10 @@ class Page {
         `<ul class="details">${l.details.map((d) => `<li>${messageHtml(d)}</li>`).join("")}</ul>`,
       ]),
     );
-    return `<section id="problems"><h2>${this.t("report.problems")}</h2>${table(["problem", "submission", "details"].map((c) => this.col(c)), rows)}</section>`;
+    return `<section id="problems"><h2>${this.t("report.problems")}</h2>${table(
+      ["problem", "submission", "details"].map((c) => this.col(c)),
+      rows,
+    )}</section>`;
   }
 
   regrade(): string {
@@ -182,7 +215,13 @@ class Page {
       d.onlyInNew.length ? this.t("report.regrade.onlyNew", { names: d.onlyInNew.join(", ") }) : "",
     ].filter(Boolean);
     return `<section id="regrade"><h2>${this.t("report.regrade", { previous: d.previous })}</h2><p>${this.t("report.regrade.summary", { changed: d.changed.length, compared: d.compared })}</p>${
-      rows.length ? table(["submission", "old", "new", "change", "changedTests"].map((c) => this.col(c)), rows, [1, 2, 3]) : ""
+      rows.length
+        ? table(
+            ["submission", "old", "new", "change", "changedTests"].map((c) => this.col(c)),
+            rows,
+            [1, 2, 3],
+          )
+        : ""
     }${notes.map((n) => `<p class="muted">${n}</p>`).join("")}</section>`;
   }
 
@@ -190,10 +229,17 @@ class Page {
     const rows = this.r.learners.map((l) => [
       escapeHtml(l.name),
       `${fmt(l.score)} / ${fmt(l.maxScore)}`,
-      [...l.problems.map((k) => `<span class="tag problem">${escapeHtml(problemName(k, this.lang))}</span>`), ...l.misconceptions.map((m) => `<span class="tag">${escapeHtml(m)}</span>`)].join(""),
+      [
+        ...l.problems.map((k) => `<span class="tag problem">${escapeHtml(problemName(k, this.lang))}</span>`),
+        ...l.misconceptions.map((m) => `<span class="tag">${escapeHtml(m)}</span>`),
+      ].join(""),
       `<a class="feedback" href="${escapeHtml(l.feedback)}">${this.t("report.feedbackLink")}</a>`,
     ]);
-    return `<section id="learners"><h2>${this.t("report.learners")}</h2>${table(["submission", "score", "notes", "feedback"].map((c) => this.col(c)), rows, [1])}</section>`;
+    return `<section id="learners"><h2>${this.t("report.learners")}</h2>${table(
+      ["submission", "score", "notes", "feedback"].map((c) => this.col(c)),
+      rows,
+      [1],
+    )}</section>`;
   }
 
   grading(): string {
@@ -205,7 +251,13 @@ class Page {
       // Marked, as the one part of the page that changes between runs (gone with --no-timings).
       timing = `<p class="timing">${
         tm.graded
-          ? this.t("report.timing", { graded: tm.graded, seconds: fmt(tm.wallSeconds), jobs: tm.jobs, mean: fmt(tm.meanSeconds), slowest: tm.slowest.map((s) => `${s.name} (${fmt(s.seconds)} s)`).join(", ") })
+          ? this.t("report.timing", {
+              graded: tm.graded,
+              seconds: fmt(tm.wallSeconds),
+              jobs: tm.jobs,
+              mean: fmt(tm.meanSeconds),
+              slowest: tm.slowest.map((s) => `${s.name} (${fmt(s.seconds)} s)`).join(", "),
+            })
           : this.t("report.timing.kept")
       }</p>`;
     }

@@ -56,7 +56,10 @@ export function scoreHistogram(scores: number[], maxScore: number): ClassReport[
  * (conv2dForward, 3x3, a notebook's 01- prefix).
  */
 export function messagePattern(text: string): string {
-  return text.replace(/(?<![\w.-])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w-])/gi, "#").replace(/\s+/g, " ").trim();
+  return text
+    .replace(/(?<![\w.-])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w-])/gi, "#")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** A learner's feedback page, relative to the results folder (and so to the report). */

@@ -48,7 +48,8 @@ export function readPreviousRun(dir: string, assignmentName: string): PreviousRu
     // A submission the previous run did not finish has no grade to compare with.
     if (!existsSync(file)) continue;
     const parsed = gradescopeResultsSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
-    if (!parsed.success) throw new CompareError(`--compare ${dir}: ${path.join(name, "results.json")} is not a valid results.json: ${parsed.error.issues[0].message}`);
+    if (!parsed.success)
+      throw new CompareError(`--compare ${dir}: ${path.join(name, "results.json")} is not a valid results.json: ${parsed.error.issues[0].message}`);
     learners.set(name, { score: parsed.data.score, tests: new Map(parsed.data.tests.map((t) => [t.name, t.status])) });
   }
   return { dir, assignment: manifest.assignment.name, learners };

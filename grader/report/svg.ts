@@ -35,7 +35,9 @@ export function columnChartSvg(columns: Column[], title: string, xTitle: string)
   columns.forEach((c, i) => {
     const x = M.left + i * step;
     if (c.value > 0) {
-      parts.push(`<rect class="mark" x="${fmt(x + 2)}" y="${fmt(y(c.value))}" width="${fmt(step - 4)}" height="${fmt(M.top + plotH - y(c.value))}"><title>${escapeHtml(c.title)}</title></rect>`);
+      parts.push(
+        `<rect class="mark" x="${fmt(x + 2)}" y="${fmt(y(c.value))}" width="${fmt(step - 4)}" height="${fmt(M.top + plotH - y(c.value))}"><title>${escapeHtml(c.title)}</title></rect>`,
+      );
       parts.push(`<text class="value" x="${fmt(x + step / 2)}" y="${fmt(y(c.value) - 3)}" text-anchor="middle">${c.value}</text>`);
     }
     parts.push(`<text class="label" x="${fmt(x + step / 2)}" y="${M.top + plotH + 14}" text-anchor="middle">${escapeHtml(c.label)}</text>`);
@@ -73,7 +75,9 @@ export function rangeBarChartSvg(bars: RangeBar[], title: string, xTitle: string
     const mid = top + row / 2;
     parts.push(`<text class="label" x="${M.left - 6}" y="${fmt(mid + 4)}" text-anchor="end">${escapeHtml(b.label)}</text>`);
     // A bar of at least a pixel, so that a mean of 0 still shows where it is.
-    parts.push(`<rect class="mark" x="${M.left}" y="${fmt(top + 4)}" width="${fmt(Math.max(1, x(b.value) - M.left))}" height="${row - 8}"><title>${escapeHtml(b.title)}</title></rect>`);
+    parts.push(
+      `<rect class="mark" x="${M.left}" y="${fmt(top + 4)}" width="${fmt(Math.max(1, x(b.value) - M.left))}" height="${row - 8}"><title>${escapeHtml(b.title)}</title></rect>`,
+    );
     parts.push(`<line class="whisker" x1="${fmt(x(b.low))}" x2="${fmt(x(b.high))}" y1="${fmt(mid)}" y2="${fmt(mid)}"/>`);
     for (const end of [b.low, b.high]) parts.push(`<line class="whisker" x1="${fmt(x(end))}" x2="${fmt(x(end))}" y1="${fmt(mid - 5)}" y2="${fmt(mid + 5)}"/>`);
   });

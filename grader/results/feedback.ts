@@ -29,7 +29,8 @@ function exerciseSection(name: string, tests: TestOutcome[], lang: Language): st
   const max = tests.reduce((s, t) => s + t.maxScore, 0);
   const rows = tests
     .map(
-      (t) => `<tr class="${t.passed ? "pass" : "fail"}"><td title="${message(lang, t.passed ? "feedback.passed" : "feedback.failed")}">${t.passed ? "✔" : "✘"}</td>` +
+      (t) =>
+        `<tr class="${t.passed ? "pass" : "fail"}"><td title="${message(lang, t.passed ? "feedback.passed" : "feedback.failed")}">${t.passed ? "✔" : "✘"}</td>` +
         `<td>${escapeHtml(t.title)}</td><td class="pts">${fmt(t.score)} / ${fmt(t.maxScore)}</td><td>${messageHtml(t.message)}</td></tr>`,
     )
     .join("\n");

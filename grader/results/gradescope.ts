@@ -108,4 +108,3 @@ export function toGradescope(grade: SubmissionGrade, exerciseOrder: string[], ex
   };
   return gradescopeResultsSchema.parse(results);
 }
-

@@ -46,7 +46,9 @@ export type GradingManifest = z.infer<typeof manifestSchema>;
 
 /** A digest of a batch's submission names (order-independent). */
 export function batchDigest(names: string[]): string {
-  return createHash("sha256").update([...names].sort().join("\n")).digest("hex");
+  return createHash("sha256")
+    .update([...names].sort().join("\n"))
+    .digest("hex");
 }
 
 export interface ManifestOptions {

@@ -44,13 +44,17 @@ export function checkMergeable(inputs: Input[]): void {
   for (const other of rest) {
     const b = other.manifest;
     if (a.assignment.name !== b.assignment.name || a.assignment.sha256 !== b.assignment.sha256) {
-      throw new MergeError(`${describe(other)} was graded with a different assignment (${b.assignment.name}) than ${describe(first)} (${a.assignment.name}): their notebooks or tests differ`);
+      throw new MergeError(
+        `${describe(other)} was graded with a different assignment (${b.assignment.name}) than ${describe(first)} (${a.assignment.name}): their notebooks or tests differ`,
+      );
     }
     if (a.graderVersion !== b.graderVersion) {
       throw new MergeError(`${describe(other)} was graded by tsnb ${b.graderVersion}, ${describe(first)} by tsnb ${a.graderVersion}; regrade with one version`);
     }
     if (a.assignment.withSettingsSha256 !== b.assignment.withSettingsSha256) {
-      throw new MergeError(`${describe(other)} was graded with other settings than ${describe(first)}: ${JSON.stringify(b.settings)} vs ${JSON.stringify(a.settings)}`);
+      throw new MergeError(
+        `${describe(other)} was graded with other settings than ${describe(first)}: ${JSON.stringify(b.settings)} vs ${JSON.stringify(a.settings)}`,
+      );
     }
   }
   const sharded = inputs.filter((i) => i.manifest.shard);
@@ -103,10 +107,12 @@ function readGraded(input: Input, name: string): GradedRecord {
 
 export function mergeOutputs(dirs: string[], outDir: string): MergeResult {
   const out = path.resolve(outDir);
-  const inputs: Input[] = dirs.map((d) => path.resolve(d)).map((dir) => {
-    if (dir === out) throw new MergeError(`--out ${outDir} is one of the folders being merged`);
-    return { dir, manifest: readManifest(dir) };
-  });
+  const inputs: Input[] = dirs
+    .map((d) => path.resolve(d))
+    .map((dir) => {
+      if (dir === out) throw new MergeError(`--out ${outDir} is one of the folders being merged`);
+      return { dir, manifest: readManifest(dir) };
+    });
   if (inputs.length === 0) throw new MergeError("nothing to merge");
   checkMergeable(inputs);
   const sharded = inputs[0].manifest.shard !== null;

@@ -34,7 +34,7 @@ function hashFile(hash: Hash, file: string): void {
   const fd = openSync(file, "r");
   try {
     const buffer = Buffer.alloc(1 << 20);
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, n));
   } finally {
     closeSync(fd);
   }

@@ -50,7 +50,8 @@ export async function prepareRuns(files: string[], options: PrepareOptions = {})
   const env = options.env ?? process.env;
   if (files.length === 0) throw new RunInputError("no notebooks given");
   if (options.output && options.inplace) throw new RunInputError("choose one of --output and --inplace");
-  if (options.output && files.length > 1) throw new RunInputError(`--output names one file, but ${files.length} notebooks were given; use --inplace or the default <name>.out.ipynb`);
+  if (options.output && files.length > 1)
+    throw new RunInputError(`--output names one file, but ${files.length} notebooks were given; use --inplace or the default <name>.out.ipynb`);
   if (options.cwd && !(existsSync(options.cwd) && statSync(options.cwd).isDirectory())) {
     throw new RunInputError(`--cwd ${options.cwd}: no such directory`);
   }
@@ -69,7 +70,9 @@ export async function prepareRuns(files: string[], options: PrepareOptions = {})
       const available = listKernelSpecs(env);
       throw new RunInputError(
         `${file}: unknown kernel ${JSON.stringify(kernelName)}; available kernels: ${available.length ? available.join(", ") : "(none)"}` +
-          ` (searched ${jupyterDataPath(env).map((d) => path.join(d, "kernels")).join(", ")}; install the kit's kernels with \`tsnb kernel install\`)`,
+          ` (searched ${jupyterDataPath(env)
+            .map((d) => path.join(d, "kernels"))
+            .join(", ")}; install the kit's kernels with \`tsnb kernel install\`)`,
       );
     }
     const output = options.inplace ? input : path.resolve(options.output ?? defaultOutputPath(input));

@@ -107,8 +107,7 @@ function serve(program: LearnerProgram, modules: SandboxModule[], texts: RealmTe
 
   const answer = async (req: CallRequest): Promise<void> => {
     const started = performance.now();
-    const reply = (body: Record<string, unknown>): void =>
-      send({ type: "reply", id: req.id, output: drainOutput(), ms: performance.now() - started, ...body });
+    const reply = (body: Record<string, unknown>): void => send({ type: "reply", id: req.id, output: drainOutput(), ms: performance.now() - started, ...body });
     if (!IDENTIFIER.test(req.fn)) return reply({ kind: "missing", reason: { key: "sandbox.invalidName", params: { name: JSON.stringify(req.fn) } } });
     const ms = req.timeoutMs;
     try {

@@ -257,7 +257,12 @@ export class LearnerSandbox {
       // such as a blocked event loop, and kills the process.
       const timer = setTimeout(() => {
         this.kill({ key: "sandbox.callKilled", params: { fn, ms: timeoutMs } });
-        this.settle({ kind: "timeout", message: this.say({ key: "sandbox.callTimeout", params: { fn, ms: timeoutMs } }), output: "", ms: Date.now() - started });
+        this.settle({
+          kind: "timeout",
+          message: this.say({ key: "sandbox.callTimeout", params: { fn, ms: timeoutMs } }),
+          output: "",
+          ms: Date.now() - started,
+        });
       }, timeoutMs + 1000);
       this.pending = { id, resolve, timer, started, fn };
       try {
@@ -323,7 +328,12 @@ export class LearnerSandbox {
       };
       const timer = setTimeout(() => {
         this.kill({ key: "sandbox.startupKilled" });
-        finish({ kind: "crashed", message: this.say({ key: "sandbox.loadTimeout", params: { seconds: this.limits.startupTimeoutMs / 1000 } }), output: "", ms: Date.now() - started });
+        finish({
+          kind: "crashed",
+          message: this.say({ key: "sandbox.loadTimeout", params: { seconds: this.limits.startupTimeoutMs / 1000 } }),
+          output: "",
+          ms: Date.now() - started,
+        });
       }, this.limits.startupTimeoutMs);
       child.on("message", (raw: unknown) => {
         const msg = raw as ChildMessage;
@@ -348,7 +358,9 @@ export class LearnerSandbox {
       child.on("exit", (code, signal) => {
         this.stopWatchdog();
         const why = this.exitReason(code, signal);
-        this.log.push(`sandbox exited: code ${code} signal ${signal}${this.killedFor ? ` (${render("en", this.killedFor)})` : ""}\n${this.stderr.slice(0, 4000)}`);
+        this.log.push(
+          `sandbox exited: code ${code} signal ${signal}${this.killedFor ? ` (${render("en", this.killedFor)})` : ""}\n${this.stderr.slice(0, 4000)}`,
+        );
         if (this.child === child) {
           this.child = undefined;
           this.ready = undefined;

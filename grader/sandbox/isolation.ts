@@ -70,10 +70,20 @@ if (os.hostname() === ${JSON.stringify(SANDBOX_HOSTNAME)} && process.getuid() ==
 /** Start a tiny sandbox with this setup; undefined when it works, else why not. */
 export function probeBubblewrap(launch: SandboxLaunch): string | undefined {
   const cmd = sandboxCommand(launch, ["-e", PROBE], []);
-  const run = spawnSync(cmd.command, cmd.args, { encoding: "utf8", timeout: 15_000, uid: cmd.uid, gid: cmd.gid, env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" } });
+  const run = spawnSync(cmd.command, cmd.args, {
+    encoding: "utf8",
+    timeout: 15_000,
+    uid: cmd.uid,
+    gid: cmd.gid,
+    env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" },
+  });
   if (run.error) return run.error.message;
   if (run.status === 0 && run.stdout === "tsnb-sandbox-ok") return undefined;
-  const said = `${run.stderr ?? ""}`.trim().split("\n").find((l) => l.trim()) ?? `exit code ${run.status ?? run.signal}`;
+  const said =
+    `${run.stderr ?? ""}`
+      .trim()
+      .split("\n")
+      .find((l) => l.trim()) ?? `exit code ${run.status ?? run.signal}`;
   return run.status === 0 ? "the test sandbox started but was not isolated as expected" : said;
 }
 
@@ -88,7 +98,12 @@ function processLimit(uid: number, jobs: number): number {
 /** Try bubblewrap: as `nobody` outside too, else (root only) as root mapped to nobody inside. */
 function tryBubblewrap(jobs: number): { launch?: SandboxLaunch; reason: string } {
   const bwrap = findExecutable(process.env.TSNB_BWRAP || "bwrap");
-  if (!bwrap) return { reason: process.env.TSNB_BWRAP ? `TSNB_BWRAP=${process.env.TSNB_BWRAP} is not an executable` : "bwrap is not installed (Debian/Ubuntu package bubblewrap)" };
+  if (!bwrap)
+    return {
+      reason: process.env.TSNB_BWRAP
+        ? `TSNB_BWRAP=${process.env.TSNB_BWRAP} is not an executable`
+        : "bwrap is not installed (Debian/Ubuntu package bubblewrap)",
+    };
   const prlimit = findExecutable("prlimit");
   let system: string[];
   try {
@@ -108,7 +123,9 @@ function tryBubblewrap(jobs: number): { launch?: SandboxLaunch; reason: string }
     const uid = c.user?.uid ?? ownUid;
     const setup: BwrapSetup = { bwrap, prlimit, system, limits: { processes: processLimit(uid, jobs), fileSizeBytes: TMP_BYTES, openFiles: 256 } };
     // The task limit's number depends on the machine's load: the terminal shows it, the summary (in the log) does not.
-    const limits = prlimit ? `limits: the user's tasks (those it runs + room for this run's), 16 MiB files, 256 open files, no core dumps` : "no resource limits (prlimit not found)";
+    const limits = prlimit
+      ? `limits: the user's tasks (those it runs + room for this run's), 16 MiB files, 256 open files, no core dumps`
+      : "no resource limits (prlimit not found)";
     const launch: SandboxLaunch = {
       kind: "bubblewrap",
       summary: `bubblewrap: no network, own user/pid/ipc/uts namespaces, a read-only view of only Node and the sandbox's code, a private /tmp; runs as ${c.who}${failures.length ? ` (as nobody: ${failures[0]})` : ""}; ${limits}; plus Node's permission model`,

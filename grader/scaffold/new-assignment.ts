@@ -21,44 +21,45 @@ export const ASSIGNMENT_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 const EXAMPLE = { name: "relu", points: 10 };
 
 /** The starting prose, in the assignment's language (the instructor rewrites it). */
-const PROSE: Record<Language, { intro: string[]; exercise: (name: string, points: number) => string[]; summary: string[]; readme: (nb: string) => string[] }> = {
-  ko: {
-    intro: [
-      "이 노트북은 `tsnb new`가 만든 출발점입니다. 설명(markdown)과 연습 문제를 이 형식에 맞춰 바꿔 쓰세요.",
-      "셀의 역할은 코드 셀 첫 줄의 marker 주석이 정합니다: `// tsnb: setup`, `// tsnb: exercise <함수>`, `// tsnb: check <함수> points=<점수>`.",
-    ],
-    exercise: (name, points) => [
-      `## 연습 문제 1: \`${name}\` (${points}점)`,
-      "",
-      "ReLU(rectified linear unit)는 음수를 0으로 바꾸고 나머지 값은 그대로 둡니다: `relu(x) = max(0, x)`.",
-      "배열 `x`의 각 원소에 ReLU를 적용한 **새 배열**을 돌려주세요. 입력 배열은 바꾸지 않습니다.",
-    ],
-    summary: ["## 정리", "", "- 여기에 이번 주의 요점을 적으세요."],
-    readme: (nb) => [
-      "- 각 연습 문제 다음의 check 셀이 공개 테스트(`checks.ts`)를 표로 보여 줍니다.",
-      `- \`tsnb check ${nb}\` 로 같은 공개 테스트를 터미널에서 실행할 수 있습니다.`,
-      `- \`${ASSIGNMENT_FILE}\`: 학습자가 읽는 언어(확인 셀의 표, 채점 메시지, 피드백)입니다.`,
-    ],
-  },
-  en: {
-    intro: [
-      "This notebook is the starting point `tsnb new` made. Replace the explanations (Markdown) and the exercise with your own, in this shape.",
-      "The marker comment on a code cell's first line sets its role: `// tsnb: setup`, `// tsnb: exercise <function>`, `// tsnb: check <function> points=<points>`.",
-    ],
-    exercise: (name, points) => [
-      `## Exercise 1: \`${name}\` (${points} points)`,
-      "",
-      "ReLU (rectified linear unit) turns negative values into 0 and keeps the others: `relu(x) = max(0, x)`.",
-      "Return a **new array** with ReLU applied to each element of `x`. Do not change the input array.",
-    ],
-    summary: ["## Summary", "", "- Write this week's key points here."],
-    readme: (nb) => [
-      "- The check cell after each exercise shows the public checks (`checks.ts`) as a table.",
-      `- \`tsnb check ${nb}\` runs the same public checks in a terminal.`,
-      `- \`${ASSIGNMENT_FILE}\`: the language learners read (check tables, grading messages, feedback).`,
-    ],
-  },
-};
+const PROSE: Record<Language, { intro: string[]; exercise: (name: string, points: number) => string[]; summary: string[]; readme: (nb: string) => string[] }> =
+  {
+    ko: {
+      intro: [
+        "이 노트북은 `tsnb new`가 만든 출발점입니다. 설명(markdown)과 연습 문제를 이 형식에 맞춰 바꿔 쓰세요.",
+        "셀의 역할은 코드 셀 첫 줄의 marker 주석이 정합니다: `// tsnb: setup`, `// tsnb: exercise <함수>`, `// tsnb: check <함수> points=<점수>`.",
+      ],
+      exercise: (name, points) => [
+        `## 연습 문제 1: \`${name}\` (${points}점)`,
+        "",
+        "ReLU(rectified linear unit)는 음수를 0으로 바꾸고 나머지 값은 그대로 둡니다: `relu(x) = max(0, x)`.",
+        "배열 `x`의 각 원소에 ReLU를 적용한 **새 배열**을 돌려주세요. 입력 배열은 바꾸지 않습니다.",
+      ],
+      summary: ["## 정리", "", "- 여기에 이번 주의 요점을 적으세요."],
+      readme: (nb) => [
+        "- 각 연습 문제 다음의 check 셀이 공개 테스트(`checks.ts`)를 표로 보여 줍니다.",
+        `- \`tsnb check ${nb}\` 로 같은 공개 테스트를 터미널에서 실행할 수 있습니다.`,
+        `- \`${ASSIGNMENT_FILE}\`: 학습자가 읽는 언어(확인 셀의 표, 채점 메시지, 피드백)입니다.`,
+      ],
+    },
+    en: {
+      intro: [
+        "This notebook is the starting point `tsnb new` made. Replace the explanations (Markdown) and the exercise with your own, in this shape.",
+        "The marker comment on a code cell's first line sets its role: `// tsnb: setup`, `// tsnb: exercise <function>`, `// tsnb: check <function> points=<points>`.",
+      ],
+      exercise: (name, points) => [
+        `## Exercise 1: \`${name}\` (${points} points)`,
+        "",
+        "ReLU (rectified linear unit) turns negative values into 0 and keeps the others: `relu(x) = max(0, x)`.",
+        "Return a **new array** with ReLU applied to each element of `x`. Do not change the input array.",
+      ],
+      summary: ["## Summary", "", "- Write this week's key points here."],
+      readme: (nb) => [
+        "- The check cell after each exercise shows the public checks (`checks.ts`) as a table.",
+        `- \`tsnb check ${nb}\` runs the same public checks in a terminal.`,
+        `- \`${ASSIGNMENT_FILE}\`: the language learners read (check tables, grading messages, feedback).`,
+      ],
+    },
+  };
 
 function code(id: string, lines: string[]): Cell {
   return { cell_type: "code", id, metadata: {}, source: lines.join("\n"), outputs: [], execution_count: null };
@@ -77,11 +78,7 @@ export function firstNotebook(assignment: string, lang: Language = "ko"): Notebo
     metadata: { kernelspec: { ...NOTEBOOK_KERNELSPEC }, language_info: { name: "typescript" } },
     cells: [
       markdown("intro", [`# ${assignment}`, "", ...prose.intro]),
-      code("setup", [
-        "// tsnb: setup",
-        'import { showChecks } from "@course-kit/kernel-helpers";',
-        'import { publicCases } from "./checks";',
-      ]),
+      code("setup", ["// tsnb: setup", 'import { showChecks } from "@course-kit/kernel-helpers";', 'import { publicCases } from "./checks";']),
       markdown(`${name}-md`, prose.exercise(name, points)),
       code(name, [
         `// tsnb: exercise ${name}`,
@@ -160,7 +157,8 @@ export function createAssignment(dir: string, lang: Language = "ko"): CreatedAss
   const target = path.resolve(dir);
   const name = path.basename(target);
   if (!ASSIGNMENT_NAME.test(name)) throw new Error(`assignment name ${JSON.stringify(name)}: use letters, digits, ".", "_" and "-" (for example week08-rnn)`);
-  if (existsSync(target) && readdirSync(target).length > 0) throw new Error(`${dir} already exists and is not empty; choose another name (tsnb new never overwrites)`);
+  if (existsSync(target) && readdirSync(target).length > 0)
+    throw new Error(`${dir} already exists and is not empty; choose another name (tsnb new never overwrites)`);
   const files: [string, string][] = [
     [`01-${name}.ipynb`, serializeNotebook(firstNotebook(name, lang))],
     [ASSIGNMENT_FILE, settingsFile(lang)],

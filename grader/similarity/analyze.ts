@@ -128,9 +128,9 @@ export function analyzeClass(
     // Most similar first; ties in name order (ranks of the names, compared as numbers).
     const nameRank = new Uint32Array(n);
     [...names.keys()].sort((x, y) => (names[x] < names[y] ? -1 : names[x] > names[y] ? 1 : 0)).forEach((i, r) => (nameRank[i] = r));
-    const order = new Uint32Array(count).map((_, k) => k).sort(
-      (x, y) => similarity[y] - similarity[x] || nameRank[left[x]] - nameRank[left[y]] || nameRank[right[x]] - nameRank[right[y]],
-    );
+    const order = new Uint32Array(count)
+      .map((_, k) => k)
+      .sort((x, y) => similarity[y] - similarity[x] || nameRank[left[x]] - nameRank[left[y]] || nameRank[right[x]] - nameRank[right[y]]);
     const global = names.map((name) => learnerIndex.get(name)!);
     const table: PairTable = {
       count,
@@ -161,9 +161,7 @@ export function analyzeClass(
       detailed: [],
     };
     const shown = new Set([...flaggedEntries(result).slice(0, options.maxDetailed), ...Array.from({ length: Math.min(options.top, count) }, (_, i) => i)]);
-    result.detailed = [...shown]
-      .sort((x, y) => x - y)
-      .map((i) => ({ ...pairAt(report, result, i), ...comparison.details(left[order[i]], right[order[i]]) }));
+    result.detailed = [...shown].sort((x, y) => x - y).map((i) => ({ ...pairAt(report, result, i), ...comparison.details(left[order[i]], right[order[i]]) }));
     report.exercises.push(result);
     onExercise(ex.exercise.name);
   }

@@ -41,7 +41,9 @@ export function collectSolutions(
   exercises: Exercise[] = assignment.exercises,
   onRead: (learner: string) => void = () => undefined,
 ): ClassSolutions {
-  const byExercise = new Map(exercises.map((e): [string, ExerciseSolutions] => [e.name, { exercise: e, template: releasedStub(assignment, e), solutions: [], missing: [] }]));
+  const byExercise = new Map(
+    exercises.map((e): [string, ExerciseSolutions] => [e.name, { exercise: e, template: releasedStub(assignment, e), solutions: [], missing: [] }]),
+  );
   const unreadable: ClassSolutions["unreadable"] = [];
   for (const { name, input } of submissions) {
     // The report is the instructor's: its notes stay English whatever the learners read.

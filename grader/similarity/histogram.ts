@@ -54,9 +54,13 @@ export function histogramSvg(input: HistogramInput): string {
     parts.push(`<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${fmt(y(count))}" y2="${fmt(y(count))}"/>`);
   }
   parts.push(`<line class="axis" x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}"/>`);
-  parts.push(`<line class="median" x1="${fmt(x(input.median))}" x2="${fmt(x(input.median))}" y1="${M.top}" y2="${M.top + plotH}"><title>median ${input.median.toFixed(3)}</title></line>`);
+  parts.push(
+    `<line class="median" x1="${fmt(x(input.median))}" x2="${fmt(x(input.median))}" y1="${M.top}" y2="${M.top + plotH}"><title>median ${input.median.toFixed(3)}</title></line>`,
+  );
   if (input.threshold !== undefined) {
-    parts.push(`<line class="threshold" x1="${fmt(x(input.threshold))}" x2="${fmt(x(input.threshold))}" y1="${M.top}" y2="${M.top + plotH}"><title>flagged from ${input.threshold.toFixed(3)}</title></line>`);
+    parts.push(
+      `<line class="threshold" x1="${fmt(x(input.threshold))}" x2="${fmt(x(input.threshold))}" y1="${M.top}" y2="${M.top + plotH}"><title>flagged from ${input.threshold.toFixed(3)}</title></line>`,
+    );
   }
   for (const f of input.flagged) parts.push(`<line class="rug" x1="${fmt(x(f))}" x2="${fmt(x(f))}" y1="${M.top + plotH + 20}" y2="${M.top + plotH + 27}"/>`);
   parts.push(`<text class="label" x="${M.left + plotW / 2}" y="${H - 4}" text-anchor="middle">pair similarity (count axis is logarithmic)</text>`);

@@ -64,7 +64,7 @@ function codeBlock(source: string, spans: Span[], comments: [number, number][]):
     let last = end - 1;
     while (last >= first && (blank(last) || !marks[last])) marks[last--] = 0;
     let html = "";
-    for (let c = start; c < end; ) {
+    for (let c = start; c < end;) {
       let stop = c + 1;
       while (stop < end && marks[stop] === marks[c]) stop++;
       const text = escapeHtml(source.slice(c, stop));
@@ -95,7 +95,9 @@ function otherExercises(report: SimilarityReport, p: RankedPair, lookup: ReturnT
     const cells = other
       ? `<td class="num">${fixed(other.similarity, 3)}</td><td class="num">${other.rank} / ${ex.pairs.count}</td><td class="num">${fixed(other.z, 1)}</td><td>${other.flagged ? '<span class="flag">flagged</span>' : ""}</td>`
       : `<td colspan="4" class="muted">not compared (${escapeHtml([reason(p.a) && `${p.a}: ${reason(p.a)}`, reason(p.b) && `${p.b}: ${reason(p.b)}`].filter(Boolean).join(", "))})</td>`;
-    const gradeCells = grades ? `<td class="num">${escapeHtml(pointsOf(grades, p.a, name))}</td><td class="num">${escapeHtml(pointsOf(grades, p.b, name))}</td>` : "";
+    const gradeCells = grades
+      ? `<td class="num">${escapeHtml(pointsOf(grades, p.a, name))}</td><td class="num">${escapeHtml(pointsOf(grades, p.b, name))}</td>`
+      : "";
     return `<tr class="${other?.flagged ? "flagged" : ""}"><td><code>${escapeHtml(name)}</code>${here ? " (this one)" : ""}</td>${cells}${gradeCells}</tr>`;
   });
   const gradeHead = grades ? `<th class="num">${escapeHtml(p.a)}'s points</th><th class="num">${escapeHtml(p.b)}'s points</th>` : "";
@@ -104,7 +106,14 @@ function otherExercises(report: SimilarityReport, p: RankedPair, lookup: ReturnT
 
 type Comments = (source: string) => [number, number][];
 
-function pairCard(report: SimilarityReport, ex: ExerciseResult, p: RankedPair, lookup: ReturnType<typeof pairIndex>, comments: Comments, grades?: Grades): string {
+function pairCard(
+  report: SimilarityReport,
+  ex: ExerciseResult,
+  p: RankedPair,
+  lookup: ReturnType<typeof pairIndex>,
+  comments: Comments,
+  grades?: Grades,
+): string {
   const fragments: SharedFragment[] = p.fragments ?? [];
   const longest = fragments[0];
   const title =
@@ -118,8 +127,16 @@ function pairCard(report: SimilarityReport, ex: ExerciseResult, p: RankedPair, l
 <p>${longestText}</p>
 <p class="legend muted"><mark class="longest">longest shared fragment</mark> <mark class="shared">other shared fragments</mark> (the released stub is ignored)</p>
 <div class="side">
-<div><h4>${escapeHtml(p.a)}</h4>${codeBlock(ex.sources.get(p.a) ?? "", fragments.map((f) => f.a), comments(ex.sources.get(p.a) ?? ""))}</div>
-<div><h4>${escapeHtml(p.b)}</h4>${codeBlock(ex.sources.get(p.b) ?? "", fragments.map((f) => f.b), comments(ex.sources.get(p.b) ?? ""))}</div>
+<div><h4>${escapeHtml(p.a)}</h4>${codeBlock(
+    ex.sources.get(p.a) ?? "",
+    fragments.map((f) => f.a),
+    comments(ex.sources.get(p.a) ?? ""),
+  )}</div>
+<div><h4>${escapeHtml(p.b)}</h4>${codeBlock(
+    ex.sources.get(p.b) ?? "",
+    fragments.map((f) => f.b),
+    comments(ex.sources.get(p.b) ?? ""),
+  )}</div>
 </div>
 <h4>The same two learners in every exercise</h4>
 ${otherExercises(report, p, lookup, grades)}
@@ -159,10 +176,12 @@ ${ex.detailed.map((p) => pairCard(report, ex, p, lookup, comments, grades)).join
 function summaryTable(report: SimilarityReport): string {
   const rows = report.exercises.map((ex) => {
     const flagged = flaggedEntries(ex).length;
-    return `<tr><td><a href="#ex-${escapeHtml(ex.exercise.name)}"><code>${escapeHtml(ex.exercise.name)}</code></a></td>` +
+    return (
+      `<tr><td><a href="#ex-${escapeHtml(ex.exercise.name)}"><code>${escapeHtml(ex.exercise.name)}</code></a></td>` +
       `<td class="num">${ex.compared.length}</td><td class="num">${ex.withoutOwnCode.length + ex.missing.length}</td><td class="num">${ex.pairs.count}</td>` +
       `<td class="num">${fixed(ex.spread.median, 3)}</td><td class="num">${ex.spread.threshold === undefined ? "–" : fixed(ex.spread.threshold, 3)}</td>` +
-      `<td class="num">${ex.pairs.count ? fixed(ex.pairs.similarity[0], 3) : "–"}</td><td class="num">${flagged ? `<span class="flag">${flagged}</span>` : "0"}</td></tr>`;
+      `<td class="num">${ex.pairs.count ? fixed(ex.pairs.similarity[0], 3) : "–"}</td><td class="num">${flagged ? `<span class="flag">${flagged}</span>` : "0"}</td></tr>`
+    );
   });
   return `<table class="summary"><thead><tr><th>exercise</th><th class="num">compared</th><th class="num">not compared</th><th class="num">pairs</th><th class="num">median</th><th class="num">flagged from</th><th class="num">top pair</th><th class="num">flagged</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
@@ -189,7 +208,12 @@ function offendersTable(report: SimilarityReport, limit = 40): string {
   const detailed = new Set(report.exercises.flatMap((ex) => ex.detailed.map(pairId)));
   const rows = all.slice(0, limit).map((o) => {
     const links = o.pairs
-      .map((p) => (detailed.has(pairId(p)) ? `<a href="#${escapeHtml(pairId(p))}"><code>${escapeHtml(p.exercise)}</code></a>` : `<code>${escapeHtml(p.exercise)}</code>`) + ` ${fixed(p.similarity, 2)}`)
+      .map(
+        (p) =>
+          (detailed.has(pairId(p))
+            ? `<a href="#${escapeHtml(pairId(p))}"><code>${escapeHtml(p.exercise)}</code></a>`
+            : `<code>${escapeHtml(p.exercise)}</code>`) + ` ${fixed(p.similarity, 2)}`,
+      )
       .join(", ");
     return `<tr><td><code>${escapeHtml(o.a)}</code> ↔ <code>${escapeHtml(o.b)}</code></td><td class="num">${o.pairs.length} / ${report.exercises.length}</td><td>${links}</td></tr>`;
   });

@@ -171,7 +171,11 @@ export function extractSubmission(assignment: Assignment, input: string, name: s
       continue;
     }
     if (answers.some((n) => n.source === source)) {
-      result.problems.push({ kind: "extra-notebook", message: message(lang, "submission.secondAnswer", { file: submitted, notebook: source.file }), notebook: submitted });
+      result.problems.push({
+        kind: "extra-notebook",
+        message: message(lang, "submission.secondAnswer", { file: submitted, notebook: source.file }),
+        notebook: submitted,
+      });
       continue;
     }
     answers.push({ source, file, notebook: nb });
@@ -222,7 +226,11 @@ function checkLockedCells(source: AssignmentNotebook, nb: Notebook, problems: Pr
     // Compare as nbgrader does (checksum of source, type and flags), with the source's flags,
     // so a learner cannot hide an edit by also editing the metadata.
     if (computeChecksum(found.cell, locked.meta) !== locked.checksum || found.cell.cell_type !== locked.cell.cell_type) {
-      problems.push({ kind: "locked-cell-edited", notebook: source.file, message: message(lang, "submission.lockedEdited", { ...where, cell: found.index + 1 }) });
+      problems.push({
+        kind: "locked-cell-edited",
+        notebook: source.file,
+        message: message(lang, "submission.lockedEdited", { ...where, cell: found.index + 1 }),
+      });
     }
   }
 }

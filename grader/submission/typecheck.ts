@@ -232,7 +232,13 @@ async function typeCheckProject(dir: string, count: number, files: Map<string, F
       kind: "type-error",
       notebook: info.notebook,
       exercise: cell.exercise,
-      message: message(lang, "submission.typeError", { cell: cell.label, line: line0 - cell.startLine + 1, column: d.column, diagnostic: d.message, code: d.code }),
+      message: message(lang, "submission.typeError", {
+        cell: cell.label,
+        line: line0 - cell.startLine + 1,
+        column: d.column,
+        diagnostic: d.message,
+        code: d.code,
+      }),
     });
   }
   return problems;

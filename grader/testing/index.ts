@@ -105,9 +105,12 @@ export async function call(fn: string, ...args: unknown[]): Promise<unknown> {
 type LearnerFunctions = Record<string, (...args: any[]) => Promise<any>>;
 
 /** `learner.name(...args)` is `call("name", ...args)`. */
-export const learner: LearnerFunctions = new Proxy({}, {
-  get: (_target, fn) => (typeof fn === "string" ? (...args: unknown[]) => call(fn, ...args) : undefined),
-});
+export const learner: LearnerFunctions = new Proxy(
+  {},
+  {
+    get: (_target, fn) => (typeof fn === "string" ? (...args: unknown[]) => call(fn, ...args) : undefined),
+  },
+);
 
 /** Fail with the verdict's message (in the learner's language) unless `result` meets `expect`. */
 export function assertVerdict(result: CallResult, expect: Expectation): void {
@@ -124,7 +127,9 @@ function assertResult(actual: unknown, expect: ResultExpectation, mistakes?: Kno
   const verdict = judge({ returned: actual }, expect, lang);
   if (verdict.ok) return;
   if (mistakes) {
-    const key = createHash("sha1").update(JSON.stringify([mistakes.args, expect])).digest("hex");
+    const key = createHash("sha1")
+      .update(JSON.stringify([mistakes.args, expect]))
+      .digest("hex");
     const set = fixture(`misconceptions/${mistakes.catalogue.exercise}/${key}`, () => computeVariantSet(mistakes.catalogue, mistakes.args, expect));
     const named = nameMistake(actual, set, mistakes.catalogue, expect, verdict.message, lang);
     if (named) throw new GradingFailure(named.message, named.id);

@@ -63,7 +63,8 @@ export function catalogueProblems(catalogue: Catalogue<any>): string[] {
   const sentence = (lang: Language, id: string): string | undefined => catalogue.feedback[lang]?.[id];
   for (const lang of LANGUAGES) {
     for (const id of ids) if (sentence(lang, id) === undefined) problems.push(`${catalogue.exercise}/${id}: no ${lang} sentence`);
-    for (const id of Object.keys(catalogue.feedback[lang] ?? {})) if (!ids.includes(id)) problems.push(`${catalogue.exercise}/${id}: a ${lang} sentence for no mistake`);
+    for (const id of Object.keys(catalogue.feedback[lang] ?? {}))
+      if (!ids.includes(id)) problems.push(`${catalogue.exercise}/${id}: a ${lang} sentence for no mistake`);
   }
   // Every translation fills the placeholders the English sentence has.
   for (const id of ids) {

@@ -11,13 +11,7 @@ import { notebookLanguage } from "./language";
 import { Language, message } from "./messages";
 import { loadWasmBackendPackage, registerWasmTrainingKernels } from "./wasm";
 
-export {
-  registerWasmTrainingKernels,
-  setWasmKernelAcceleration,
-  wasmTrainingKernelStatus,
-  WASM_ACCELERATED_KERNELS,
-  WASM_ADDED_KERNELS,
-} from "./wasm";
+export { registerWasmTrainingKernels, setWasmKernelAcceleration, wasmTrainingKernelStatus, WASM_ACCELERATED_KERNELS, WASM_ADDED_KERNELS } from "./wasm";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 

@@ -93,7 +93,10 @@ export function judge(result: CallResult, expect: Expectation, lang: Language = 
     case "close": {
       if (isNumericTree(expect.value)) return compareArrays(actual, expect.value, { tolerance: expect.tolerance, name: "result", lang });
       if (typeof actual !== "object" || actual === null || Array.isArray(actual)) {
-        return { ok: false, message: message(lang, "judge.expectedObjectWith", { keys: Object.keys(expect.value).join(", "), actual: previewValue(actual, lang) }) };
+        return {
+          ok: false,
+          message: message(lang, "judge.expectedObjectWith", { keys: Object.keys(expect.value).join(", "), actual: previewValue(actual, lang) }),
+        };
       }
       const notes: string[] = [];
       for (const [key, value] of Object.entries(expect.value)) {

@@ -56,12 +56,7 @@ export function numericalGradient4(f: (x: Tensor4) => number, x: Tensor4, h = 1e
  * Numerical gradient with respect to x of sum(forward(x) * dout): what a layer's backward pass
  * should return for upstream gradient `dout`. Throws if forward(x) and dout differ in shape.
  */
-export function numericalBackward(
-  forward: (x: Tensor4) => NestedNumbers,
-  x: Tensor4,
-  dout: NestedNumbers,
-  h = 1e-5,
-): Tensor4 {
+export function numericalBackward(forward: (x: Tensor4) => NestedNumbers, x: Tensor4, dout: NestedNumbers, h = 1e-5): Tensor4 {
   const d = flattenNested(dout, "dout");
   return numericalGradient4(
     (xs) => {

@@ -135,9 +135,7 @@ export function loadMnist(options: LoadMnistOptions = {}): { train: MnistSet; te
     trainSize = options.trainSize ?? available - testSize;
   }
   if (trainSize + testSize > available) {
-    throw new RangeError(
-      `loadMnist: asked for ${trainSize} training + ${testSize} test images of ${what}, but the offline set has only ${available}`,
-    );
+    throw new RangeError(`loadMnist: asked for ${trainSize} training + ${testSize} test images of ${what}, but the offline set has only ${available}`);
   }
 
   const order = createRng(seed).shuffle(candidates);
@@ -159,9 +157,7 @@ export function loadMnist(options: LoadMnistOptions = {}): { train: MnistSet; te
     }
     for (const [d, count] of taken) {
       if (count < perClass) {
-        throw new RangeError(
-          `loadMnist: asked for ${perClass} training images of digit ${d}, but only ${count} are left after the ${testSize} test images`,
-        );
+        throw new RangeError(`loadMnist: asked for ${perClass} training images of digit ${d}, but only ${count} are left after the ${testSize} test images`);
       }
     }
   }

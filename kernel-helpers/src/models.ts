@@ -137,12 +137,7 @@ export interface FitShuffledResult {
  * model.fit, but reproducible: model.fit's own shuffle uses Math.random, so here every epoch
  * reorders the data with createRng(seed + epoch) and fits one epoch without shuffling.
  */
-export async function fitShuffled(
-  model: tf.LayersModel,
-  xs: tf.Tensor,
-  ys: tf.Tensor,
-  options: FitShuffledOptions,
-): Promise<FitShuffledResult> {
+export async function fitShuffled(model: tf.LayersModel, xs: tf.Tensor, ys: tf.Tensor, options: FitShuffledOptions): Promise<FitShuffledResult> {
   const n = xs.shape[0];
   const batchSize = options.batchSize ?? 32;
   const seed = options.seed ?? 0;

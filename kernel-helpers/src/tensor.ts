@@ -75,7 +75,9 @@ function previewInner(v: unknown, depth: number, lang: Language): string {
     return typeof name === "string" && name !== "" && name !== "Object" ? message(lang, "value.instance", { type: name }) : message(lang, "value.object");
   }
   const keys = Object.keys(v);
-  const entries = keys.slice(0, PREVIEW_ITEMS).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${previewInner((v as Record<string, unknown>)[k], depth + 1, lang)}`);
+  const entries = keys
+    .slice(0, PREVIEW_ITEMS)
+    .map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${previewInner((v as Record<string, unknown>)[k], depth + 1, lang)}`);
   if (keys.length > PREVIEW_ITEMS) entries.push("…");
   return entries.length === 0 ? "{}" : `{ ${entries.join(", ")} }`;
 }
@@ -96,7 +98,9 @@ export function previewValue(v: unknown, lang: Language = "en"): string {
     if (cut === text && !text.includes("…")) return text;
     if (!Array.isArray(v)) return cut;
     const ins = inspectNested(v);
-    return ins.ok ? message(lang, "preview.shape", { preview: cut, shape: formatShape(ins.shape) }) : message(lang, "preview.length", { preview: cut, length: v.length });
+    return ins.ok
+      ? message(lang, "preview.shape", { preview: cut, shape: formatShape(ins.shape) })
+      : message(lang, "preview.length", { preview: cut, length: v.length });
   } catch {
     // Only objects can throw here (getters, proxies); say what kind without touching it again.
     return message(lang, Array.isArray(v) ? "value.array" : "value.object");
@@ -163,7 +167,9 @@ export function inspectNested(t: unknown, name = "x", lang: Language = "en"): In
     if (len !== shape[depth]) return fail(message(lang, "nested.ragged", { at: here(), length: len, first: zeros(depth), firstLength: shape[depth] }));
     if (!Array.isArray(node)) {
       // A typed array is a row of numbers; it must sit at the last depth.
-      return depth === last ? undefined : fail(message(lang, "nested.notArrayButFirst", { at: here(), kind: describeValue(node, lang), first: zeros(depth + 1) }));
+      return depth === last
+        ? undefined
+        : fail(message(lang, "nested.notArrayButFirst", { at: here(), kind: describeValue(node, lang), first: zeros(depth + 1) }));
     }
     if (depth === last) {
       for (let i = 0; i < len; i++) {
@@ -231,9 +237,7 @@ function checkShape4(shape: readonly number[], what = "shape"): void {
 export function full4(shape: Shape4, value: number): Tensor4 {
   checkShape4(shape);
   const [a, b, c, d] = shape;
-  return Array.from({ length: a }, () =>
-    Array.from({ length: b }, () => Array.from({ length: c }, () => new Array<number>(d).fill(value))),
-  );
+  return Array.from({ length: a }, () => Array.from({ length: b }, () => Array.from({ length: c }, () => new Array<number>(d).fill(value))));
 }
 
 export function zeros4(shape: Shape4): Tensor4 {
@@ -409,11 +413,7 @@ function unravel(i: number, shape: readonly number[]): number[] {
  * |a-e| / max(1e-8, |a|+|e|) is at most `tolerance` (default 1e-5). `name` is the variable name
  * used in messages about individual elements (default "x"); `lang` their language (default "en").
  */
-export function compareArrays(
-  actual: unknown,
-  expected: NestedNumbers,
-  opts: { tolerance?: number; name?: string; lang?: Language } = {},
-): Comparison {
+export function compareArrays(actual: unknown, expected: NestedNumbers, opts: { tolerance?: number; name?: string; lang?: Language } = {}): Comparison {
   const tolerance = opts.tolerance ?? 1e-5;
   const name = opts.name ?? "x";
   const lang = opts.lang ?? "en";
@@ -441,7 +441,9 @@ export function compareArrays(
     const params = { at: `${name}${indexPath(where)}`, actual: Number.isNaN(a) ? "NaN" : String(a) };
     return {
       ok: false,
-      message: Number.isFinite(e[i]) ? message(lang, "compare.nonFiniteExpected", { ...params, expected: fmtNum(e[i]) }) : message(lang, "compare.nonFinite", params),
+      message: Number.isFinite(e[i])
+        ? message(lang, "compare.nonFiniteExpected", { ...params, expected: fmtNum(e[i]) })
+        : message(lang, "compare.nonFinite", params),
       where,
       expected: e[i],
       actual: a,

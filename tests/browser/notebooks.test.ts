@@ -15,7 +15,17 @@ import type { Page } from "puppeteer-core";
 import { loadAssignment } from "../../grader/assignment/load";
 import { CellJson, codeCells, NotebookJson, REPO, text } from "../run/support";
 import { launchChromium, TestBrowser } from "../support/browser";
-import { CellView, openNotebook, runAllCells, runCell, screenshotCell, screenshotNotebook, sessionKernelName, typeIntoCell, viewCells } from "../support/classic-notebook";
+import {
+  CellView,
+  openNotebook,
+  runAllCells,
+  runCell,
+  screenshotCell,
+  screenshotNotebook,
+  sessionKernelName,
+  typeIntoCell,
+  viewCells,
+} from "../support/classic-notebook";
 import { NotebookServer, startNotebookServer } from "../support/jupyter-server";
 import { repoTempDir } from "../support/repo-temp";
 import { nbclientExecution, WEEK7, week7Release } from "../support/week7-runs";
@@ -88,13 +98,18 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
     root = repoTempDir(".browser-test-");
     const release = await week7Release();
     mkdirSync(path.join(root, "solution"));
-    for (const f of readdirSync(WEEK7).filter((f) => f.endsWith(".ipynb") || f === "checks.ts" || f === "assignment.json")) cpSync(path.join(WEEK7, f), path.join(root, "solution", f));
+    for (const f of readdirSync(WEEK7).filter((f) => f.endsWith(".ipynb") || f === "checks.ts" || f === "assignment.json"))
+      cpSync(path.join(WEEK7, f), path.join(root, "solution", f));
     cpSync(release, path.join(root, "release"), { recursive: true });
     // A kernelspec left in the user's folders, under the notebooks' kernel name, must not win.
     server = await startNotebookServer({
       root,
       homeFiles: {
-        [`.local/share/jupyter/kernels/${kernelNameOf(assignment.notebooks[0])}/kernel.json`]: JSON.stringify({ argv: ["false", "{connection_file}"], display_name: "DECOY user kernel", language: "typescript" }),
+        [`.local/share/jupyter/kernels/${kernelNameOf(assignment.notebooks[0])}/kernel.json`]: JSON.stringify({
+          argv: ["false", "{connection_file}"],
+          display_name: "DECOY user kernel",
+          language: "typescript",
+        }),
       },
     });
     chromium = await launchChromium();
@@ -149,7 +164,10 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
         it(`release: ${nb.file} has no exercises, so its code cells are the solution's (run above)`, async () => {
           const released = JSON.parse(readFileSync(path.join(await week7Release(), nb.file), "utf8")) as NotebookJson;
           const source = JSON.parse(readFileSync(nb.path, "utf8")) as NotebookJson;
-          assert.deepEqual(codeCells(released).map((c) => text(c.source)), codeCells(source).map((c) => text(c.source)));
+          assert.deepEqual(
+            codeCells(released).map((c) => text(c.source)),
+            codeCells(source).map((c) => text(c.source)),
+          );
         });
         continue;
       }
@@ -163,7 +181,9 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
           const nbclient = nbclientExecution(file);
           opened = await openAndRun(path.join(kind, nb.file), `${kind}-${stem}.png`, 420_000);
           reference = (await nbclient).notebook;
-          const pictures = codeCells(reference).map(expectedPictures).reduce((sum, p) => sum + p.imgs + p.svgs, 0);
+          const pictures = codeCells(reference)
+            .map(expectedPictures)
+            .reduce((sum, p) => sum + p.imgs + p.svgs, 0);
           console.log(`      ${kind} ${nb.file}: Run All took ${opened.seconds.toFixed(1)} s in the browser; ${pictures} img/svg expected`);
         });
         after(() => closeNotebook(opened));
@@ -189,7 +209,11 @@ describe("week 7 notebooks in a real browser (Jupyter Notebook 6 + Chromium)", f
 
         it("says which TensorFlow.js backend it uses in plain words, not as an error", () => {
           for (const c of opened!.views.filter((v) => /\bselectBackend\(/.test(v.source))) {
-            assert.match(c.text, /^TensorFlow\.js 백엔드: (wasm \(WebAssembly, CPU\)|tensorflow \(tfjs-node, 네이티브 TensorFlow\)|cpu \(순수 JavaScript, 느림\))/m, describeCell(c));
+            assert.match(
+              c.text,
+              /^TensorFlow\.js 백엔드: (wasm \(WebAssembly, CPU\)|tensorflow \(tfjs-node, 네이티브 TensorFlow\)|cpu \(순수 JavaScript, 느림\))/m,
+              describeCell(c),
+            );
             assert.doesNotMatch(c.text, /Cannot find module|error|not installed|failed/i, describeCell(c));
           }
         });

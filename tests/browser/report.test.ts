@@ -50,7 +50,9 @@ function chartMarks(page: Page): Promise<ChartMarks[]> {
 
 /** Follow every feedback link of the page; what did not open as a learner's feedback page. */
 async function brokenFeedbackLinks(chromium: TestBrowser, page: Page): Promise<{ links: number; broken: string[] }> {
-  const hrefs: string[] = await page.evaluate(() => [...new Set([...(globalThis as any).document.querySelectorAll("a[href]")].map((a: any) => a.href as string))]);
+  const hrefs: string[] = await page.evaluate(() => [
+    ...new Set([...(globalThis as any).document.querySelectorAll("a[href]")].map((a: any) => a.href as string)),
+  ]);
   const broken: string[] = [];
   const tab = await chromium.browser.newPage();
   try {
@@ -63,7 +65,8 @@ async function brokenFeedbackLinks(chromium: TestBrowser, page: Page): Promise<{
         const heading = await tab.evaluate(() => (globalThis as any).document.querySelector("h1")?.textContent ?? "");
         const learner = decodeURIComponent(href.split("/").slice(-2)[0]);
         const shown = await tab.evaluate(() => (globalThis as any).document.querySelector("p code")?.textContent ?? "");
-        if (!href.endsWith("/feedback.html") || !heading.includes("week07-cnn") || shown !== learner || errors.length) broken.push(`${href}: ${heading} ${shown} ${errors.join("; ")}`);
+        if (!href.endsWith("/feedback.html") || !heading.includes("week07-cnn") || shown !== learner || errors.length)
+          broken.push(`${href}: ${heading} ${shown} ${errors.join("; ")}`);
       } catch (err) {
         broken.push(`${href}: ${(err as Error).message}`);
       } finally {
@@ -112,10 +115,17 @@ describe("the class report in a real browser", function () {
         assert.ok(facts.overflow <= 0, `the page is ${facts.overflow} px wider than the window`);
 
         const charts = await chartMarks(page);
-        assert.deepEqual(charts.map((c) => c.chart), ["chart histogram", "chart exercises"]);
+        assert.deepEqual(
+          charts.map((c) => c.chart),
+          ["chart histogram", "chart exercises"],
+        );
         const histogram = charts[0];
         // One column per score bin that holds learners; one bar per exercise (9 in week 7).
-        const bins = JSON.parse(await page.evaluate(() => JSON.stringify([...(globalThis as any).document.querySelectorAll("svg.histogram .mark title")].map((t: any) => t.textContent))));
+        const bins = JSON.parse(
+          await page.evaluate(() =>
+            JSON.stringify([...(globalThis as any).document.querySelectorAll("svg.histogram .mark title")].map((t: any) => t.textContent)),
+          ),
+        );
         assert.ok(histogram.drawn >= 1 && histogram.drawn === histogram.marks && histogram.marks === bins.length, JSON.stringify(histogram));
         assert.deepEqual(charts[1], { chart: "chart exercises", drawn: 9, marks: 9 });
 
@@ -137,7 +147,11 @@ describe("the class report in a real browser", function () {
         assert.deepEqual(errors, []);
         const facts = await page.evaluate(() => {
           const doc = (globalThis as any).document;
-          return { lang: doc.documentElement.lang as string, failed: doc.querySelectorAll("tr.fail").length as number, firstHeader: doc.querySelector("th:nth-child(2)")?.textContent as string };
+          return {
+            lang: doc.documentElement.lang as string,
+            failed: doc.querySelectorAll("tr.fail").length as number,
+            firstHeader: doc.querySelector("th:nth-child(2)")?.textContent as string,
+          };
         });
         assert.equal(facts.lang, lang);
         assert.ok(facts.failed > 0);

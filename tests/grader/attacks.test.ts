@@ -101,10 +101,7 @@ describe("tsnb grade against attacks and hostile submissions", function () {
       `  grab(() => require("fs").readFileSync("/proc/" + g.process.ppid + "/cmdline", "latin1"));`,
       `  console.log("found:", found.join(" | "));`,
     ].join("\n");
-    write(
-      "attack-secret",
-      miniNotebook({ relu4: `function relu4(x: Tensor4): Tensor4 {\n${hunt}\n  throw new Error("found: " + found.join(" | "));\n}` }),
-    );
+    write("attack-secret", miniNotebook({ relu4: `function relu4(x: Tensor4): Tensor4 {\n${hunt}\n  throw new Error("found: " + found.join(" | "));\n}` }));
     write(
       "attack-system",
       miniNotebook({
@@ -131,7 +128,14 @@ describe("tsnb grade against attacks and hostile submissions", function () {
     huge.cells.push({ cell_type: "markdown", metadata: {}, source: "x".repeat(100 * 1024 * 1024) } as unknown as Nb["cells"][number]);
     write("huge", huge);
     const many = miniNotebook();
-    for (let i = 0; i < 10_000; i++) many.cells.push({ cell_type: "code", metadata: {}, source: `const cell${i} = ${i};`, outputs: [], execution_count: null } as unknown as Nb["cells"][number]);
+    for (let i = 0; i < 10_000; i++)
+      many.cells.push({
+        cell_type: "code",
+        metadata: {},
+        source: `const cell${i} = ${i};`,
+        outputs: [],
+        execution_count: null,
+      } as unknown as Nb["cells"][number]);
     write("many-cells", many);
     // A million levels of nesting in a cell's metadata (JSON.stringify could not even write it).
     const deep = miniNotebook();
@@ -140,9 +144,22 @@ describe("tsnb grade against attacks and hostile submissions", function () {
     writeFileSync(path.join(subs, "deep-json.ipynb"), JSON.stringify(deep).replace('"__DEEP__"', "[".repeat(depth) + "]".repeat(depth)));
 
     run = await new Promise((resolve) => {
-      const child = spawn(process.execPath, [TSNB, "grade", MINI, ...cases.map((c) => path.join(subs, c.name.startsWith("symlink-folder") ? c.name : `${c.name}.ipynb`)), "--out", out, "--jobs", "2"], {
-        env: { ...process.env, FORCE_COLOR: "0", TSNB_TEST_SECRET: secret },
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          TSNB,
+          "grade",
+          MINI,
+          ...cases.map((c) => path.join(subs, c.name.startsWith("symlink-folder") ? c.name : `${c.name}.ipynb`)),
+          "--out",
+          out,
+          "--jobs",
+          "2",
+        ],
+        {
+          env: { ...process.env, FORCE_COLOR: "0", TSNB_TEST_SECRET: secret },
+        },
+      );
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -203,7 +220,10 @@ describe("tsnb grade against attacks and hostile submissions", function () {
     const csv = readFileSync(path.join(out, "grades.csv"), "utf8").trim().split("\n");
     assert.equal(csv.length, cases.length + 1);
     for (const c of cases) {
-      assert.ok(csv.some((l) => l.startsWith(`${c.name},`) && l.endsWith(`,${c.score},5`)), c.name);
+      assert.ok(
+        csv.some((l) => l.startsWith(`${c.name},`) && l.endsWith(`,${c.score},5`)),
+        c.name,
+      );
       assert.match(run.stdout, new RegExp(`^${c.name}\\s.*\\b${c.score}/5\\b`, "m"));
     }
   });

@@ -132,7 +132,10 @@ describe("authoring with // tsnb: markers", function () {
       assert.throws(
         load([
           { source: `// tsnb: exercise f\n${solution}` },
-          { source: "// tsnb: check f points=15\nshow(f);", nbgrader: { schema_version: 3, grade: true, solution: false, locked: true, grade_id: "check-f", points: 10 } },
+          {
+            source: "// tsnb: check f points=15\nshow(f);",
+            nbgrader: { schema_version: 3, grade: true, solution: false, locked: true, grade_id: "check-f", points: 10 },
+          },
         ]),
         /w\.ipynb, cell 2: the marker "\/\/ tsnb: check f points=15" and the cell's nbgrader metadata disagree: points are 10 in the metadata, 15 by the marker/,
       );
@@ -143,7 +146,9 @@ describe("authoring with // tsnb: markers", function () {
     });
 
     it("metadata that agrees with its marker is no conflict", () => {
-      const nb = load([{ source: `// tsnb: exercise f\n${solution}`, nbgrader: { schema_version: 3, grade: false, solution: true, locked: false, grade_id: "f" } }])();
+      const nb = load([
+        { source: `// tsnb: exercise f\n${solution}`, nbgrader: { schema_version: 3, grade: false, solution: true, locked: false, grade_id: "f" } },
+      ])();
       assert.equal((nb.cells[0].metadata as Meta).nbgrader?.grade_id, "f");
     });
 
@@ -159,11 +164,17 @@ describe("authoring with // tsnb: markers", function () {
     });
 
     it("a check with no exercise", () => {
-      assert.throws(load([{ source: "// tsnb: check g points=5\nshow(g);" }]), /w\.ipynb, cell 1: "\/\/ tsnb: check g points=5" checks an exercise that no cell defines/);
+      assert.throws(
+        load([{ source: "// tsnb: check g points=5\nshow(g);" }]),
+        /w\.ipynb, cell 1: "\/\/ tsnb: check g points=5" checks an exercise that no cell defines/,
+      );
     });
 
     it("a marker that is not on the cell's first line", () => {
-      assert.throws(load([{ source: `const a = 1;\n// tsnb: exercise f\n${solution}` }]), /w\.ipynb, cell 1: a "\/\/ tsnb:" marker must be the cell's first line \(found on line 2\)/);
+      assert.throws(
+        load([{ source: `const a = 1;\n// tsnb: exercise f\n${solution}` }]),
+        /w\.ipynb, cell 1: a "\/\/ tsnb:" marker must be the cell's first line \(found on line 2\)/,
+      );
     });
 
     it("points that do not match the hidden tests: validate names the check cell", () => {
@@ -263,7 +274,14 @@ describe("authoring with // tsnb: markers", function () {
         assert.deepEqual((cell.metadata as Meta).nbgrader, (originalNb.cells[i].metadata as Meta).nbgrader, `cell ${i + 1}`);
       });
       assert.match(sourceText(synced.cells[19]), /^\/\/ tsnb: exercise conv2dForward\n/);
-      assert.deepEqual(validateWithNbformat(...readdirSync(dir).filter((f) => f.endsWith(".ipynb")).map((f) => path.join(dir, f))).filter((v) => !v.ok), []);
+      assert.deepEqual(
+        validateWithNbformat(
+          ...readdirSync(dir)
+            .filter((f) => f.endsWith(".ipynb"))
+            .map((f) => path.join(dir, f)),
+        ).filter((v) => !v.ok),
+        [],
+      );
       const after = tsnb(["sync", dir, "--check"]);
       assert.equal(after.status, 0, after.stdout);
     });
@@ -278,7 +296,10 @@ describe("authoring with // tsnb: markers", function () {
       const text = readFileSync(file, "utf8");
       const r = tsnb(["sync", dir]);
       assert.equal(r.status, 2);
-      assert.match(r.stderr, /01-conv-basics\.ipynb, cell 21: the marker "\/\/ tsnb: check conv2dForward points=15" and the cell's nbgrader metadata disagree: points are 12/);
+      assert.match(
+        r.stderr,
+        /01-conv-basics\.ipynb, cell 21: the marker "\/\/ tsnb: check conv2dForward points=15" and the cell's nbgrader metadata disagree: points are 12/,
+      );
       assert.equal(readFileSync(file, "utf8"), text, "nothing written on error");
       const forced = tsnb(["sync", dir, "--overwrite"]);
       assert.equal(forced.status, 0, forced.stderr);
@@ -296,7 +317,10 @@ describe("authoring with // tsnb: markers", function () {
       // The study group's language by default: learners read Korean.
       assert.deepEqual(JSON.parse(readFileSync(path.join(dir, "assignment.json"), "utf8")), { language: "ko" });
       assert.deepEqual(readdirSync(path.join(dir, "hidden-tests")), ["01-week08-demo.test.ts"]);
-      assert.deepEqual(validateWithNbformat(path.join(dir, "01-week08-demo.ipynb")).filter((v) => !v.ok), []);
+      assert.deepEqual(
+        validateWithNbformat(path.join(dir, "01-week08-demo.ipynb")).filter((v) => !v.ok),
+        [],
+      );
 
       const v = tsnb(["validate", dir]);
       assert.equal(v.status, 0, v.stdout + v.stderr);
@@ -330,7 +354,10 @@ describe("authoring with // tsnb: markers", function () {
       assert.equal(tsnb(["new", "week08-en", "--root", root, "--lang", "en"]).status, 0);
       const dir = path.join(root, "week08-en");
       assert.deepEqual(JSON.parse(readFileSync(path.join(dir, "assignment.json"), "utf8")), { language: "en" });
-      const markdown = readNb(path.join(dir, "01-week08-en.ipynb")).cells.filter((c) => c.cell_type === "markdown").map(sourceText).join("\n");
+      const markdown = readNb(path.join(dir, "01-week08-en.ipynb"))
+        .cells.filter((c) => c.cell_type === "markdown")
+        .map(sourceText)
+        .join("\n");
       assert.match(markdown, /## Exercise 1: `relu` \(10 points\)/);
       assert.doesNotMatch(markdown, /[가-힣]/);
       const check = tsnb(["check", path.join(dir, "01-week08-en.ipynb")]);

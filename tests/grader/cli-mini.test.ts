@@ -13,7 +13,6 @@ import { tsnb } from "../support/tsnb-cli";
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const MINI = path.join(ROOT, "tests", "fixtures", "mini-assignment");
 
-
 function editCell(nbFile: string, gradeId: string, source: string, out: string): void {
   const nb = JSON.parse(readFileSync(nbFile, "utf8"));
   const cell = nb.cells.find((c: { metadata: { nbgrader?: { grade_id?: string } } }) => c.metadata.nbgrader?.grade_id === gradeId);
@@ -132,7 +131,12 @@ describe("tsnb on the fixture assignment", function () {
   it("validate fails (exit 1) when the solution is wrong or the points do not add up", () => {
     const broken = path.join(tmp, "broken-assignment", "mini-assignment");
     cpSync(MINI, broken, { recursive: true });
-    editCell(path.join(MINI, "mini.ipynb"), "relu4", "function relu4(x: Tensor4): Tensor4 {\n  // BEGIN SOLUTION\n  return x;\n  // END SOLUTION\n}", path.join(broken, "mini.ipynb"));
+    editCell(
+      path.join(MINI, "mini.ipynb"),
+      "relu4",
+      "function relu4(x: Tensor4): Tensor4 {\n  // BEGIN SOLUTION\n  return x;\n  // END SOLUTION\n}",
+      path.join(broken, "mini.ipynb"),
+    );
     const r = tsnb(["validate", broken]);
     assert.equal(r.status, 1, r.stdout);
     assert.match(r.stdout, /✘ instructor solution scores full marks \(3 \/ 5\)/);

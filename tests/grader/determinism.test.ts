@@ -149,7 +149,9 @@ describe("deterministic grading: tsnb grade's output folder", function () {
 
   it("a learner's Math.random draws the same numbers in every run: the same score and output, though its answers depend on them", () => {
     const results = ["a", "b", "c", "d"].map((run) => JSON.parse(readFileSync(path.join(out(run), "lucky", "results.json"), "utf8")));
-    const statuses = results.map((r) => r.tests.filter((t: { name: string }) => t.name.startsWith("convOutputSize: ")).map((t: { status: string }) => t.status));
+    const statuses = results.map((r) =>
+      r.tests.filter((t: { name: string }) => t.name.startsWith("convOutputSize: ")).map((t: { status: string }) => t.status),
+    );
     // The draws matter: some of the exercise's tests pass and some fail.
     assert.ok(statuses[0].includes("passed") && statuses[0].includes("failed"), statuses[0].join(", "));
     for (const s of statuses.slice(1)) assert.deepEqual(s, statuses[0]);
@@ -218,7 +220,10 @@ describe("deterministic grading: the pieces", () => {
     };
     const first = draws();
     const rng = createRng(LEARNER_RANDOM_SEED);
-    assert.deepEqual([...first], Array.from({ length: 5 }, () => rng.next()));
+    assert.deepEqual(
+      [...first],
+      Array.from({ length: 5 }, () => rng.next()),
+    );
     assert.deepEqual([...draws()], [...first]);
     assert.equal(new Set(first).size, 5);
   });

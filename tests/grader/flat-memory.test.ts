@@ -28,7 +28,19 @@ function grade(name: string, score: number, log: string[]): SubmissionGrade {
     name,
     input: `/in/${name}`,
     language: "en",
-    tests: [{ exercise: "conv", title: "t", name: "conv: t", maxScore: 2, score, passed: score === 2, message: score === 2 ? "" : "wrong shape", misconception: score === 2 ? undefined : "conv/flip", durationMs: 1 }],
+    tests: [
+      {
+        exercise: "conv",
+        title: "t",
+        name: "conv: t",
+        maxScore: 2,
+        score,
+        passed: score === 2,
+        message: score === 2 ? "" : "wrong shape",
+        misconception: score === 2 ? undefined : "conv/flip",
+        durationMs: 1,
+      },
+    ],
     score,
     maxScore: 2,
     problems: [],
@@ -53,8 +65,14 @@ describe("grading a large class in flat memory", () => {
     batch.add([ok, bad(4)]);
     batch.close();
     const found = await Promise.all([0, 1, 2, 3, 4].map((i) => batch.problemsOf(i)));
-    assert.deepEqual(found.map((f) => f.failure), [undefined, undefined, undefined, undefined, undefined]);
-    assert.deepEqual(found.map((f) => f.problems.length), [0, 1, 1, 0, 1]);
+    assert.deepEqual(
+      found.map((f) => f.failure),
+      [undefined, undefined, undefined, undefined, undefined],
+    );
+    assert.deepEqual(
+      found.map((f) => f.problems.length),
+      [0, 1, 1, 0, 1],
+    );
     for (const i of [1, 2, 4]) {
       const [p] = found[i].problems;
       assert.equal(p.kind, "type-error");
@@ -71,19 +89,28 @@ describe("grading a large class in flat memory", () => {
     writer.write([grade("c", 0, ["c failed: raw stack of c"])]);
     writer.write([grade("a", 2, []), grade("b", 0, ["b failed: raw stack of b", "sandbox: b"])]);
     const kept = writer.all();
-    assert.deepEqual(kept.map((g) => g.name), ["a", "b", "c"]);
+    assert.deepEqual(
+      kept.map((g) => g.name),
+      ["a", "b", "c"],
+    );
     for (const g of kept) {
       assert.equal(g.learnerOutput, "");
       assert.deepEqual(g.instructorLog, []);
     }
     // What a class report needs is still there.
-    assert.deepEqual(kept.map((g) => [g.score, g.tests[0].passed, g.tests[0].message, g.tests[0].misconception]), [
-      [2, true, "", undefined],
-      [0, false, "wrong shape", "conv/flip"],
-      [0, false, "wrong shape", "conv/flip"],
-    ]);
+    assert.deepEqual(
+      kept.map((g) => [g.score, g.tests[0].passed, g.tests[0].message, g.tests[0].misconception]),
+      [
+        [2, true, "", undefined],
+        [0, false, "wrong shape", "conv/flip"],
+        [0, false, "wrong shape", "conv/flip"],
+      ],
+    );
     const log = readFileSync(path.join(out, "grader-log.txt"), "utf8");
-    assert.equal(log, "HEADER\n\n=== a (/in/a): 2 / 2\n\n=== b (/in/b): 0 / 2\nb failed: raw stack of b\nsandbox: b\n\n=== c (/in/c): 0 / 2\nc failed: raw stack of c\n\n");
+    assert.equal(
+      log,
+      "HEADER\n\n=== a (/in/a): 2 / 2\n\n=== b (/in/b): 0 / 2\nb failed: raw stack of b\nsandbox: b\n\n=== c (/in/c): 0 / 2\nc failed: raw stack of c\n\n",
+    );
     // The learner's output went to the submission's own feedback.
     assert.match(readFileSync(path.join(out, "b", "feedback.html"), "utf8"), /printed by b/);
   });

@@ -139,7 +139,10 @@ describe("tsnb export gradescope, run in an imitation of Gradescope's harness", 
       assert.match(text, /^#!\/usr\/bin\/env bash\n/);
       assert.ok(!text.includes("\r"), `${name} has CR line endings`);
     }
-    assert.ok(!listing.some((l) => / (tests|bench|notebooks)\//.test(l) || /\.map$|\.d\.ts$/.test(l) && / dist\/grader\//.test(l)), "the zip carries development files");
+    assert.ok(
+      !listing.some((l) => / (tests|bench|notebooks)\//.test(l) || (/\.map$|\.d\.ts$/.test(l) && / dist\/grader\//.test(l))),
+      "the zip carries development files",
+    );
   });
 
   it("setup.sh keeps the installed Node, installs only the locked grading runtime and proves the solution", () => {
@@ -180,7 +183,10 @@ describe("tsnb export gradescope, run in an imitation of Gradescope's harness", 
       assert.equal(results.visibility, "after_due_date");
       assert.ok(results.tests.every((t) => t.visibility === "after_due_date"));
       assert.equal(results.stdout_visibility, "hidden");
-      assert.equal(results.tests.reduce((s, t) => s + t.max_score, 0), 100);
+      assert.equal(
+        results.tests.reduce((s, t) => s + t.max_score, 0),
+        100,
+      );
     });
   }
 
@@ -268,7 +274,11 @@ describe("tsnb export gradescope, run in an imitation of Gradescope's harness", 
 
   it("still writes results.json, score 0 and the autograder's fault, when the grader fails", async () => {
     // Jest hidden from the grader: the grader catches its own failure.
-    const noJest = await harness.run({ submission: path.join(subs, "full"), metadata: ON_TIME, extraArgs: ["--tmpfs", "/autograder/source/node_modules/jest"] });
+    const noJest = await harness.run({
+      submission: path.join(subs, "full"),
+      metadata: ON_TIME,
+      extraArgs: ["--tmpfs", "/autograder/source/node_modules/jest"],
+    });
     const caught = parse(noJest);
     assert.equal(caught.score, 0);
     assert.match(caught.output, /자동 채점기 자체의 문제로 .* 제출한 내용의 잘못이 아닙니다/);

@@ -73,7 +73,13 @@ describe("sandbox layers, probed from a process that escaped the realm", functio
       const env = JSON.parse(r.report.env) as Record<string, string>;
       // bubblewrap adds PWD (its --chdir); the IPC channel's variables are Node's own.
       const expected = name === "permission model only" ? ["LANG", "PATH"] : ["LANG", "PATH", "PWD"];
-      assert.deepEqual(Object.keys(env).filter((k) => !k.startsWith("NODE_CHANNEL")).sort(), expected, name);
+      assert.deepEqual(
+        Object.keys(env)
+          .filter((k) => !k.startsWith("NODE_CHANNEL"))
+          .sort(),
+        expected,
+        name,
+      );
     }
   });
 
@@ -82,7 +88,8 @@ describe("sandbox layers, probed from a process that escaped the realm", functio
     assert.equal(connections, 0, "the server on 127.0.0.1 received a connection");
     assert.equal(report.connect, "ERR ECONNREFUSED");
     for (const [key, value] of Object.entries(report)) {
-      if (key.startsWith("read ") || key.startsWith("list ") || key.startsWith("write ") || key.startsWith("spawn ")) assert.equal(value, "ERR ERR_ACCESS_DENIED", key);
+      if (key.startsWith("read ") || key.startsWith("list ") || key.startsWith("write ") || key.startsWith("spawn "))
+        assert.equal(value, "ERR ERR_ACCESS_DENIED", key);
     }
     assert.ok(!existsSync(hostFile));
   });

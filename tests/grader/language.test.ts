@@ -34,7 +34,17 @@ describe("the language learners read", function () {
 
   before(() => {
     for (const lang of ["en", "ko"] as const) {
-      const r = tsnb(["grade", WEEK7, ...SAMPLES.map((s) => path.join(ROOT, "samples", "week07-cnn", s)), "--out", path.join(tmp, lang), "--jobs", "2", "--lang", lang]);
+      const r = tsnb([
+        "grade",
+        WEEK7,
+        ...SAMPLES.map((s) => path.join(ROOT, "samples", "week07-cnn", s)),
+        "--out",
+        path.join(tmp, lang),
+        "--jobs",
+        "2",
+        "--lang",
+        lang,
+      ]);
       assert.equal(r.status, 0, r.stderr);
       for (const s of SAMPLES) results[lang].set(s, gradescopeResultsSchema.parse(JSON.parse(readFileSync(path.join(tmp, lang, s, "results.json"), "utf8"))));
     }
@@ -43,7 +53,10 @@ describe("the language learners read", function () {
   it("grades the samples the same in both languages: scores, test names, points, pass or fail, named mistakes", () => {
     const summary = (r: GradescopeResults) => ({ score: r.score, tests: r.tests.map((t) => [t.name, t.score, t.status, t.extra_data.misconception ?? null]) });
     for (const s of SAMPLES) assert.deepEqual(summary(results.ko.get(s)!), summary(results.en.get(s)!), s);
-    assert.deepEqual(SAMPLES.map((s) => results.ko.get(s)!.score), [100, 49, 71]);
+    assert.deepEqual(
+      SAMPLES.map((s) => results.ko.get(s)!.score),
+      [100, 49, 71],
+    );
   });
 
   it("--lang en: the messages in English, no Korean", () => {
@@ -56,11 +69,17 @@ describe("the language learners read", function () {
       failed("en", "partial", "avgPoolForward: 2x2 pool, stride 2"),
       /^your averages are divided by the wrong count: a 2x2 window holds 4 values, so its sum is divided by 4\. \(largest relative error \S+ at \[\d\]\[\d\]\[\d\]\[\d\]: expected \S+, got \S+\)$/,
     );
-    assert.match(failed("en", "partial", "conv2dForward: stride 2, pad 1, 3 channels"), /^conv2dForward threw Error: conv2dForward: not implemented yet \(01-conv-basics\.ipynb, cell \d+ \(conv2dForward\), line \d+\)$/);
+    assert.match(
+      failed("en", "partial", "conv2dForward: stride 2, pad 1, 3 channels"),
+      /^conv2dForward threw Error: conv2dForward: not implemented yet \(01-conv-basics\.ipynb, cell \d+ \(conv2dForward\), line \d+\)$/,
+    );
     const notes = results.en.get("broken")!.output.split("\n");
     assert.deepEqual(notes.slice(0, 3), ["Score: 71 / 100", "", "Notes:"]);
     assert.ok(notes.includes("- notebook 03-architectures.ipynb was not submitted; its exercises (describeNetwork) score 0"), notes.join("\n"));
-    assert.ok(notes.some((l) => /^- 01-conv-basics\.ipynb: locked cell check-convOutputSize \(cell \d+\) was edited; the original was restored for grading$/.test(l)), notes.join("\n"));
+    assert.ok(
+      notes.some((l) => /^- 01-conv-basics\.ipynb: locked cell check-convOutputSize \(cell \d+\) was edited; the original was restored for grading$/.test(l)),
+      notes.join("\n"),
+    );
     for (const s of SAMPLES) assert.doesNotMatch(JSON.stringify(results.en.get(s)), HANGUL, s);
     const page = feedback("en", "broken");
     assert.match(page, /<html lang="en">/);
@@ -80,14 +99,24 @@ describe("the language learners read", function () {
       failed("ko", "partial", "avgPoolForward: 2x2 pool, stride 2"),
       /^평균을 잘못된 개수로 나눴습니다\. 2x2 창에는 값이 4개 있으므로, 평균은 합 ÷ 4입니다\. \(최대 상대 오차 \S+ \(위치 \[\d\]\[\d\]\[\d\]\[\d\]\): 기댓값 \S+, 반환값 \S+\)$/,
     );
-    assert.match(failed("ko", "partial", "conv2dForward: stride 2, pad 1, 3 channels"), /^conv2dForward 함수가 Error 예외를 던졌습니다: conv2dForward: not implemented yet \(01-conv-basics\.ipynb, 셀 \d+ \(conv2dForward\), \d+번째 줄\)$/);
-    assert.match(failed("ko", "broken", "maxPoolForward: 2x2 pool, stride 2, one channel"), /^maxPoolForward 함수를 쓸 수 없습니다\. 이 함수가 있는 셀을 쓸 수 없었습니다 \(SyntaxError: .* \(\d+번째 줄, \d+번째 열\)\)$/);
+    assert.match(
+      failed("ko", "partial", "conv2dForward: stride 2, pad 1, 3 channels"),
+      /^conv2dForward 함수가 Error 예외를 던졌습니다: conv2dForward: not implemented yet \(01-conv-basics\.ipynb, 셀 \d+ \(conv2dForward\), \d+번째 줄\)$/,
+    );
+    assert.match(
+      failed("ko", "broken", "maxPoolForward: 2x2 pool, stride 2, one channel"),
+      /^maxPoolForward 함수를 쓸 수 없습니다\. 이 함수가 있는 셀을 쓸 수 없었습니다 \(SyntaxError: .* \(\d+번째 줄, \d+번째 열\)\)$/,
+    );
     const notes = results.ko.get("broken")!.output.split("\n");
     assert.deepEqual(notes.slice(0, 3), ["점수: 71 / 100", "", "참고 사항:"]);
     assert.ok(notes.includes("- 03-architectures.ipynb 노트북을 제출하지 않았습니다. 이 노트북의 연습 문제(describeNetwork)는 0점입니다"), notes.join("\n"));
-    assert.ok(notes.some((l) => /^- 01-conv-basics\.ipynb: 잠긴 셀이 수정되어서 원래 내용으로 되돌려 채점했습니다 \(셀 \d+, check-convOutputSize\)$/.test(l)), notes.join("\n"));
+    assert.ok(
+      notes.some((l) => /^- 01-conv-basics\.ipynb: 잠긴 셀이 수정되어서 원래 내용으로 되돌려 채점했습니다 \(셀 \d+, check-convOutputSize\)$/.test(l)),
+      notes.join("\n"),
+    );
     // Every failing test's message is Korean; the test names stay as the hidden tests write them.
-    for (const s of SAMPLES) for (const t of results.ko.get(s)!.tests) if (t.status === "failed") assert.match(t.output, HANGUL, `${s}: ${t.name}: ${t.output}`);
+    for (const s of SAMPLES)
+      for (const t of results.ko.get(s)!.tests) if (t.status === "failed") assert.match(t.output, HANGUL, `${s}: ${t.name}: ${t.output}`);
     const page = feedback("ko", "broken");
     assert.match(page, /<html lang="ko">/);
     assert.match(page, /:lang\(ko\) \{ word-break: keep-all; \}/);
@@ -144,10 +173,13 @@ describe("the language learners read", function () {
     before(() => {
       cpSync(MINI, dir, { recursive: true });
       const nb = JSON.parse(readFileSync(notebook, "utf8"));
-      nb.cells.find((c: { metadata: { nbgrader?: { grade_id?: string } } }) => c.metadata.nbgrader?.grade_id === "relu4").source = "function relu4(x: Tensor4): Tensor4 {\n  return x;\n}";
+      nb.cells.find((c: { metadata: { nbgrader?: { grade_id?: string } } }) => c.metadata.nbgrader?.grade_id === "relu4").source =
+        "function relu4(x: Tensor4): Tensor4 {\n  return x;\n}";
       writeFileSync(wrong, JSON.stringify(nb));
     });
-    const reluMessage = (out: string) => JSON.parse(readFileSync(path.join(out, "wrong", "results.json"), "utf8")).tests.find((t: { name: string }) => t.name.startsWith("relu4")).output as string;
+    const reluMessage = (out: string) =>
+      JSON.parse(readFileSync(path.join(out, "wrong", "results.json"), "utf8")).tests.find((t: { name: string }) => t.name.startsWith("relu4"))
+        .output as string;
 
     it("follows assignment.json: English without it, Korean once it says so, --lang over both", () => {
       assert.equal(tsnb(["grade", dir, wrong, "--out", path.join(tmp, "mini-default")]).status, 0);

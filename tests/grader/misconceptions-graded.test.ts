@@ -80,7 +80,8 @@ describe("catalogued mistakes named by tsnb grade", function () {
         for (const t of failed) {
           // Where the mistake makes the learner's own code throw (a size below 1), there is no result to match.
           const threw = t.output.startsWith(`${ex.name} threw RangeError`) && t.extra_data.misconception === undefined;
-          if (t.extra_data.misconception !== want && !threw) problems.push(`mistakes-${j}: ${t.name}: named ${String(t.extra_data.misconception)}, not ${want}: ${t.output}`);
+          if (t.extra_data.misconception !== want && !threw)
+            problems.push(`mistakes-${j}: ${t.name}: named ${String(t.extra_data.misconception)}, not ${want}: ${t.output}`);
         }
       }
     }
@@ -92,7 +93,10 @@ describe("catalogued mistakes named by tsnb grade", function () {
     const failed = results.get(j)!.tests.filter((t) => t.tags.includes("conv2dForward") && t.status === "failed");
     assert.ok(failed.length > 0);
     for (const t of failed) {
-      assert.match(t.output, /^your output is off by exactly the bias of each filter: is `b\[co\]` added once to every output value\? \(largest relative error .* expected .*, got .*\)$/);
+      assert.match(
+        t.output,
+        /^your output is off by exactly the bias of each filter: is `b\[co\]` added once to every output value\? \(largest relative error .* expected .*, got .*\)$/,
+      );
     }
     const feedback = readFileSync(path.join(tmp, "results", `mistakes-${j}`, "feedback.html"), "utf8");
     assert.match(feedback, /off by exactly the bias of each filter/);

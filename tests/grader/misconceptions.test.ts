@@ -31,7 +31,10 @@ const referenceAnswer: Answer = (_i, fn, args) => {
 };
 
 /** Answer call `k` with `value`, every other call as the reference does. */
-const answering = (k: number, value: unknown): Answer => (i, fn, args) => (i === k ? returned(value) : referenceAnswer(i, fn, args));
+const answering =
+  (k: number, value: unknown): Answer =>
+  (i, fn, args) =>
+    i === k ? returned(value) : referenceAnswer(i, fn, args);
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -48,7 +51,14 @@ function apart(a: unknown, b: unknown, kind: "close" | "equal"): number {
 /** Apply `f` to every number of a result (numeric trees and records of them). */
 function mapNumbers(v: unknown, f: (x: number, i: number) => number): unknown {
   let i = 0;
-  const walk = (node: unknown): unknown => (typeof node === "number" ? f(node, i++) : Array.isArray(node) ? node.map(walk) : isRecord(node) ? Object.fromEntries(Object.entries(node).map(([k, x]) => [k, walk(x)])) : node);
+  const walk = (node: unknown): unknown =>
+    typeof node === "number"
+      ? f(node, i++)
+      : Array.isArray(node)
+        ? node.map(walk)
+        : isRecord(node)
+          ? Object.fromEntries(Object.entries(node).map(([k, x]) => [k, walk(x)]))
+          : node;
   return walk(v);
 }
 
@@ -70,7 +80,12 @@ function perturbations(v: unknown, kind: "close" | "equal", seed: number): { wha
       { what: "one value changed", value: mapNumbers(v, (x, i) => (i === middle ? x + 0.5 : x)) },
     ];
   }
-  if (typeof v === "number") return [{ what: "+2", value: v + 2 }, { what: "x3", value: v * 3 }, { what: "-3", value: v - 3 }];
+  if (typeof v === "number")
+    return [
+      { what: "+2", value: v + 2 },
+      { what: "x3", value: v * 3 },
+      { what: "-3", value: v - 3 },
+    ];
   const layers = v as { name: string; outputShape: number[]; params: number }[];
   const edit = (i: number, change: (l: (typeof layers)[number]) => object) => layers.map((l, j) => (j === i ? { ...l, ...change(l) } : l));
   return [
@@ -111,11 +126,18 @@ describe("week 7 misconception catalogue against the hidden tests", function () 
   });
 
   it("finds the hidden tests and the catalogues of all nine exercises", () => {
-    for (const ex of assignment.exercises) assert.ok(harness.tests.some((t) => t.exercise === ex.name), ex.name);
+    for (const ex of assignment.exercises)
+      assert.ok(
+        harness.tests.some((t) => t.exercise === ex.name),
+        ex.name,
+      );
     assert.deepEqual(catalogues.map((c) => c.exercise).sort(), assignment.exercises.map((e) => e.name).sort());
     assert.ok(probes.length >= 45, `${probes.length} checked calls`);
     for (const test of harness.tests.filter((t) => !/throws/.test(t.title))) {
-      assert.ok(probes.some((p) => p.test === test), `${test.exercise}: ${test.title} looks for no mistakes`);
+      assert.ok(
+        probes.some((p) => p.test === test),
+        `${test.exercise}: ${test.title} looks for no mistakes`,
+      );
     }
   });
 
@@ -169,7 +191,8 @@ describe("week 7 misconception catalogue against the hidden tests", function () 
       for (const r of p.set.results) {
         const named = await koTest.run(answering(p.call, r.value));
         const text = named.error?.message ?? "passed";
-        if (named.error?.misconception !== r.id || /[{}]/.test(text.replace(/\{ [^}]*\}/g, "")) || !/[가-힣]/.test(text)) problems.push(`${where(p)}: ${r.id}: ${text}`);
+        if (named.error?.misconception !== r.id || /[{}]/.test(text.replace(/\{ [^}]*\}/g, "")) || !/[가-힣]/.test(text))
+          problems.push(`${where(p)}: ${r.id}: ${text}`);
       }
     }
     assert.deepEqual(problems, []);
@@ -180,7 +203,9 @@ describe("week 7 misconception catalogue against the hidden tests", function () 
     for (const p of probes) {
       const tol = tolOf(p);
       assert.ok(tol * 100 <= SEPARATION, `${where(p)}: tolerance ${tol}`);
-      for (const e of p.set.excluded) if (e.reason !== "same-as-expected") problems.push(`${where(p)}: ${e.id}${e.form >= 0 ? ` form ${e.form + 1}` : ""} left out: ${e.reason} ${e.detail ?? ""}`);
+      for (const e of p.set.excluded)
+        if (e.reason !== "same-as-expected")
+          problems.push(`${where(p)}: ${e.id}${e.form >= 0 ? ` form ${e.form + 1}` : ""} left out: ${e.reason} ${e.detail ?? ""}`);
       for (const [i, r] of p.set.results.entries()) {
         const d = apart(r.value, p.set.expect.value, kindOf(p));
         if (!(d >= SEPARATION)) problems.push(`${where(p)}: ${r.id} is within ${d} of the expected result`);
@@ -196,7 +221,10 @@ describe("week 7 misconception catalogue against the hidden tests", function () 
   it("shows every catalogued mistake on at least one hidden test", () => {
     const shown = new Set(probes.flatMap((p) => p.set.results.map((r) => r.id)));
     const all = catalogues.flatMap((c) => c.misconceptions.map((m) => `${c.exercise}/${m.id}`));
-    assert.deepEqual(all.filter((id) => !shown.has(id)), []);
+    assert.deepEqual(
+      all.filter((id) => !shown.has(id)),
+      [],
+    );
     assert.equal(all.length, 29);
   });
 
@@ -234,7 +262,9 @@ describe("week 7 misconception catalogue against the hidden tests", function () 
           const run = await p.test.run(answering(p.call, value));
           checked++;
           if (run.passed || run.error?.misconception) {
-            problems.push(`${where(p)}: ${b === 0 ? "expected" : p.set.results[b - 1].id} ${what}: ${run.passed ? "passed" : `named ${run.error?.misconception}`}`);
+            problems.push(
+              `${where(p)}: ${b === 0 ? "expected" : p.set.results[b - 1].id} ${what}: ${run.passed ? "passed" : `named ${run.error?.misconception}`}`,
+            );
           }
         }
       }

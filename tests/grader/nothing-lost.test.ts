@@ -41,7 +41,7 @@ function writeSubmissions(dir: string): string[] {
 /** Processes (not zombies) from this checkout's grader that are not this test's own. */
 function strays(): string[] {
   const mine = new Set([process.pid, ...descendantPids(process.pid)]);
-  for (let pid = process.ppid; pid > 1; ) {
+  for (let pid = process.ppid; pid > 1;) {
     mine.add(pid);
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
@@ -52,7 +52,8 @@ function strays(): string[] {
     try {
       const state = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1][0];
       const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ");
-      if (state !== "Z" && (cmd.includes(path.join(ROOT, "dist", "grader")) || cmd.includes(path.join(ROOT, "node_modules")))) found.push(`${entry}: ${cmd.slice(0, 200)}`);
+      if (state !== "Z" && (cmd.includes(path.join(ROOT, "dist", "grader")) || cmd.includes(path.join(ROOT, "node_modules"))))
+        found.push(`${entry}: ${cmd.slice(0, 200)}`);
     } catch {
       /* gone */
     }
@@ -61,7 +62,11 @@ function strays(): string[] {
 }
 
 /** Start `tsnb grade` and follow its process tree until it ends. */
-function startGrade(args: string[]): { child: ChildProcess; seen: Map<number, string | undefined>; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
+function startGrade(args: string[]): {
+  child: ChildProcess;
+  seen: Map<number, string | undefined>;
+  done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>;
+} {
   const child = spawn(process.execPath, [TSNB, "grade", ...args], { env: { ...process.env, FORCE_COLOR: "0" } });
   const seen = new Map<number, string | undefined>();
   const sampler = setInterval(() => {
@@ -91,11 +96,13 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
 
 /** Processes of a run still alive (same pid and start time, not a zombie). */
 function survivors(seen: Map<number, string | undefined>): number[] {
-  return [...seen].filter(([pid, start]) => {
-    const now = processStartTime(pid);
-    if (now === undefined || now !== start) return false;
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1][0] !== "Z";
-  }).map(([pid]) => pid);
+  return [...seen]
+    .filter(([pid, start]) => {
+      const now = processStartTime(pid);
+      if (now === undefined || now !== start) return false;
+      return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1][0] !== "Z";
+    })
+    .map(([pid]) => pid);
 }
 
 function resultsOf(out: string): Map<string, { score: number; tests: string[] }> {
@@ -165,7 +172,10 @@ describe("nothing lost, nothing left behind", function () {
     for (const [name, mtime] of mtimes) assert.equal(statSync(path.join(out, name, "results.json")).mtimeMs, mtime, `${name} was graded again`);
     assert.deepEqual(resultsOf(out), resultsOf(clean));
     assert.equal(readFileSync(path.join(out, "grades.csv"), "utf8"), readFileSync(path.join(clean, "grades.csv"), "utf8"));
-    assert.deepEqual(readdirSync(out).filter((f) => f.endsWith(".tmp")), []);
+    assert.deepEqual(
+      readdirSync(out).filter((f) => f.endsWith(".tmp")),
+      [],
+    );
     assert.ok(!existsSync(path.join(out, ".tsnb", "lock")), "the lock is released");
   });
 
@@ -186,10 +196,20 @@ describe("nothing lost, nothing left behind", function () {
     assert.ok(said, ended.stderr);
     assert.equal(Number(said[1]), graded.size);
     assert.equal(Number(said[2]), COUNT - graded.size);
-    assert.deepEqual(said[3].split(", ").sort(), subs.map((s) => path.basename(s, ".ipynb")).filter((n) => !graded.has(n)).sort());
+    assert.deepEqual(
+      said[3].split(", ").sort(),
+      subs
+        .map((s) => path.basename(s, ".ipynb"))
+        .filter((n) => !graded.has(n))
+        .sort(),
+    );
     assertComplete(out);
     assert.ok(!existsSync(path.join(out, ".tsnb", "lock")), "the lock is released");
-    assert.deepEqual(readdirSync(os.tmpdir()).filter((n) => n.startsWith(`tsnb-grade-${run.child.pid}-`)), [], "the work folder is removed");
+    assert.deepEqual(
+      readdirSync(os.tmpdir()).filter((n) => n.startsWith(`tsnb-grade-${run.child.pid}-`)),
+      [],
+      "the work folder is removed",
+    );
     assert.ok(await until(() => survivors(run.seen).length === 0, 2000), `left running: ${survivors(run.seen).join(", ")}`);
     assert.deepEqual(strays(), []);
     for (const [name, r] of graded) assert.deepEqual(r, resultsOf(clean).get(name), name);
@@ -205,7 +225,8 @@ describe("nothing lost, nothing left behind", function () {
     const out = path.join(tmp, "fallback");
     const r = tsnb(["grade", MINI, subs[0], "--out", out], env);
     assert.equal(r.status, 0, r.stderr);
-    const line = /^Isolation: FALLBACK to Node's permission model only \(no network isolation, no namespaces\): bubblewrap could not create a sandbox here: bwrap: No permissions to create a new namespace$/m;
+    const line =
+      /^Isolation: FALLBACK to Node's permission model only \(no network isolation, no namespaces\): bubblewrap could not create a sandbox here: bwrap: No permissions to create a new namespace$/m;
     assert.match(r.stdout, line);
     assert.match(readFileSync(path.join(out, "grader-log.txt"), "utf8"), line);
     const results = JSON.parse(readFileSync(path.join(out, "s0", "results.json"), "utf8"));
@@ -214,7 +235,10 @@ describe("nothing lost, nothing left behind", function () {
 
     const strict = tsnb(["grade", MINI, subs[0], "--out", path.join(tmp, "strict"), "--isolation", "strict"], env);
     assert.equal(strict.status, 2);
-    assert.match(strict.stderr, /--isolation strict: refusing to grade without OS-level isolation; bubblewrap could not create a sandbox here: bwrap: No permissions/);
+    assert.match(
+      strict.stderr,
+      /--isolation strict: refusing to grade without OS-level isolation; bubblewrap could not create a sandbox here: bwrap: No permissions/,
+    );
     assert.ok(!existsSync(path.join(tmp, "strict", "s0")));
 
     const doctor = tsnb(["doctor"], env);

@@ -32,7 +32,10 @@ function readResults(dir: string, name: string): GradescopeResults {
 
 /** grades.csv as name → total (no field of week 7's is quoted). */
 function csvTotals(dir: string): Map<string, { total: number; exercises: number[] }> {
-  const [head, ...rows] = readFileSync(path.join(dir, "grades.csv"), "utf8").trim().split("\n").map((l) => l.split(","));
+  const [head, ...rows] = readFileSync(path.join(dir, "grades.csv"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => l.split(","));
   const total = head.indexOf("total");
   return new Map(rows.map((r) => [r[0], { total: Number(r[total]), exercises: r.slice(1, total).map(Number) }]));
 }
@@ -51,7 +54,10 @@ describe("the class report's building blocks", () => {
   });
 
   it("puts full marks in the histogram's last bin and a bin's lower edge in that bin", () => {
-    assert.deepEqual(scoreHistogram([0, 9.99, 10, 99, 100], 100).map((b) => b.count), [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]);
+    assert.deepEqual(
+      scoreHistogram([0, 9.99, 10, 99, 100], 100).map((b) => b.count),
+      [2, 1, 0, 0, 0, 0, 0, 0, 0, 2],
+    );
     assert.deepEqual(scoreHistogram([7], 15).map((b) => [b.from, b.to, b.count])[4], [6, 7.5, 1]);
   });
 
@@ -88,7 +94,10 @@ describe("the class report", function () {
       assert.equal(samples.graded, 3);
       assert.equal(samples.language, "en");
       // 49, 71 and 100 fall in the 40s, the 70s and the last bin.
-      assert.deepEqual(samples.histogram.map((b) => b.count), [0, 0, 0, 0, 1, 0, 0, 1, 0, 1]);
+      assert.deepEqual(
+        samples.histogram.map((b) => b.count),
+        [0, 0, 0, 0, 1, 0, 0, 1, 0, 1],
+      );
       assert.equal(samples.scores.median, 71);
       assert.equal(samples.scores.min, 49);
       assert.equal(samples.scores.max, 100);
@@ -126,8 +135,14 @@ describe("the class report", function () {
       assert.equal(report.submissions, 50);
       assert.equal(report.graded, 49);
       assert.equal(report.language, "ko");
-      assert.equal(report.histogram.reduce((s, b) => s + b.count, 0), 49);
-      assert.deepEqual(report.learners.map((l) => l.name), cls.members.map((m) => m.name).sort());
+      assert.equal(
+        report.histogram.reduce((s, b) => s + b.count, 0),
+        49,
+      );
+      assert.deepEqual(
+        report.learners.map((l) => l.name),
+        cls.members.map((m) => m.name).sort(),
+      );
     });
 
     it("agrees with grades.csv on every total and each exercise's mean and range", () => {
@@ -157,9 +172,15 @@ describe("the class report", function () {
         assert.equal(t.passed, passes.get(t.name), t.name);
         assert.equal(t.passed + t.failed, 49, t.name);
       }
-      for (let i = 1; i < report.tests.length; i++) assert.ok(report.tests[i - 1].passRate <= report.tests[i].passRate, `${report.tests[i - 1].name} before ${report.tests[i].name}`);
-      const failures = cls.members.filter((m) => m.kind !== "unreadable").flatMap((m) => readResults(cls.out, m.name).tests.filter((t) => t.status === "failed"));
-      assert.equal(report.failures.reduce((s, g) => s + g.failures, 0), failures.length);
+      for (let i = 1; i < report.tests.length; i++)
+        assert.ok(report.tests[i - 1].passRate <= report.tests[i].passRate, `${report.tests[i - 1].name} before ${report.tests[i].name}`);
+      const failures = cls.members
+        .filter((m) => m.kind !== "unreadable")
+        .flatMap((m) => readResults(cls.out, m.name).tests.filter((t) => t.status === "failed"));
+      assert.equal(
+        report.failures.reduce((s, g) => s + g.failures, 0),
+        failures.length,
+      );
     });
 
     it("names each planted mistake on the learner who made it, and on no one else", () => {
@@ -181,7 +202,8 @@ describe("the class report", function () {
         const makers = cls.members.filter((m) => m.mistakes.includes(entry.id)).map((m) => m.name);
         for (const name of makers) assert.ok(entry.learners.includes(name), `${entry.id}: ${name}`);
       }
-      for (let i = 1; i < report.misconceptions.length; i++) assert.ok(report.misconceptions[i - 1].learners.length >= report.misconceptions[i].learners.length);
+      for (let i = 1; i < report.misconceptions.length; i++)
+        assert.ok(report.misconceptions[i - 1].learners.length >= report.misconceptions[i].learners.length);
     });
 
     it("lists exactly the submissions with known problems", () => {
@@ -190,9 +212,14 @@ describe("the class report", function () {
       assert.deepEqual(who("missing-notebook"), broken);
       assert.deepEqual(who("locked-cell-edited"), broken);
       // The generator's syntax error, where it is in a notebook the learner handed in.
-      const syntaxError = cls.members.filter((m) => m.kind === "broken" && readdirSync(m.input).some((f) => readFileSync(path.join(m.input, f), "utf8").includes(") {{")));
+      const syntaxError = cls.members.filter(
+        (m) => m.kind === "broken" && readdirSync(m.input).some((f) => readFileSync(path.join(m.input, f), "utf8").includes(") {{")),
+      );
       assert.ok(syntaxError.length >= 10);
-      assert.deepEqual(who("compile-error"), syntaxError.map((m) => m.name));
+      assert.deepEqual(
+        who("compile-error"),
+        syntaxError.map((m) => m.name),
+      );
       assert.deepEqual(who("timeout"), ["timeout-01", "timeout-02"]);
       assert.deepEqual(who("unreadable-submission"), ["unreadable-01"]);
       assert.deepEqual(who("grader-error"), []);
@@ -257,9 +284,14 @@ describe("the class report", function () {
     });
 
     it("writes regrade.csv and the report's regrade section", () => {
-      const csv = readFileSync(path.join(tmp, "new", "regrade.csv"), "utf8").trim().split("\n");
+      const csv = readFileSync(path.join(tmp, "new", "regrade.csv"), "utf8")
+        .trim()
+        .split("\n");
       assert.equal(csv[0], "submission,old_total,new_total,change,tests_changed");
-      assert.deepEqual(csv.slice(1).map((l) => l.split(",").slice(0, 4).join(",")), ["broken,71,70,-1", "full,100,99,-1", "partial,49,48,-1"]);
+      assert.deepEqual(
+        csv.slice(1).map((l) => l.split(",").slice(0, 4).join(",")),
+        ["broken,71,70,-1", "full,100,99,-1", "partial,49,48,-1"],
+      );
       const r = readReport(path.join(tmp, "new"));
       assert.equal(r.regrade!.compared, 3);
       const full = r.regrade!.changed.find((c) => c.name === "full")!;
@@ -274,7 +306,15 @@ describe("the class report", function () {
     });
 
     it("refuses, with a clear message, a folder that is not a results folder", () => {
-      const r = tsnb(["grade", WEEK7, path.join(__dirname, "..", "..", "..", "samples", "week07-cnn", "full"), "--out", path.join(tmp, "never"), "--compare", WEEK7]);
+      const r = tsnb([
+        "grade",
+        WEEK7,
+        path.join(__dirname, "..", "..", "..", "samples", "week07-cnn", "full"),
+        "--out",
+        path.join(tmp, "never"),
+        "--compare",
+        WEEK7,
+      ]);
       assert.equal(r.status, 2);
       assert.match(r.stderr, /^tsnb: --compare .*week07-cnn is not a results folder of tsnb grade: .* \(no \.tsnb\/batch\.json\)\n$/);
       assert.ok(!existsSync(path.join(tmp, "never")), "nothing is graded");

@@ -16,7 +16,9 @@ function program(sources: string[], notebook = "nb.ipynb"): { programFile: strin
   chmodSync(dir, 0o755);
   const cells: LearnerCell[] = sources.map((src, i) => {
     const out = transpileCell(src, `cell ${i + 1}`);
-    return out.ok ? { label: `cell ${i + 1}`, notebook, code: out.code, map: out.map } : { label: `cell ${i + 1}`, notebook, code: "", compileError: out.error };
+    return out.ok
+      ? { label: `cell ${i + 1}`, notebook, code: out.code, map: out.map }
+      : { label: `cell ${i + 1}`, notebook, code: "", compileError: out.error };
   });
   const programFile = path.join(dir, "learner.json");
   writeFileSync(programFile, JSON.stringify({ cells }), { mode: 0o644 });
@@ -45,7 +47,7 @@ describe("learner sandbox", function () {
       "function specials() { return [NaN, Infinity, -Infinity, 1]; }",
       'function escape() { return (function () {}).constructor("return process")(); }',
       "function noProcess() { return typeof process; }",
-      "function noRequireFs() { return require(\"fs\").readFileSync(" + JSON.stringify(secret) + ", \"utf8\"); }",
+      'function noRequireFs() { return require("fs").readFileSync(' + JSON.stringify(secret) + ', "utf8"); }',
       "function bomb() { const a: Float64Array[] = []; while (true) a.push(new Float64Array(1e6).fill(1)); }",
       "async function never() { return new Promise(() => {}); }",
       "async function later() { return 7; }",

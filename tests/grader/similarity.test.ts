@@ -88,12 +88,19 @@ describe("tsnb similarity", function () {
       const lowestCopy = Math.min(...copies.map((r) => r.similarity));
       const highestIndependent = Math.max(...independent.map((r) => r.similarity));
       assert.ok(lowestCopy > highestIndependent, `${ex}: a copy at ${lowestCopy} does not rank above an independent pair at ${highestIndependent}`);
-      assert.deepEqual(copies.map((r) => r.rank).sort((x, y) => x - y), [1, 2, 3, 4, 5], ex);
+      assert.deepEqual(
+        copies.map((r) => r.rank).sort((x, y) => x - y),
+        [1, 2, 3, 4, 5],
+        ex,
+      );
     }
   });
 
   it("the copies are really disguised: renamed, reordered, recommented and rewritten with while", () => {
-    const solutions = collectSolutions(assignment, cls.learners.map((name) => ({ name, input: cls.dirs.get(name)! })));
+    const solutions = collectSolutions(
+      assignment,
+      cls.learners.map((name) => ({ name, input: cls.dirs.get(name)! })),
+    );
     const cell = (learner: string, ex: string) => solutions.exercises.find((e) => e.exercise.name === ex)!.solutions.find((s) => s.learner === learner)!.source;
     const tokens = (source: string) => tokenizeTypeScript(source).tokens.join(" ");
     const identifiers = (source: string) => new Set(source.match(/\b[A-Za-z_]\w*\b/g));
@@ -101,13 +108,40 @@ describe("tsnb similarity", function () {
     const original = (copy: string) => cls.copies.find((c) => c.copy === copy)!.original;
     const of = (copy: string) => (ex: string) => [cell(original(copy), ex), cell(copy, ex)];
     // Comments only: the same syntax tree, other text.
-    assert.equal(count((ex) => { const [o, c] = of("copy-comments")(ex); return o !== c && tokens(o) === tokens(c); }), 9);
+    assert.equal(
+      count((ex) => {
+        const [o, c] = of("copy-comments")(ex);
+        return o !== c && tokens(o) === tokens(c);
+      }),
+      9,
+    );
     // Renamed: the learner's own names are gone (shorthand properties gain a key, so the tree may grow).
-    assert.equal(count((ex) => { const [o, c] = of("copy-renamed")(ex); return [...identifiers(o)].filter((i) => !identifiers(c).has(i)).length >= 3; }), 9);
+    assert.equal(
+      count((ex) => {
+        const [o, c] = of("copy-renamed")(ex);
+        return [...identifiers(o)].filter((i) => !identifiers(c).has(i)).length >= 3;
+      }),
+      9,
+    );
     // Reordered and while loops change the tree itself.
-    assert.ok(count((ex) => { const [o, c] = of("copy-reordered")(ex); return tokens(o) !== tokens(c); }) >= 6);
-    assert.ok(count((ex) => { const [o, c] = of("copy-while")(ex); return /\bwhile \(/.test(c) && !/\bwhile \(/.test(o); }) >= 6);
-    assert.ok(count((ex) => { const [o, c] = of("copy-all")(ex); return tokens(o) !== tokens(c); }) >= 8);
+    assert.ok(
+      count((ex) => {
+        const [o, c] = of("copy-reordered")(ex);
+        return tokens(o) !== tokens(c);
+      }) >= 6,
+    );
+    assert.ok(
+      count((ex) => {
+        const [o, c] = of("copy-while")(ex);
+        return /\bwhile \(/.test(c) && !/\bwhile \(/.test(o);
+      }) >= 6,
+    );
+    assert.ok(
+      count((ex) => {
+        const [o, c] = of("copy-all")(ex);
+        return tokens(o) !== tokens(c);
+      }) >= 8,
+    );
   });
 
   it("flags pairs against each exercise's own spread: the copiers in (nearly) every exercise, independent learners at most once", () => {
@@ -133,12 +167,21 @@ describe("tsnb similarity", function () {
     // cell and a scratch code cell: never flagged, and their scores are those of their code alone.
     const [p, q] = cls.sharedProse;
     assert.ok(!rows.some((r) => r.flagged && [r.a, r.b].sort().join() === [p, q].sort().join()));
-    const solutions = collectSolutions(assignment, [p, q].map((name) => ({ name, input: cls.dirs.get(name)! })));
+    const solutions = collectSolutions(
+      assignment,
+      [p, q].map((name) => ({ name, input: cls.dirs.get(name)! })),
+    );
     for (const ex of solutions.exercises) {
       assert.ok(!ex.solutions.some((s) => s.source.includes("scratch: try the shapes")), "a scratch cell was compared");
       const withNotes = compareSolutions(ex.solutions, ex.template).similarity(0, 1);
       const withoutNotes = compareSolutions(
-        ex.solutions.map((s) => ({ ...s, source: s.source.split("\n").filter((l) => !/study group notes|합성곱 층은|stride가 크면/.test(l)).join("\n") })),
+        ex.solutions.map((s) => ({
+          ...s,
+          source: s.source
+            .split("\n")
+            .filter((l) => !/study group notes|합성곱 층은|stride가 크면/.test(l))
+            .join("\n"),
+        })),
         ex.template,
       ).similarity(0, 1);
       assert.equal(withNotes, withoutNotes, ex.exercise.name);
@@ -200,7 +243,10 @@ describe("tsnb similarity", function () {
       assert.equal(facts.summaryRows, exercises.length);
       assert.ok(facts.openCards.length >= 40);
       for (const card of facts.openCards) {
-        assert.ok(card.marked.every((n) => n > 0), "a side without its longest fragment highlighted");
+        assert.ok(
+          card.marked.every((n) => n > 0),
+          "a side without its longest fragment highlighted",
+        );
         assert.ok(card.widths.every((w) => w < facts.pageWidth / 2));
       }
       await page.screenshot({ path: path.join(ARTIFACTS, "similarity-summary.png") });
@@ -221,7 +267,17 @@ describe("tsnb similarity", function () {
     for (const line of grades) assert.deepEqual(line.split(",").slice(-2), ["100", "100"], line);
 
     const out2 = path.join(tmp, "with-grades");
-    const r = tsnb(["similarity", WEEK7, ...inputs(), "--out", out2, "--exercise", "conv2dForward,maxPoolForward", "--grades", path.join(results, "grades.csv")]);
+    const r = tsnb([
+      "similarity",
+      WEEK7,
+      ...inputs(),
+      "--out",
+      out2,
+      "--exercise",
+      "conv2dForward,maxPoolForward",
+      "--grades",
+      path.join(results, "grades.csv"),
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const withPoints = readRows(path.join(out2, "similarity.csv"));
     assert.deepEqual([...new Set(withPoints.map((w) => w.exercise))], ["conv2dForward", "maxPoolForward"]);
@@ -319,7 +375,11 @@ describe("similarity building blocks", () => {
     const index = new FingerprintIndex(DOLOS_DEFAULTS.kgramLength, DOLOS_DEFAULTS.kgramsInWindow);
     const files = solutions.map((s) => {
       const t = tokenizeTypeScript(s.source);
-      return new TokenizedFile(new File(s.learner, s.source), t.tokens, t.spans.map((r) => new Region(r.startRow, r.startCol, r.endRow, r.endCol)));
+      return new TokenizedFile(
+        new File(s.learner, s.source),
+        t.tokens,
+        t.spans.map((r) => new Region(r.startRow, r.startCol, r.endRow, r.endCol)),
+      );
     });
     index.addFiles(files);
     const pairs = pairsOf(ours);
@@ -331,7 +391,7 @@ describe("similarity building blocks", () => {
   });
 
   it("the stub's code is ignored: a stub and a stub with renamed parameters have no code of their own", () => {
-    const stub = "function f(a: number): number {\n  // YOUR CODE HERE\n  throw new Error(\"f: not implemented yet\");\n}\n";
+    const stub = 'function f(a: number): number {\n  // YOUR CODE HERE\n  throw new Error("f: not implemented yet");\n}\n';
     const r = compareSolutions(
       [
         { learner: "x", source: stub },

@@ -52,7 +52,7 @@ describe("cell transpiler", () => {
   });
 
   it("strips types without checking them", () => {
-    const out = transpileCell('function f(a: number): string { return a; }', "c");
+    const out = transpileCell("function f(a: number): string { return a; }", "c");
     assert.ok(out.ok);
   });
 

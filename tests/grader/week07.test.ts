@@ -100,7 +100,11 @@ describe("tsnb on week 7", function () {
       name: "attack-fake-results",
       nbs: wrapped(
         wrapped(
-          wrapped(solved, "conv2dForward", "function conv2dForward(x: Tensor4, w: Filter4, b: number[], s: number, p: number): Tensor4 { return new Proxy(conv2dForwardReal(x, w, b, s, p), {}); }"),
+          wrapped(
+            solved,
+            "conv2dForward",
+            "function conv2dForward(x: Tensor4, w: Filter4, b: number[], s: number, p: number): Tensor4 { return new Proxy(conv2dForwardReal(x, w, b, s, p), {}); }",
+          ),
           "maxPoolForward",
           "function maxPoolForward(x: Tensor4, k: number, s: number): Tensor4 { const r = maxPoolForwardReal(x, k, s); return { toJSON: () => r } as any; }",
         ),
@@ -142,7 +146,11 @@ describe("tsnb on week 7", function () {
     {
       // Using the instructor's reference kernels, which graded code cannot import.
       name: "attack-use-reference",
-      nbs: withCell(solved, "conv2dForward", "function conv2dForward(x: Tensor4, w: Filter4, b: number[], s: number, p: number): Tensor4 {\n  return reference.conv2dForward(x, w, b, s, p);\n}"),
+      nbs: withCell(
+        solved,
+        "conv2dForward",
+        "function conv2dForward(x: Tensor4, w: Filter4, b: number[], s: number, p: number): Tensor4 {\n  return reference.conv2dForward(x, w, b, s, p);\n}",
+      ),
       score: 85,
       zero: ["conv2dForward"],
     },
@@ -161,7 +169,11 @@ describe("tsnb on week 7", function () {
     },
     {
       name: "attack-never-settles",
-      nbs: withCell(solved, "maxPoolBackward", "function maxPoolBackward(dout: Tensor4, x: Tensor4, k: number, s: number): Tensor4 {\n  return new Promise(() => {}) as any;\n}"),
+      nbs: withCell(
+        solved,
+        "maxPoolBackward",
+        "function maxPoolBackward(dout: Tensor4, x: Tensor4, k: number, s: number): Tensor4 {\n  return new Promise(() => {}) as any;\n}",
+      ),
       score: 90,
       zero: ["maxPoolBackward"],
     },
@@ -218,7 +230,14 @@ describe("tsnb on week 7", function () {
   for (const c of cases) {
     it(`${c.name}: scores exactly ${c.score} / 100`, () => {
       const r = results.get(c.name)!;
-      assert.equal(r.score, c.score, r.tests.filter((t) => t.status === "failed").map((t) => `${t.name}: ${t.output}`).join("\n"));
+      assert.equal(
+        r.score,
+        c.score,
+        r.tests
+          .filter((t) => t.status === "failed")
+          .map((t) => `${t.name}: ${t.output}`)
+          .join("\n"),
+      );
       for (const ex of assignment.exercises) {
         const tests = r.tests.filter((t) => t.tags.includes(ex.name));
         const got = tests.reduce((s, t) => s + t.score, 0);
@@ -236,8 +255,15 @@ describe("tsnb on week 7", function () {
 
   it("names every test after its exercise and gives each its points", () => {
     const r = results.get("solution")!;
-    assert.equal(r.tests.reduce((s, t) => s + t.max_score, 0), 100);
-    for (const t of r.tests) assert.ok(assignment.exercises.some((e) => t.name.startsWith(`${e.name}: `)), t.name);
+    assert.equal(
+      r.tests.reduce((s, t) => s + t.max_score, 0),
+      100,
+    );
+    for (const t of r.tests)
+      assert.ok(
+        assignment.exercises.some((e) => t.name.startsWith(`${e.name}: `)),
+        t.name,
+      );
   });
 
   it("never shows hidden test source, code frames or stack lines to learners", () => {
@@ -256,11 +282,18 @@ describe("tsnb on week 7", function () {
   });
 
   it("explains each attack's failure to the learner, in the assignment's language", () => {
-    const outputs = (name: string) => results.get(name)!.tests.filter((t) => t.status === "failed").map((t) => t.output);
+    const outputs = (name: string) =>
+      results
+        .get(name)!
+        .tests.filter((t) => t.status === "failed")
+        .map((t) => t.output);
     assert.match(outputs("attack-tamper-globals")[0], /^convOutputSize 함수가 평범한 데이터가 아닌 값을 돌려줬습니다: /);
     assert.match(outputs("attack-fake-results").join("\n"), /결과 값이 Proxy입니다\. 평범한 배열과 숫자를 돌려주세요/);
     assert.match(outputs("attack-exit-early")[0], /EvalError|Code generation/);
-    assert.match(outputs("attack-use-reference")[0], /^conv2dForward 함수가 TypeError 예외를 던졌습니다: .*\(01-conv-basics\.ipynb, 셀 \d+ \(conv2dForward\), 2번째 줄\)$/);
+    assert.match(
+      outputs("attack-use-reference")[0],
+      /^conv2dForward 함수가 TypeError 예외를 던졌습니다: .*\(01-conv-basics\.ipynb, 셀 \d+ \(conv2dForward\), 2번째 줄\)$/,
+    );
     assert.match(outputs("attack-infinite-loop")[0], /^conv2dBackward 함수가 2000 ms 안에 끝나지 않았습니다 \(무한 루프인가요, 아니면 너무 느린가요\?\)$/);
     assert.match(outputs("attack-never-settles")[0], /maxPoolBackward 함수가 돌려준 promise가 2000 ms 안에 끝나지\(settle\) 않았습니다/);
     assert.match(outputs("attack-memory-bomb")[0], /^im2col 함수 때문에 채점 프로세스가 멈췄습니다: 메모리/);
@@ -291,7 +324,9 @@ describe("tsnb on week 7", function () {
   });
 
   it("writes grades.csv with one column per exercise plus the total", () => {
-    const lines = readFileSync(path.join(tmp, "results", "grades.csv"), "utf8").trim().split("\n");
+    const lines = readFileSync(path.join(tmp, "results", "grades.csv"), "utf8")
+      .trim()
+      .split("\n");
     assert.deepEqual(lines[0].split(","), ["submission", ...assignment.exercises.map((e) => e.name), "total", "max"]);
     assert.equal(lines.length, cases.length + 1);
     const partial = lines.find((l) => l.startsWith("partial,"))!.split(",");
@@ -331,12 +366,18 @@ describe("tsnb assign, validate and check on week 7", function () {
     const r = tsnb(["check", release]);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^연습 문제\s+공개 테스트\s+결과\s+메시지$/m);
-    assert.match(r.stdout, /^convOutputSize\s+.*\s+실패\s+Error 예외를 던졌습니다: convOutputSize: not implemented yet \(01-conv-basics\.ipynb, 셀 \d+ \(convOutputSize\), \d+번째 줄\)$/m);
+    assert.match(
+      r.stdout,
+      /^convOutputSize\s+.*\s+실패\s+Error 예외를 던졌습니다: convOutputSize: not implemented yet \(01-conv-basics\.ipynb, 셀 \d+ \(convOutputSize\), \d+번째 줄\)$/m,
+    );
     assert.match(r.stdout, /\n공개 테스트 (\d+)개 중 0개를 통과했습니다\.\n$/);
     const english = tsnb(["check", release, "--lang", "en"]);
     assert.equal(english.status, 1);
     assert.match(english.stdout, /^exercise\s+check\s+result\s+message$/m);
-    assert.match(english.stdout, /^convOutputSize\s+.*\s+FAIL\s+threw Error: convOutputSize: not implemented yet \(01-conv-basics\.ipynb, cell \d+ \(convOutputSize\), line \d+\)$/m);
+    assert.match(
+      english.stdout,
+      /^convOutputSize\s+.*\s+FAIL\s+threw Error: convOutputSize: not implemented yet \(01-conv-basics\.ipynb, cell \d+ \(convOutputSize\), line \d+\)$/m,
+    );
     assert.match(english.stdout, /\n0 of \d+ public checks passed\.\n$/);
     const solvedNb = path.join(WEEK7, assignment.notebooks[0].file);
     const ok = tsnb(["check", solvedNb]);

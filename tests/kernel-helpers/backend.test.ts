@@ -91,9 +91,25 @@ const convCases: ConvCase[] = [
     x: [2, 10, 13, 2],
     filter: [3, 4, 2, 3],
     strides: 2,
-    pad: [[0, 0], [2, 1], [0, 3], [0, 0]],
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 3],
+      [0, 0],
+    ],
   },
-  { name: "stride 1, explicit asymmetric pads", x: [2, 8, 6, 3], filter: [3, 3, 3, 2], strides: 1, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] },
+  {
+    name: "stride 1, explicit asymmetric pads",
+    x: [2, 8, 6, 3],
+    filter: [3, 3, 3, 2],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [0, 2],
+      [1, 0],
+      [0, 0],
+    ],
+  },
   { name: "stride 1, numeric pad 1, 3x3", x: [2, 7, 9, 3], filter: [3, 3, 3, 4], strides: 1, pad: 1 },
   { name: "stride 2, numeric pad 2, ceil rounding, 5x5", x: [2, 12, 11, 2], filter: [5, 5, 2, 3], strides: 2, pad: 2, rounding: "ceil" },
   { name: "1x1 filter, stride 2", x: [3, 9, 8, 4], filter: [1, 1, 4, 5], strides: 2, pad: "valid" },
@@ -208,7 +224,13 @@ describe("wasm training kernels", function () {
   });
 
   describe("other gradient kernels equal the cpu backend's", () => {
-    const poolCases: { name: string; x: [number, number, number, number]; size: number | [number, number]; strides: number | [number, number]; pad: "same" | "valid" }[] = [
+    const poolCases: {
+      name: string;
+      x: [number, number, number, number];
+      size: number | [number, number];
+      strides: number | [number, number];
+      pad: "same" | "valid";
+    }[] = [
       { name: "2x2 stride 2 valid (LeNet)", x: [3, 12, 12, 4], size: 2, strides: 2, pad: "valid" },
       { name: "3x3 stride 2 same (overlapping windows, padding)", x: [2, 11, 9, 3], size: 3, strides: 2, pad: "same" },
       { name: "3x3 stride 1 same", x: [2, 7, 8, 2], size: 3, strides: 1, pad: "same" },
@@ -245,9 +267,7 @@ describe("wasm training kernels", function () {
       for (const [i, c] of cases.entries()) {
         const aData = randomArray(size(c.a), 10 + i);
         const bData = randomArray(size(c.b), 20 + i);
-        const { wasm, cpu } = await bothBackends(() => [
-          tf.matMul(tf.tensor(aData, c.a), tf.tensor(bData, c.b), c.ta, c.tb).dataSync() as Float32Array,
-        ]);
+        const { wasm, cpu } = await bothBackends(() => [tf.matMul(tf.tensor(aData, c.a), tf.tensor(bData, c.b), c.ta, c.tb).dataSync() as Float32Array]);
         assert.ok(relMaxDiff(wasm[0], cpu[0]) < 1e-5, `case ${i}`);
       }
     });
@@ -287,8 +307,20 @@ describe("wasm training kernels", function () {
     });
 
     for (const c of [
-      { name: "stride 1 same, channel multiplier 2", x: [2, 9, 8, 3] as [number, number, number, number], f: [3, 3, 3, 2] as [number, number, number, number], s: 1, pad: "same" as const },
-      { name: "stride 2 valid, multiplier 1", x: [3, 11, 10, 4] as [number, number, number, number], f: [4, 3, 4, 1] as [number, number, number, number], s: 2, pad: "valid" as const },
+      {
+        name: "stride 1 same, channel multiplier 2",
+        x: [2, 9, 8, 3] as [number, number, number, number],
+        f: [3, 3, 3, 2] as [number, number, number, number],
+        s: 1,
+        pad: "same" as const,
+      },
+      {
+        name: "stride 2 valid, multiplier 1",
+        x: [3, 11, 10, 4] as [number, number, number, number],
+        f: [4, 3, 4, 1] as [number, number, number, number],
+        s: 2,
+        pad: "valid" as const,
+      },
     ]) {
       it(`depthwise conv2d gradients, ${c.name}`, async () => {
         const xData = randomArray(size(c.x), 50);
@@ -296,9 +328,10 @@ describe("wasm training kernels", function () {
         const { wasm, cpu } = await bothBackends(() => {
           const x = tf.tensor4d(xData, c.x);
           const f = tf.tensor4d(fData, c.f);
-          const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-            tf.sum(tf.square(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad))),
-          )([x, f]);
+          const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad))))([
+            x,
+            f,
+          ]);
           return [dx.dataSync() as Float32Array, df.dataSync() as Float32Array];
         });
         assert.ok(relMaxDiff(wasm[0], cpu[0]) < 3e-5);
@@ -331,12 +364,26 @@ describe("wasm training kernels", function () {
       const wasm = await step("wasm");
       const cpu = await step("cpu");
       assert.ok(Math.abs(wasm.loss - cpu.loss) < 1e-4 * Math.max(1, cpu.loss));
-      const names = ["conv1/kernel", "conv1/bias", "conv2/kernel", "conv2/bias", "fc1/kernel", "fc1/bias", "fc2/kernel", "fc2/bias", "output/kernel", "output/bias"];
+      const names = [
+        "conv1/kernel",
+        "conv1/bias",
+        "conv2/kernel",
+        "conv2/bias",
+        "fc1/kernel",
+        "fc1/bias",
+        "fc2/kernel",
+        "fc2/bias",
+        "output/kernel",
+        "output/bias",
+      ];
       for (let i = 0; i < cpu.weights.length; i++) {
         // The update itself (not the unchanged initial weights) must agree.
         const updateWasm = wasm.weights[i].map((v, j) => v - initial[i][j]);
         const updateCpu = cpu.weights[i].map((v, j) => v - initial[i][j]);
-        assert.ok(updateCpu.some((v) => v !== 0), `${names[i]} did not change on cpu`);
+        assert.ok(
+          updateCpu.some((v) => v !== 0),
+          `${names[i]} did not change on cpu`,
+        );
         const d = relMaxDiff(updateWasm, updateCpu, 1e-30);
         assert.ok(d < 1e-3, `${names[i]}: update differs by ${d}`);
       }
@@ -347,7 +394,17 @@ describe("wasm training kernels", function () {
       const { train } = loadMnist({ trainSize: 1024, testSize: 0, seed: 6 });
       const { xs, ys } = mnistTensors(train);
       const model = tf.sequential();
-      model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, strides: 2, padding: "same", activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+      model.add(
+        tf.layers.conv2d({
+          inputShape: [28, 28, 1],
+          filters: 8,
+          kernelSize: 3,
+          strides: 2,
+          padding: "same",
+          activation: "relu",
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+      );
       model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
       model.add(tf.layers.conv2d({ filters: 12, kernelSize: 3, activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
       model.add(tf.layers.flatten());
@@ -359,7 +416,10 @@ describe("wasm training kernels", function () {
       assert.equal(tf.getBackend(), "wasm");
       assert.ok(losses[2] < 0.5 * losses[0], `loss went ${losses.join(" -> ")}`);
       const after = model.layers[0].getWeights()[0].dataSync();
-      assert.ok(after.some((v, i) => Math.abs(v - firstKernel[i]) > 1e-3), "the first conv layer did not learn");
+      assert.ok(
+        after.some((v, i) => Math.abs(v - firstKernel[i]) > 1e-3),
+        "the first conv layer did not learn",
+      );
       tf.dispose([xs, ys]);
       model.dispose();
     });
@@ -367,7 +427,11 @@ describe("wasm training kernels", function () {
     it("the kernels stay correct with the speed-ups switched off (original wasm kernels)", async () => {
       setWasmKernelAcceleration(false);
       try {
-        assert.ok(wasmTrainingKernelStatus().filter((s) => s.kind === "accelerated").every((s) => !s.active));
+        assert.ok(
+          wasmTrainingKernelStatus()
+            .filter((s) => s.kind === "accelerated")
+            .every((s) => !s.active),
+        );
         const xData = randomArray(2 * 9 * 9 * 2, 60);
         const fData = randomArray(3 * 3 * 2 * 3, 61);
         const { wasm, cpu } = await bothBackends(() => {
@@ -540,7 +604,10 @@ describe("selectBackend", function () {
     assert.equal(report.name, tfjsNodeInstalled ? "tensorflow" : "cpu");
     assert.equal(tf.getBackend(), report.name);
     if (!tfjsNodeInstalled) {
-      assert.deepEqual(report.tried.map((t) => t.ok), [false, true]);
+      assert.deepEqual(
+        report.tried.map((t) => t.ok),
+        [false, true],
+      );
       assert.equal(report.message, "TensorFlow.js 백엔드: cpu (순수 JavaScript, 느림)");
     }
     const onlyCpu = await selectBackend({ prefer: ["cpu"], quiet: true, lang: "ko" });
@@ -558,10 +625,16 @@ describe("selectBackend", function () {
     assert.match(report.tried[0].error ?? "", /unknown backend/);
     // A preferred backend that failed for another reason than not being installed is named, in
     // words, with where to find the reason; the reason itself stays in the details.
-    assert.equal(report.message, "TensorFlow.js 백엔드: cpu (순수 JavaScript, 느림). webgpu 백엔드는 쓸 수 없어서 건너뛰었습니다 (이유: selectBackend({ verbose: true }))");
+    assert.equal(
+      report.message,
+      "TensorFlow.js 백엔드: cpu (순수 JavaScript, 느림). webgpu 백엔드는 쓸 수 없어서 건너뛰었습니다 (이유: selectBackend({ verbose: true }))",
+    );
     assert.match(report.details[0], /^webgpu: unknown backend name/);
     const english = await selectBackend({ prefer: ["webgpu" as never, "cpu"], quiet: true, lang: "en" });
-    assert.equal(english.message, "TensorFlow.js backend: cpu (pure JavaScript, slow). Skipped the backends that could not be used: webgpu (why: selectBackend({ verbose: true }))");
+    assert.equal(
+      english.message,
+      "TensorFlow.js backend: cpu (pure JavaScript, slow). Skipped the backends that could not be used: webgpu (why: selectBackend({ verbose: true }))",
+    );
     await assert.rejects(selectBackend({ prefer: ["webgpu" as never], quiet: true }), /no tfjs backend could be used/);
   });
 
@@ -587,7 +660,7 @@ describe("selectBackend", function () {
       "TensorFlow.js 백엔드: wasm (WebAssembly, CPU)",
       "TensorFlow.js 백엔드: wasm (WebAssembly, CPU)",
       // verbose: the details, indented (quiet silences only the learner's line)
-      '  webgpu: unknown backend name (expected one of tensorflow, wasm, cpu)',
+      "  webgpu: unknown backend name (expected one of tensorflow, wasm, cpu)",
       "  wasm: in use",
     ]);
     assert.ok(wasmTrainingKernelStatus().every((s) => s.active));

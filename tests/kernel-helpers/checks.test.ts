@@ -21,11 +21,13 @@ const convCases: PublicCase[] = [
 /** The classic mistake: the formula without the floor. */
 const noFloor = (n: number, k: number, s: number, p: number) => (n + 2 * p - k) / s + 1;
 
-
 describe("public checks: what a wrong answer says", () => {
   it("a wrong scalar shows the learner's value: expected 54, got 54.25", () => {
     const outcomes = runCases(convCases, noFloor);
-    assert.deepEqual(outcomes.map((o) => o.ok), [true, true, false, false]);
+    assert.deepEqual(
+      outcomes.map((o) => o.ok),
+      [true, true, false, false],
+    );
     assert.equal(outcomes[2].message, "expected 54, got 54.25");
     // (3 + 0 - 5) / 1 + 1 = -1: the formula alone never throws
     assert.equal(outcomes[3].message, "expected a RangeError to be thrown, but it returned -1");
@@ -63,10 +65,7 @@ describe("public checks: what a wrong answer says", () => {
   it("numeric results: the worst element with both values; wrong kinds show a short preview", () => {
     assert.equal(judge({ returned: [1, 2.5] }, { kind: "close", value: [1, 2] }).message, "largest relative error 1.1e-1 at [1]: expected 2, got 2.5");
     assert.equal(judge({ returned: 3 }, { kind: "close", value: [[1, 2]] }).message, "expected an array of shape [1, 2], got 3");
-    assert.equal(
-      judge({ returned: [[0.5]] }, { kind: "close", value: { dx: [[1]], db: [1] } }).message,
-      "expected an object with dx, db, got [[0.5]]",
-    );
+    assert.equal(judge({ returned: [[0.5]] }, { kind: "close", value: { dx: [[1]], db: [1] } }).message, "expected an object with dx, db, got [[0.5]]");
     const big = Array.from({ length: 50 }, () => [0.25, 0.25]);
     const message = judge({ returned: big }, { kind: "close", value: { dx: [[1]] } }).message;
     assert.ok(message.length < 130 && message.endsWith("(shape [50, 2])"), message);
@@ -101,16 +100,32 @@ describe("public checks in Korean: what a learner of week 7 reads", () => {
   it("verdicts in Korean keep code and values as they are", () => {
     assert.equal(judge({ returned: [1, 2.5] }, { kind: "close", value: [1, 2] }, "ko").message, "최대 상대 오차 1.1e-1 (위치 [1]): 기댓값 2, 반환값 2.5");
     assert.equal(judge({ returned: [[1, 2, 3]] }, { kind: "close", value: [1, 2, 3] }, "ko").message, "모양이 다릅니다: 기댓값 [3], 반환값 [1, 3]");
-    assert.equal(judge({ returned: [[1, "2"]] }, { kind: "close", value: [[1, 2]] }, "ko").message, '모양이 [1, 2]인 배열이어야 합니다. result[0][1]의 값은 문자열("2")입니다. 숫자여야 합니다');
+    assert.equal(
+      judge({ returned: [[1, "2"]] }, { kind: "close", value: [[1, 2]] }, "ko").message,
+      '모양이 [1, 2]인 배열이어야 합니다. result[0][1]의 값은 문자열("2")입니다. 숫자여야 합니다',
+    );
     assert.equal(judge({ returned: 7 }, { kind: "equal", value: [1, 2] }, "ko").message, "길이 2인 배열이어야 하는데 반환값이 7입니다");
     assert.equal(
-      judge({ threw: { name: "TypeError", message: "x is undefined", where: "01-conv-basics.ipynb, 셀 20 (conv2dForward), 3번째 줄" } }, { kind: "close", value: [1] }, "ko").message,
+      judge(
+        { threw: { name: "TypeError", message: "x is undefined", where: "01-conv-basics.ipynb, 셀 20 (conv2dForward), 3번째 줄" } },
+        { kind: "close", value: [1] },
+        "ko",
+      ).message,
       "TypeError 예외를 던졌습니다: x is undefined (01-conv-basics.ipynb, 셀 20 (conv2dForward), 3번째 줄)",
     );
-    assert.equal(judge({ threw: { name: "RangeError", message: "pad < 0" } }, { kind: "throws", errorName: "RangeError" }, "ko").message, "예상대로 RangeError 예외를 던졌습니다");
+    assert.equal(
+      judge({ threw: { name: "RangeError", message: "pad < 0" } }, { kind: "throws", errorName: "RangeError" }, "ko").message,
+      "예상대로 RangeError 예외를 던졌습니다",
+    );
     const big = Array.from({ length: 50 }, () => [0.25, 0.25]);
-    assert.match(judge({ returned: big }, { kind: "close", value: { dx: [[1]] } }, "ko").message, /^dx 키가 있는 객체여야 하는데 반환값이 \[\[0\.25, 0\.25\], .*… \(모양 \[50, 2\]\)입니다$/);
-    assert.equal(judge({ returned: { dx: [[1, 1]] } }, { kind: "close", value: { dx: [[1]] } }, "ko").message, "dx: 모양이 다릅니다: 기댓값 [1, 1], 반환값 [1, 2]");
+    assert.match(
+      judge({ returned: big }, { kind: "close", value: { dx: [[1]] } }, "ko").message,
+      /^dx 키가 있는 객체여야 하는데 반환값이 \[\[0\.25, 0\.25\], .*… \(모양 \[50, 2\]\)입니다$/,
+    );
+    assert.equal(
+      judge({ returned: { dx: [[1, 1]] } }, { kind: "close", value: { dx: [[1]] } }, "ko").message,
+      "dx: 모양이 다릅니다: 기댓값 [1, 1], 반환값 [1, 2]",
+    );
   });
 
   it("the notebook's language comes from assignment.json in the kernel's folder; setLanguage overrides it", () => {
@@ -118,7 +133,8 @@ describe("public checks in Korean: what a learner of week 7 reads", () => {
     assert.equal(inAssignmentFolder('{ "language": "ko" }', caption), "convOutputSize: 공개 테스트 4개 중 2개 통과");
     assert.equal(inAssignmentFolder('{ "language": "en" }', caption), "convOutputSize: 2 / 4 public checks passed");
     // No file, a broken one, or an unknown language: English, never an error in a check cell.
-    for (const settings of [undefined, "{ not json", '{ "language": "fr" }']) assert.equal(inAssignmentFolder(settings, caption), "convOutputSize: 2 / 4 public checks passed", settings);
+    for (const settings of [undefined, "{ not json", '{ "language": "fr" }'])
+      assert.equal(inAssignmentFolder(settings, caption), "convOutputSize: 2 / 4 public checks passed", settings);
     try {
       setLanguage("en");
       assert.equal(inAssignmentFolder('{ "language": "ko" }', notebookLanguage), "en");

@@ -45,7 +45,6 @@ function px(png: PNG, x: number, y: number): [number, number, number, number] {
 const gray = (g: number): [number, number, number, number] => [g, g, g, 255];
 const TRANSPARENT_ALPHA = 0;
 
-
 interface SentContent {
   data: Record<string, unknown>;
   metadata: Record<string, unknown>;
@@ -110,7 +109,12 @@ function attr(tag: string, name: string): string | undefined {
 }
 
 /** The panels of a training-curves SVG: metric, plot rectangle and polylines (as point lists). */
-function svgPanels(svg: string): { metric: string; area: { x: number; y: number; w: number; h: number }; lines: { series: string; dash: boolean; points: [number, number][] }[]; body: string }[] {
+function svgPanels(svg: string): {
+  metric: string;
+  area: { x: number; y: number; w: number; h: number };
+  lines: { series: string; dash: boolean; points: [number, number][] }[];
+  body: string;
+}[] {
   const panels = [...svg.matchAll(/<g class="panel" data-metric="([^"]*)">(.*?)<\/g>/g)];
   return panels.map(([, metric, body]) => {
     const rect = /<rect class="plot-area"[^>]*>/.exec(body);
@@ -119,7 +123,10 @@ function svgPanels(svg: string): { metric: string; area: { x: number; y: number;
     const lines = [...body.matchAll(/<polyline [^>]*>/g)].map(([tag]) => ({
       series: attr(tag, "data-series") ?? "",
       dash: attr(tag, "stroke-dasharray") !== undefined,
-      points: (attr(tag, "points") ?? "").trim().split(/\s+/).map((p) => p.split(",").map(Number) as [number, number]),
+      points: (attr(tag, "points") ?? "")
+        .trim()
+        .split(/\s+/)
+        .map((p) => p.split(",").map(Number) as [number, number]),
     }));
     return { metric, area, lines, body };
   });
@@ -129,7 +136,17 @@ function svgPanels(svg: string): { metric: string; area: { x: number; y: number;
 
 describe("display: PNG image grids", () => {
   it("maps a tiny image to the expected gray levels (min black, max white)", () => {
-    const png = decode(imageGridPng([[[0, 1], [2, 3]]], { scale: 1, gap: 0 }));
+    const png = decode(
+      imageGridPng(
+        [
+          [
+            [0, 1],
+            [2, 3],
+          ],
+        ],
+        { scale: 1, gap: 0 },
+      ),
+    );
     assert.equal(png.width, 2);
     assert.equal(png.height, 2);
     assert.deepEqual(px(png, 0, 0), gray(0));
@@ -139,9 +156,18 @@ describe("display: PNG image grids", () => {
   });
 
   it("lays cells out row-major with transparent gaps and nearest-neighbour upscaling", () => {
-    const a = [[0, 1], [1, 0]];
-    const b = [[1, 0], [0, 1]];
-    const c = [[0, 0], [0, 1]];
+    const a = [
+      [0, 1],
+      [1, 0],
+    ];
+    const b = [
+      [1, 0],
+      [0, 1],
+    ];
+    const c = [
+      [0, 0],
+      [0, 1],
+    ];
     const png = decode(imageGridPng([a, b, c], { cols: 2, scale: 3, gap: 1 }));
     // 2 columns of 6 px + 1 px gap; 2 rows likewise.
     assert.equal(png.width, 13);
@@ -201,8 +227,16 @@ describe("display: PNG image grids", () => {
   });
 
   it("centres smaller images in cells sized by the largest image", () => {
-    const small = [[1, 1], [1, 1]];
-    const big = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]];
+    const small = [
+      [1, 1],
+      [1, 1],
+    ];
+    const big = [
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+      [0, 0, 0, 1],
+    ];
     const png = decode(imageGridPng([small, big], { scale: 1, gap: 0, cols: 2 }));
     assert.equal(png.width, 8);
     assert.equal(png.height, 4);
@@ -215,7 +249,11 @@ describe("display: PNG image grids", () => {
   });
 
   it("defaults: about 64 px per image, one row while it is at most 800 px wide, 2 px gaps", () => {
-    const k = [[1, 2, 3], [4, 5, 6], [7, 8, 9]];
+    const k = [
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ];
     const png = decode(imageGridPng([k, k, k, k, k]));
     // scale floor(64 / 3) = 21 -> 63 px cells; five fit one row (5 * 63 + 4 * 2 = 323 px)
     assert.equal(png.width, 5 * 63 + 4 * 2);
@@ -251,16 +289,28 @@ describe("display: feature maps and filters", () => {
   it("featureMaps returns one h x w map per channel of the chosen sample", () => {
     const maps = featureMaps(x, 1);
     assert.equal(maps.length, 2);
-    assert.deepEqual(maps[1], [[1001, 1011, 1021], [1101, 1111, 1121]]);
-    assert.deepEqual(featureMaps(x)[0], [[0, 10, 20], [100, 110, 120]]);
+    assert.deepEqual(maps[1], [
+      [1001, 1011, 1021],
+      [1101, 1111, 1121],
+    ]);
+    assert.deepEqual(featureMaps(x)[0], [
+      [0, 10, 20],
+      [100, 110, 120],
+    ]);
     assert.throws(() => featureMaps(x, 2), RangeError);
   });
 
   it("filterImages returns one kh x kw kernel per output channel of an input channel", () => {
     const ks = filterImages(w, 1);
     assert.equal(ks.length, 3);
-    assert.deepEqual(ks[2], [[1200, 1201], [1210, 1211]]);
-    assert.deepEqual(filterImages(w)[0], [[0, 1], [10, 11]]);
+    assert.deepEqual(ks[2], [
+      [1200, 1201],
+      [1210, 1211],
+    ]);
+    assert.deepEqual(filterImages(w)[0], [
+      [0, 1],
+      [10, 11],
+    ]);
     assert.throws(() => filterImages(w, 2), RangeError);
   });
 
@@ -293,7 +343,16 @@ describe("display: feature maps and filters", () => {
 });
 
 describe("display: HTML figures of image grids", () => {
-  const imgs = [[[0, 1], [2, 3]], [[3, 2], [1, 0]]];
+  const imgs = [
+    [
+      [0, 1],
+      [2, 3],
+    ],
+    [
+      [3, 2],
+      [1, 0],
+    ],
+  ];
 
   it("embeds the grid PNG as base64 with an escaped title", () => {
     const html = imageGridHtml(imgs, { title: "maps <b> & 'c'", scale: 2 });
@@ -313,7 +372,10 @@ describe("display: HTML figures of image grids", () => {
     // cols: 1 -> two grid rows, each a row of images and a row of their labels
     const rows = [...html.matchAll(/<tr[^>]*>(.*?)<\/tr>/g)].map((m) => m[1]);
     assert.equal(rows.length, 4);
-    assert.deepEqual(rows.map((r) => (r.includes("<img") ? "images" : "labels")), ["images", "labels", "images", "labels"]);
+    assert.deepEqual(
+      rows.map((r) => (r.includes("<img") ? "images" : "labels")),
+      ["images", "labels", "images", "labels"],
+    );
     assert.ok(rows[1].includes("a&lt;1&gt;") && rows[3].includes("b&amp;2"));
     const tile = decode(srcs[1]);
     assert.equal(tile.width, 6);
@@ -332,7 +394,10 @@ describe("display: HTML figures of image grids", () => {
     }
     // "\n" starts a new line in the figure; the one-line text summary shows it as " / "
     assert.match(imageGridHtml(imgs, { labels: ["정답 8\n예측 1"] }), /white-space:pre-line[^"]*">정답 8\n예측 1<\/div>/);
-    assert.match(captureStdout(() => showImageGrid(imgs, { labels: ["정답 8\n예측 1", "b"] })), /labels: 정답 8 \/ 예측 1, b$/m);
+    assert.match(
+      captureStdout(() => showImageGrid(imgs, { labels: ["정답 8\n예측 1", "b"] })),
+      /labels: 정답 8 \/ 예측 1, b$/m,
+    );
     // the widest image sets the width for all labels: a 2-wide and a 4-wide image at scale 30
     const mixed = imageGridHtml([[[0, 1]], [[0, 1, 2, 3]]], { labels: ["a", "b"], scale: 30 });
     assert.equal((mixed.match(/max-width:120px/g) ?? []).length, 2);
@@ -341,10 +406,11 @@ describe("display: HTML figures of image grids", () => {
 
 describe("display: HTML tables and heatmaps", () => {
   it("tableHtml: header, caption, rows, number formatting and escaping", () => {
-    const html = tableHtml(
-      [["<script>alert('x')</script>", 1.23456], ["a & b", 2], ["short"]],
-      { header: ["name", "value \"v\""], caption: "Results <1>", digits: 2 },
-    );
+    const html = tableHtml([["<script>alert('x')</script>", 1.23456], ["a & b", 2], ["short"]], {
+      header: ["name", 'value "v"'],
+      caption: "Results <1>",
+      digits: 2,
+    });
     assert.ok(!html.includes("<script>"));
     assert.ok(html.includes("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
     // The caption sits above the table in a figure, so it is not squeezed to the table's width.
@@ -367,29 +433,60 @@ describe("display: HTML tables and heatmaps", () => {
   });
 
   it("tableHtml aligns whole columns: numbers (also written as text, with a short unit) right, text left", () => {
-    const rows = [["반복문", "1012.2", "1.0배", "28×28×1", 5], ["tf.conv2d", "23.8", "42.5배", "5×5×16", "RangeError"], ["fc1", "-0.003", "3.3%p", "", 7]];
+    const rows = [
+      ["반복문", "1012.2", "1.0배", "28×28×1", 5],
+      ["tf.conv2d", "23.8", "42.5배", "5×5×16", "RangeError"],
+      ["fc1", "-0.003", "3.3%p", "", 7],
+    ];
     const html = tableHtml(rows, { header: ["방법", "ms", "속도", "모양", "출력"] });
     const aligns = (tag: string) => [...html.matchAll(new RegExp(`<${tag} style="text-align:(\\w+)"`, "g"))].map((m) => m[1]);
     assert.deepEqual(aligns("th"), ["left", "right", "right", "left", "left"]);
     assert.deepEqual(aligns("td").slice(0, 5), ["left", "right", "right", "left", "left"]);
-    assert.equal(tableText([["a", "1.5배"], ["bb", "12.0배"]]), "a    1.5배\nbb  12.0배");
+    assert.equal(
+      tableText([
+        ["a", "1.5배"],
+        ["bb", "12.0배"],
+      ]),
+      "a    1.5배\nbb  12.0배",
+    );
   });
 
   it("tableHtml default number format and tableText alignment", () => {
     const html = tableHtml([[1, 0.123456789, NaN, 1e-7]]);
     assert.ok(html.includes(">1<") && html.includes(">0.1235<") && html.includes(">NaN<") && html.includes(">1.000e-7<"));
-    const text = tableText([["a", 1], ["bbb", 22.5]], { header: ["k", "v"] });
+    const text = tableText(
+      [
+        ["a", 1],
+        ["bbb", 22.5],
+      ],
+      { header: ["k", "v"] },
+    );
     assert.equal(text, "k       v\na       1\nbbb  22.5");
   });
 
   it("heatmapHtml: gray colours per value, contrasting text, labels and tooltips", () => {
-    const html = heatmapHtml([[0, 1], [2, 3]], { caption: "cm", rowLabels: ["r<0>", "r1"], colLabels: ["c0", "c1"] });
+    const html = heatmapHtml(
+      [
+        [0, 1],
+        [2, 3],
+      ],
+      { caption: "cm", rowLabels: ["r<0>", "r1"], colLabels: ["c0", "c1"] },
+    );
     checkWellFormed(html);
     const cells = [...html.matchAll(/<td style="([^"]*)" title="([^"]*)">([^<]*)<\/td>/g)];
     assert.equal(cells.length, 4);
-    assert.deepEqual(cells.map((c) => /background-color:(rgb\([^)]*\))/.exec(c[1])?.[1]), ["rgb(0,0,0)", "rgb(85,85,85)", "rgb(170,170,170)", "rgb(255,255,255)"]);
-    assert.deepEqual(cells.map((c) => /;color:(#[0-9a-f]+)/.exec(c[1])?.[1]), ["#fff", "#fff", "#000", "#000"]);
-    assert.deepEqual(cells.map((c) => c[3]), ["0", "1", "2", "3"]);
+    assert.deepEqual(
+      cells.map((c) => /background-color:(rgb\([^)]*\))/.exec(c[1])?.[1]),
+      ["rgb(0,0,0)", "rgb(85,85,85)", "rgb(170,170,170)", "rgb(255,255,255)"],
+    );
+    assert.deepEqual(
+      cells.map((c) => /;color:(#[0-9a-f]+)/.exec(c[1])?.[1]),
+      ["#fff", "#fff", "#000", "#000"],
+    );
+    assert.deepEqual(
+      cells.map((c) => c[3]),
+      ["0", "1", "2", "3"],
+    );
     assert.equal(cells[3][2], "[1][1] = 3");
     assert.ok(html.includes("<th>r&lt;0&gt;</th>"));
     assert.equal((html.match(/<tr>/g) ?? []).length, 3);
@@ -400,8 +497,14 @@ describe("display: HTML tables and heatmaps", () => {
   it("heatmapHtml: diverging by default when negative, values hidden on request", () => {
     const html = heatmapHtml([[-1, 0, 1]], { showValues: false, digits: 1 });
     const cells = [...html.matchAll(/<td style="([^"]*)" title="([^"]*)">([^<]*)<\/td>/g)];
-    assert.deepEqual(cells.map((c) => /background-color:(rgb\([^)]*\))/.exec(c[1])?.[1]), ["rgb(33,102,172)", "rgb(255,255,255)", "rgb(178,24,43)"]);
-    assert.deepEqual(cells.map((c) => c[3]), ["", "", ""]);
+    assert.deepEqual(
+      cells.map((c) => /background-color:(rgb\([^)]*\))/.exec(c[1])?.[1]),
+      ["rgb(33,102,172)", "rgb(255,255,255)", "rgb(178,24,43)"],
+    );
+    assert.deepEqual(
+      cells.map((c) => c[3]),
+      ["", "", ""],
+    );
     const shown = heatmapHtml([[0.25]], { digits: 1, colormap: "diverging" });
     assert.ok(shown.includes(">0.3</td>") || shown.includes(">0.2</td>"));
   });
@@ -423,7 +526,10 @@ describe("display: training curves", () => {
     const values = spec.data.values as Record<string, unknown>[];
     assert.equal(values.length, 15); // 16 values, one NaN dropped
     assert.deepEqual(values[0], { run: "", metric: "loss", key: "loss", split: "train", series: "loss", epoch: 1, value: 1.0 });
-    assert.deepEqual(values.filter((v) => v.key === "val_loss").map((v) => v.epoch), [1, 2, 4]);
+    assert.deepEqual(
+      values.filter((v) => v.key === "val_loss").map((v) => v.epoch),
+      [1, 2, 4],
+    );
     assert.ok(values.every((v) => typeof v.value === "number" && Number.isFinite(v.value)));
     assert.deepEqual(spec.facet.field, "metric");
     assert.deepEqual(spec.facet.sort, ["loss", "acc"]);
@@ -469,7 +575,10 @@ describe("display: training curves", () => {
     assert.ok(svg.includes("a &lt;b&gt; &amp; c"));
     assert.equal((svg.match(/<polyline /g) ?? []).length, 4);
     const panels = svgPanels(svg);
-    assert.deepEqual(panels.map((p) => p.metric), ["loss", "acc"]);
+    assert.deepEqual(
+      panels.map((p) => p.metric),
+      ["loss", "acc"],
+    );
     for (const p of panels) {
       assert.equal(p.lines.length, 2);
       for (const line of p.lines) {
@@ -488,7 +597,10 @@ describe("display: training curves", () => {
     assert.equal(valLoss.points.length, 3); // NaN left out
     // epoch 1 at the left edge, the last epoch at the right edge, evenly spaced
     const area = panels[0].area;
-    assert.deepEqual(loss.points.map((p) => p[0]), [0, 1, 2, 3].map((i) => Math.round((area.x + (i * area.w) / 3) * 100) / 100));
+    assert.deepEqual(
+      loss.points.map((p) => p[0]),
+      [0, 1, 2, 3].map((i) => Math.round((area.x + (i * area.w) / 3) * 100) / 100),
+    );
     assert.equal(valLoss.points[2][0], loss.points[3][0]);
     // decreasing loss -> increasing SVG y; equal values -> equal y; y is linear in the value
     const ys = loss.points.map((p) => p[1]);
@@ -510,7 +622,10 @@ describe("display: training curves", () => {
     checkWellFormed(svg);
     const panels = svgPanels(svg);
     assert.equal(panels.length, 1);
-    assert.deepEqual(panels[0].lines.map((l) => l.series), ["transfer: loss", "transfer: val_loss", "scratch: loss", "scratch: val_loss", "one: loss"]);
+    assert.deepEqual(
+      panels[0].lines.map((l) => l.series),
+      ["transfer: loss", "transfer: val_loss", "scratch: loss", "scratch: val_loss", "one: loss"],
+    );
     assert.equal(panels[0].lines[4].points.length, 1);
     assert.ok(svg.includes("<circle"), "a single point gets a dot");
     const strokes = panels[0].body.match(/<polyline [^>]*>/g)!.map((t) => attr(t, "stroke"));
@@ -544,7 +659,12 @@ describe("display: training curves", () => {
 });
 
 describe("display: sending to Jupyter", () => {
-  const imgs = [[[0, 1], [2, 3]]];
+  const imgs = [
+    [
+      [0, 1],
+      [2, 3],
+    ],
+  ];
   const hist = { loss: [1, 0.5], val_loss: [1.2, NaN] };
 
   it("outside a kernel nothing throws and the text/plain summary is printed", () => {

@@ -71,23 +71,32 @@ describe("numericalGradient", () => {
   it("evaluates at x_i + h and x_i - h and restores x, even when f throws", () => {
     const x = Float64Array.of(0.5, -2, 3);
     const seen: number[][] = [];
-    numericalGradient((v) => {
-      seen.push(Array.from(v));
-      return 0;
-    }, x, 0.25);
+    numericalGradient(
+      (v) => {
+        seen.push(Array.from(v));
+        return 0;
+      },
+      x,
+      0.25,
+    );
     assert.deepEqual(seen, [
-      [0.75, -2, 3], [0.25, -2, 3],
-      [0.5, -1.75, 3], [0.5, -2.25, 3],
-      [0.5, -2, 3.25], [0.5, -2, 2.75],
+      [0.75, -2, 3],
+      [0.25, -2, 3],
+      [0.5, -1.75, 3],
+      [0.5, -2.25, 3],
+      [0.5, -2, 3.25],
+      [0.5, -2, 2.75],
     ]);
     assert.deepEqual(Array.from(x), [0.5, -2, 3]);
     let calls = 0;
-    assert.throws(() =>
-      numericalGradient(() => {
-        if (++calls === 4) throw new Error("boom");
-        return 1;
-      }, x),
-    /boom/);
+    assert.throws(
+      () =>
+        numericalGradient(() => {
+          if (++calls === 4) throw new Error("boom");
+          return 1;
+        }, x),
+      /boom/,
+    );
     assert.deepEqual(Array.from(x), [0.5, -2, 3]);
   });
 });
@@ -132,7 +141,12 @@ describe("numericalBackward", () => {
 
   it("allows outputs of another rank (a channel sum gives dout broadcast over channels)", () => {
     const x = randn4([1, 2, 3, 4], 5);
-    const dout = [[[1, 2, 3], [4, 5, 6]]];
+    const dout = [
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+    ];
     const g = numericalBackward((v) => v.map((a) => a.map((b) => b.map((d) => d.reduce((s, t) => s + t, 0)))), x, dout);
     const exact = x.map((a, n) => a.map((b, h) => b.map((d, w) => d.map(() => dout[n][h][w]))));
     assert.ok(relError(g, exact) < 1e-8);

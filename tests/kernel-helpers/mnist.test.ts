@@ -79,7 +79,10 @@ describe("loadMnist", function () {
     assert.equal(trainKeys.size, train.size, "an image appears twice in the training set");
     const testKeys = imageKeys(test);
     assert.equal(new Set(testKeys).size, test.size, "an image appears twice in the test set");
-    assert.ok(testKeys.every((k) => !trainKeys.has(k)), "an image is in both sets");
+    assert.ok(
+      testKeys.every((k) => !trainKeys.has(k)),
+      "an image is in both sets",
+    );
   });
 
   it("keeps each image with its own label (images are the package's images of that digit)", () => {
@@ -143,7 +146,10 @@ describe("loadMnist", function () {
 
   it("throws a RangeError when more images are asked for than exist", () => {
     const counts = mnistDigitCounts();
-    assert.throws(() => loadMnist({ trainSize: 9000, testSize: 2000 }), (e: unknown) => e instanceof RangeError && /only 10000/.test(e.message));
+    assert.throws(
+      () => loadMnist({ trainSize: 9000, testSize: 2000 }),
+      (e: unknown) => e instanceof RangeError && /only 10000/.test(e.message),
+    );
     assert.throws(() => loadMnist({ digits: [5], trainSize: counts[5] + 1, testSize: 0 }), RangeError);
     assert.throws(() => loadMnist({ digits: [5], testSize: counts[5] + 1 }), RangeError);
     assert.throws(() => loadMnist({ digits: [0, 1], trainPerClass: 900, testSize: 300 }), /digit/);

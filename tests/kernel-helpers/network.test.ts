@@ -40,7 +40,13 @@ const alexnet: LayerSpec[] = [
 
 function vgg16(): LayerSpec[] {
   const layers: LayerSpec[] = [];
-  for (const [filters, n] of [[64, 2], [128, 2], [256, 3], [512, 3], [512, 3]]) {
+  for (const [filters, n] of [
+    [64, 2],
+    [128, 2],
+    [256, 3],
+    [512, 3],
+    [512, 3],
+  ]) {
     for (let i = 0; i < n; i++) layers.push({ type: "conv", filters, size: 3, pad: 1 }, relu);
     layers.push({ type: "maxpool", size: 2 });
   }
@@ -88,8 +94,30 @@ describe("describeNetwork: published architectures", () => {
     // default names count per type
     assert.deepEqual(
       s.map((l) => l.name),
-      ["conv1", "relu1", "maxpool1", "lrn1", "conv2", "relu2", "maxpool2", "lrn2", "conv3", "relu3", "conv4", "relu4",
-        "conv5", "relu5", "maxpool3", "fc1", "relu6", "dropout1", "fc2", "relu7", "dropout2", "fc3"],
+      [
+        "conv1",
+        "relu1",
+        "maxpool1",
+        "lrn1",
+        "conv2",
+        "relu2",
+        "maxpool2",
+        "lrn2",
+        "conv3",
+        "relu3",
+        "conv4",
+        "relu4",
+        "conv5",
+        "relu5",
+        "maxpool3",
+        "fc1",
+        "relu6",
+        "dropout1",
+        "fc2",
+        "relu7",
+        "dropout2",
+        "fc3",
+      ],
     );
     // CONV1: (11*11*3 + 1) * 96 = 34,944 parameters; pooling, LRN, relu, dropout have none
     assert.equal(byName.get("conv1")?.params, 34_944);
@@ -100,17 +128,20 @@ describe("describeNetwork: published architectures", () => {
   });
 
   it("LeNet-5 (modern variant) has 61,706 parameters", () => {
-    const s = reference.describeNetwork([28, 28, 1], [
-      { type: "conv", filters: 6, size: 5, pad: 2 },
-      relu,
-      { type: "maxpool", size: 2 },
-      { type: "conv", filters: 16, size: 5 },
-      relu,
-      { type: "maxpool", size: 2 },
-      { type: "fc", units: 120 },
-      { type: "fc", units: 84 },
-      { type: "fc", units: 10 },
-    ]);
+    const s = reference.describeNetwork(
+      [28, 28, 1],
+      [
+        { type: "conv", filters: 6, size: 5, pad: 2 },
+        relu,
+        { type: "maxpool", size: 2 },
+        { type: "conv", filters: 16, size: 5 },
+        relu,
+        { type: "maxpool", size: 2 },
+        { type: "fc", units: 120 },
+        { type: "fc", units: 84 },
+        { type: "fc", units: 10 },
+      ],
+    );
     assert.deepEqual(s[0].outputShape, [28, 28, 6]);
     assert.deepEqual(s[5].outputShape, [5, 5, 16]);
     assert.equal(total(s), 61_706);
@@ -118,18 +149,28 @@ describe("describeNetwork: published architectures", () => {
 
   it("VGG-16 has 138,357,544 parameters and a 7x7x512 last feature map", () => {
     const s = reference.describeNetwork([224, 224, 3], vgg16());
-    assert.deepEqual(s.filter((l) => l.name.startsWith("maxpool")).map((l) => l.outputShape), [
-      [112, 112, 64], [56, 56, 128], [28, 28, 256], [14, 14, 512], [7, 7, 512],
-    ]);
+    assert.deepEqual(
+      s.filter((l) => l.name.startsWith("maxpool")).map((l) => l.outputShape),
+      [
+        [112, 112, 64],
+        [56, 56, 128],
+        [28, 28, 256],
+        [14, 14, 512],
+        [7, 7, 512],
+      ],
+    );
     assert.equal(total(s), 138_357_544);
   });
 
   it("GoogLeNet inception (3a) and (3b) give 28x28x256 and 28x28x480", () => {
-    const s = reference.describeNetwork([28, 28, 192], [
-      { type: "inception", name: "3a", conv1x1: 64, reduce3x3: 96, conv3x3: 128, reduce5x5: 16, conv5x5: 32, poolProj: 32 },
-      { type: "inception", name: "3b", conv1x1: 128, reduce3x3: 128, conv3x3: 192, reduce5x5: 32, conv5x5: 96, poolProj: 64 },
-      { type: "inception", conv1x1: 1, reduce3x3: 1, conv3x3: 1, reduce5x5: 1, conv5x5: 1, poolProj: 1 },
-    ]);
+    const s = reference.describeNetwork(
+      [28, 28, 192],
+      [
+        { type: "inception", name: "3a", conv1x1: 64, reduce3x3: 96, conv3x3: 128, reduce5x5: 16, conv5x5: 32, poolProj: 32 },
+        { type: "inception", name: "3b", conv1x1: 128, reduce3x3: 128, conv3x3: 192, reduce5x5: 32, conv5x5: 96, poolProj: 64 },
+        { type: "inception", conv1x1: 1, reduce3x3: 1, conv3x3: 1, reduce5x5: 1, conv5x5: 1, poolProj: 1 },
+      ],
+    );
     assert.deepEqual(s[0], {
       name: "3a",
       outputShape: [28, 28, 256],
@@ -183,14 +224,17 @@ describe("describeNetwork: published architectures", () => {
 
 describe("describeNetwork: options, names and errors", () => {
   it("honours names, non-square filters, bias: false, flatten and batchnorm", () => {
-    const s = reference.describeNetwork([10, 12, 3], [
-      { type: "conv", name: "stem", filters: 4, size: [3, 5], bias: false },
-      { type: "batchnorm" },
-      { type: "conv", filters: 2, size: 1, stride: 3 },
-      { type: "flatten" },
-      { type: "fc", units: 5, bias: false },
-      { type: "batchnorm" },
-    ]);
+    const s = reference.describeNetwork(
+      [10, 12, 3],
+      [
+        { type: "conv", name: "stem", filters: 4, size: [3, 5], bias: false },
+        { type: "batchnorm" },
+        { type: "conv", filters: 2, size: 1, stride: 3 },
+        { type: "flatten" },
+        { type: "fc", units: 5, bias: false },
+        { type: "batchnorm" },
+      ],
+    );
     assert.deepEqual(s, [
       { name: "stem", outputShape: [8, 8, 4], params: 3 * 5 * 3 * 4 },
       { name: "batchnorm1", outputShape: [8, 8, 4], params: 8 },
@@ -202,21 +246,44 @@ describe("describeNetwork: options, names and errors", () => {
   });
 
   it("pool stride defaults to the pool size; pooling padding is allowed", () => {
-    const s = reference.describeNetwork([9, 9, 2], [
-      { type: "maxpool", size: 2 },
-      { type: "avgpool", size: 3, stride: 1, pad: 1 },
-    ]);
-    assert.deepEqual(s.map((l) => l.outputShape), [[4, 4, 2], [4, 4, 2]]);
+    const s = reference.describeNetwork(
+      [9, 9, 2],
+      [
+        { type: "maxpool", size: 2 },
+        { type: "avgpool", size: 3, stride: 1, pad: 1 },
+      ],
+    );
+    assert.deepEqual(
+      s.map((l) => l.outputShape),
+      [
+        [4, 4, 2],
+        [4, 4, 2],
+      ],
+    );
   });
 
   it("throws RangeError when a layer's output would be smaller than 1, naming the layer", () => {
-    assert.throws(() => reference.describeNetwork([5, 5, 3], [{ type: "conv", filters: 4, size: 7 }]), (e: unknown) => e instanceof RangeError && /conv1/.test(e.message));
     assert.throws(
-      () => reference.describeNetwork([4, 4, 1], [{ type: "maxpool", size: 2 }, { type: "maxpool", size: 2 }, { type: "maxpool", size: 2, name: "p3" }]),
+      () => reference.describeNetwork([5, 5, 3], [{ type: "conv", filters: 4, size: 7 }]),
+      (e: unknown) => e instanceof RangeError && /conv1/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        reference.describeNetwork(
+          [4, 4, 1],
+          [
+            { type: "maxpool", size: 2 },
+            { type: "maxpool", size: 2 },
+            { type: "maxpool", size: 2, name: "p3" },
+          ],
+        ),
       (e: unknown) => e instanceof RangeError && /p3/.test(e.message),
     );
     // AlexNet on a 64x64 input runs out of pixels at the last max-pool (64 -> 14 -> 6 -> 6 -> 2 -> 0)
-    assert.throws(() => reference.describeNetwork([64, 64, 3], alexnet), (e: unknown) => e instanceof RangeError && /maxpool3/.test(e.message));
+    assert.throws(
+      () => reference.describeNetwork([64, 64, 3], alexnet),
+      (e: unknown) => e instanceof RangeError && /maxpool3/.test(e.message),
+    );
   });
 
   it("rejects invalid layer fields and spatial layers after fc", () => {
@@ -225,7 +292,17 @@ describe("describeNetwork: options, names and errors", () => {
     assert.throws(() => reference.describeNetwork([8, 8, 1], [{ type: "conv", filters: 2, size: 3, pad: -1 }]), RangeError);
     assert.throws(() => reference.describeNetwork([8, 8, 1], [{ type: "fc", units: 2.5 }]), RangeError);
     assert.throws(() => reference.describeNetwork([8, 0, 1], []), RangeError);
-    assert.throws(() => reference.describeNetwork([8, 8, 1], [{ type: "fc", units: 4 }, { type: "conv", filters: 2, size: 1 }]), TypeError);
+    assert.throws(
+      () =>
+        reference.describeNetwork(
+          [8, 8, 1],
+          [
+            { type: "fc", units: 4 },
+            { type: "conv", filters: 2, size: 1 },
+          ],
+        ),
+      TypeError,
+    );
     assert.throws(() => reference.describeNetwork([8, 8, 1], [{ type: "bogus" } as unknown as LayerSpec]), TypeError);
   });
 });
@@ -331,7 +408,11 @@ describe("describeNetwork: independent checks", () => {
           groups.forEach((g, i) => {
             const outShape = (g[g.length - 1].outputShape as (number | null)[]).slice(1);
             assert.deepEqual(summary[i].outputShape, outShape, `layer ${i} ${JSON.stringify(specs[i])}`);
-            assert.equal(summary[i].params, g.reduce((s, l) => s + trainable(l), 0), `params of layer ${i}`);
+            assert.equal(
+              summary[i].params,
+              g.reduce((s, l) => s + trainable(l), 0),
+              `params of layer ${i}`,
+            );
           });
         } finally {
           model.layers.forEach((l) => l.dispose());

@@ -56,7 +56,12 @@ function assertNear(actual: NestedNumbers, expected: NestedNumbers, what: string
 
 function tfConv(x: Tensor4, w: Filter4, b: number[], stride: number, pad: number): Tensor4 {
   return tf.tidy(() => {
-    const xp = tf.pad(toTensor4(x), [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+    const xp = tf.pad(toTensor4(x), [
+      [0, 0],
+      [pad, pad],
+      [pad, pad],
+      [0, 0],
+    ]);
     const y = tf.add(tf.conv2d(xp, toTensor4(w), stride, "valid"), tf.tensor1d(b));
     return fromTensor4(y);
   });
@@ -118,12 +123,7 @@ function convData(t: ConvCase) {
 }
 
 function outDims(t: ConvCase): Shape4 {
-  return [
-    t.n,
-    Math.floor((t.h + 2 * t.pad - t.kh) / t.stride) + 1,
-    Math.floor((t.w + 2 * t.pad - t.kw) / t.stride) + 1,
-    t.cout,
-  ];
+  return [t.n, Math.floor((t.h + 2 * t.pad - t.kh) / t.stride) + 1, Math.floor((t.w + 2 * t.pad - t.kw) / t.stride) + 1, t.cout];
 }
 
 before(async () => {
@@ -162,9 +162,17 @@ describe("reference.convOutputSize", () => {
 
   it("throws RangeError on invalid arguments", () => {
     for (const args of [
-      [5.5, 3, 1, 0], [5, 2.5, 1, 0], [5, 3, 1.5, 0], [5, 3, 1, 0.5],
-      [0, 1, 1, 0], [5, 0, 1, 0], [5, 3, 0, 0], [5, 3, 1, -1],
-      [5, 8, 1, 1], [NaN, 3, 1, 0], [5, 3, Infinity, 0],
+      [5.5, 3, 1, 0],
+      [5, 2.5, 1, 0],
+      [5, 3, 1.5, 0],
+      [5, 3, 1, 0.5],
+      [0, 1, 1, 0],
+      [5, 0, 1, 0],
+      [5, 3, 0, 0],
+      [5, 3, 1, -1],
+      [5, 8, 1, 1],
+      [NaN, 3, 1, 0],
+      [5, 3, Infinity, 0],
     ] as const) {
       assert.throws(() => reference.convOutputSize(args[0], args[1], args[2], args[3]), RangeError, `args ${args}`);
     }
@@ -174,17 +182,45 @@ describe("reference.convOutputSize", () => {
 describe("reference.conv2dForward / conv2dIm2col / conv2dNaive", () => {
   it("computes a cross-correlation (no kernel flip) on a hand example", () => {
     // x = 1..9 in a 3x3 single-channel image.
-    const x = [[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]];
+    const x = [
+      [
+        [[1], [2], [3]],
+        [[4], [5], [6]],
+        [[7], [8], [9]],
+      ],
+    ];
     // w picks the pixel to the right of the window's top-left corner: out[i][j] = x[i][j+1].
-    const right: Filter4 = [[[[0]], [[1]]], [[[0]], [[0]]]];
-    const expectRight = [[[[2 + 10], [3 + 10]], [[5 + 10], [6 + 10]]]];
+    const right: Filter4 = [
+      [[[0]], [[1]]],
+      [[[0]], [[0]]],
+    ];
+    const expectRight = [
+      [
+        [[2 + 10], [3 + 10]],
+        [[5 + 10], [6 + 10]],
+      ],
+    ];
     // w = [[1, 0], [0, -1]]: out[i][j] = x[i][j] - x[i+1][j+1] = -4.
-    const diag: Filter4 = [[[[1]], [[0]]], [[[0]], [[-1]]]];
+    const diag: Filter4 = [
+      [[[1]], [[0]]],
+      [[[0]], [[-1]]],
+    ];
     for (const f of [reference.conv2dForward, reference.conv2dIm2col, reference.conv2dNaive]) {
       assert.deepEqual(f(x, right, [10], 1, 0), expectRight);
-      assert.deepEqual(f(x, diag, [0], 1, 0), [[[[-4], [-4]], [[-4], [-4]]]]);
+      assert.deepEqual(f(x, diag, [0], 1, 0), [
+        [
+          [[-4], [-4]],
+          [[-4], [-4]],
+        ],
+      ]);
       // pad 1, stride 2: a 1x1 identity filter samples the padded 5x5 grid at rows/cols 0, 2, 4.
-      assert.deepEqual(f(x, [[[[1]]]], [0], 2, 1), [[[[0], [0], [0]], [[0], [5], [0]], [[0], [0], [0]]]]);
+      assert.deepEqual(f(x, [[[[1]]]], [0], 2, 1), [
+        [
+          [[0], [0], [0]],
+          [[0], [5], [0]],
+          [[0], [0], [0]],
+        ],
+      ]);
     }
   });
 
@@ -241,7 +277,13 @@ describe("reference.conv2dForward / conv2dIm2col / conv2dNaive", () => {
 describe("reference.im2col / col2im", () => {
   it("orders rows (n, oh, ow) and columns (kh, kw, c) on a hand example", () => {
     // single channel 3x3 image with values 1..9, 2x2 windows
-    const x = [[[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]]];
+    const x = [
+      [
+        [[1], [2], [3]],
+        [[4], [5], [6]],
+        [[7], [8], [9]],
+      ],
+    ];
     assert.deepEqual(reference.im2col(x, 2, 2, 1, 0), [
       [1, 2, 4, 5],
       [2, 3, 5, 6],
@@ -249,10 +291,24 @@ describe("reference.im2col / col2im", () => {
       [5, 6, 8, 9],
     ]);
     // two channels: x[0][h][w][c] = 10*(2h+w) + c; one 2x2 window lists (kh, kw, c) in that order
-    const x2 = [[[[0, 1], [10, 11]], [[20, 21], [30, 31]]]];
+    const x2 = [
+      [
+        [
+          [0, 1],
+          [10, 11],
+        ],
+        [
+          [20, 21],
+          [30, 31],
+        ],
+      ],
+    ];
     assert.deepEqual(reference.im2col(x2, 2, 2, 1, 0), [[0, 1, 10, 11, 20, 21, 30, 31]]);
     // non-square 1x2 windows, stride 2 over the 3x3 image: window origins (0,0) and (2,0)
-    assert.deepEqual(reference.im2col(x, 1, 2, 2, 0), [[1, 2], [7, 8]]);
+    assert.deepEqual(reference.im2col(x, 1, 2, 2, 0), [
+      [1, 2],
+      [7, 8],
+    ]);
     // padding contributes zeros; batch rows come image by image
     const x4 = [[[[5]]], [[[7]]]];
     assert.deepEqual(reference.im2col(x4, 3, 3, 1, 1), [
@@ -272,9 +328,7 @@ describe("reference.im2col / col2im", () => {
         // filter as a (kh*kw*c) x cout matrix, rows in (kh, kw, c) order, multiplied by plain loops
         const wm: number[][] = [];
         for (let i = 0; i < t.kh; i++) for (let j = 0; j < t.kw; j++) for (let c = 0; c < t.c; c++) wm.push(w[i][j][c]);
-        const prod = cols.map((row) =>
-          b.map((bias, co) => row.reduce((s, v, k) => s + v * wm[k][co], bias)),
-        );
+        const prod = cols.map((row) => b.map((bias, co) => row.reduce((s, v, k) => s + v * wm[k][co], bias)));
         const expected = tfConv(x, w, b, t.stride, t.pad);
         assertNear(prod, reshape2(expected), `im2col·W ${JSON.stringify(t)}`);
       }),
@@ -330,7 +384,22 @@ describe("reference.conv2dBackward", () => {
     return tf.tidy(() => {
       const dt = toTensor4(dout);
       const f = (a: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.mul(tf.conv2d(tf.pad(a as tf.Tensor4D, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), b as tf.Tensor4D, stride, "valid"), dt));
+        tf.sum(
+          tf.mul(
+            tf.conv2d(
+              tf.pad(a as tf.Tensor4D, [
+                [0, 0],
+                [pad, pad],
+                [pad, pad],
+                [0, 0],
+              ]),
+              b as tf.Tensor4D,
+              stride,
+              "valid",
+            ),
+            dt,
+          ),
+        );
       const [gx, gw] = tf.grads(f)([toTensor4(x), toTensor4(w)]);
       return { dx: fromTensor4(gx), dw: fromTensor4(gw) };
     });
@@ -362,10 +431,7 @@ describe("reference.conv2dBackward", () => {
       const ndw = numericalBackward((ww) => reference.conv2dNaive(x, ww, b, t.stride, t.pad), w, dout);
       const bv = Float64Array.from(b);
       const fd = flat(dout);
-      const ndb = numericalGradient(
-        (bb) => flat(reference.conv2dNaive(x, w, Array.from(bb), t.stride, t.pad)).reduce((s, v, i) => s + v * fd[i], 0),
-        bv,
-      );
+      const ndb = numericalGradient((bb) => flat(reference.conv2dNaive(x, w, Array.from(bb), t.stride, t.pad)).reduce((s, v, i) => s + v * fd[i], 0), bv);
       const label = JSON.stringify(t);
       assert.ok(allClose(g.dx, ndx, { rtol: 1e-6, atol: 1e-8 }), `dx ${label}: ${relError(g.dx, ndx)}`);
       assert.ok(allClose(g.dw, ndw, { rtol: 1e-6, atol: 1e-8 }), `dw ${label}: ${relError(g.dw, ndw)}`);
@@ -382,7 +448,15 @@ describe("reference.conv2dBackward", () => {
 });
 
 describe("reference pooling", () => {
-  interface PoolCase { n: number; h: number; w: number; c: number; size: number; stride: number; seed: number }
+  interface PoolCase {
+    n: number;
+    h: number;
+    w: number;
+    c: number;
+    size: number;
+    stride: number;
+    seed: number;
+  }
   const poolCaseArb = fc
     .record({
       n: fc.integer({ min: 1, max: 3 }),
@@ -400,22 +474,14 @@ describe("reference pooling", () => {
     { n: 3, h: 4, w: 7, c: 1, size: 2, stride: 2, seed: 3 },
     { n: 1, h: 5, w: 5, c: 2, size: 1, stride: 2, seed: 4 },
   ];
-  const pooledDims = (t: PoolCase): Shape4 => [
-    t.n,
-    Math.floor((t.h - t.size) / t.stride) + 1,
-    Math.floor((t.w - t.size) / t.stride) + 1,
-    t.c,
-  ];
+  const pooledDims = (t: PoolCase): Shape4 => [t.n, Math.floor((t.h - t.size) / t.stride) + 1, Math.floor((t.w - t.size) / t.stride) + 1, t.c];
 
   it("forward passes match tf.maxPool and tf.avgPool", () => {
     const check = (t: PoolCase) => {
       const x = randn4([t.n, t.h, t.w, t.c], t.seed);
       const [tmax, tavg] = tf.tidy(() => {
         const xt = toTensor4(x);
-        return [
-          fromTensor4(tf.maxPool(xt, t.size, t.stride, "valid")),
-          fromTensor4(tf.avgPool(xt, t.size, t.stride, "valid")),
-        ];
+        return [fromTensor4(tf.maxPool(xt, t.size, t.stride, "valid")), fromTensor4(tf.avgPool(xt, t.size, t.stride, "valid"))];
       });
       assert.deepEqual(dims(tmax), pooledDims(t));
       assertNear(reference.maxPoolForward(x, t.size, t.stride), tmax, `max ${JSON.stringify(t)}`, 1e-6, 1e-6);
@@ -453,17 +519,68 @@ describe("reference pooling", () => {
 
   it("max pooling sends ties to the first maximum in scan order and accumulates overlaps", () => {
     // window [[3, 5], [5, 1]]: scan order (0,0) (0,1) (1,0) (1,1); the first 5 is at (0,1)
-    const x = [[[[3], [5]], [[5], [1]]]];
-    assert.deepEqual(reference.maxPoolBackward([[[[2]]]], x, 2, 1), [[[[0], [2]], [[0], [0]]]]);
+    const x = [
+      [
+        [[3], [5]],
+        [[5], [1]],
+      ],
+    ];
+    assert.deepEqual(reference.maxPoolBackward([[[[2]]]], x, 2, 1), [
+      [
+        [[0], [2]],
+        [[0], [0]],
+      ],
+    ]);
     // all equal: gradient to the window's top-left element
-    assert.deepEqual(reference.maxPoolBackward([[[[1.5]]]], [[[[4], [4]], [[4], [4]]]], 2, 2), [[[[1.5], [0]], [[0], [0]]]]);
+    assert.deepEqual(
+      reference.maxPoolBackward(
+        [[[[1.5]]]],
+        [
+          [
+            [[4], [4]],
+            [[4], [4]],
+          ],
+        ],
+        2,
+        2,
+      ),
+      [
+        [
+          [[1.5], [0]],
+          [[0], [0]],
+        ],
+      ],
+    );
     // a 3x3 image whose centre is the max of all four overlapping 2x2 windows
-    const y = [[[[0], [1], [0]], [[1], [9], [1]], [[0], [1], [0]]]];
-    const dout = [[[[1], [2]], [[3], [4]]]];
+    const y = [
+      [
+        [[0], [1], [0]],
+        [[1], [9], [1]],
+        [[0], [1], [0]],
+      ],
+    ];
+    const dout = [
+      [
+        [[1], [2]],
+        [[3], [4]],
+      ],
+    ];
     const dx = reference.maxPoolBackward(dout, y, 2, 1);
-    assert.deepEqual(dx, [[[[0], [0], [0]], [[0], [10], [0]], [[0], [0], [0]]]]);
+    assert.deepEqual(dx, [
+      [
+        [[0], [0], [0]],
+        [[0], [10], [0]],
+        [[0], [0], [0]],
+      ],
+    ]);
     // average pooling spreads 1/4 of each gradient over each window and also accumulates
-    assert.deepEqual(reference.avgPoolBackward(dout, y, 2, 1), [[[[0.25], [0.75], [0.5]], [[1], [2.5], [1.5]], [[0.75], [1.75], [1]]]]);
+    assert.deepEqual(reference.avgPoolBackward(dout, y, 2, 1), [
+      [
+        [[0.25], [0.75], [0.5]],
+        [[1], [2.5], [1.5]],
+        [[0.75], [1.75], [1]],
+      ],
+    ]);
   });
 
   it("rejects windows that do not fit and dout of the wrong shape", () => {
@@ -526,7 +643,21 @@ describe("flat kernels", () => {
         assert.ok(fast.data instanceof Float64Array);
         assertNear(Array.from(fast.data), flat(nested), "conv2dForwardFlat", 1e-12, 1e-12);
         const noBias = conv2dForwardFlat(xf, xs, wf, ws, null, t.stride, t.pad);
-        assertNear(Array.from(noBias.data), flat(reference.conv2dNaive(xr, w, b.map(() => 0), t.stride, t.pad)), "no bias", 1e-12, 1e-12);
+        assertNear(
+          Array.from(noBias.data),
+          flat(
+            reference.conv2dNaive(
+              xr,
+              w,
+              b.map(() => 0),
+              t.stride,
+              t.pad,
+            ),
+          ),
+          "no bias",
+          1e-12,
+          1e-12,
+        );
         const cols = im2colFlat(xf, xs, t.kh, t.kw, t.stride, t.pad);
         assert.deepEqual(Array.from(cols.data), flat(reference.im2col(xr, t.kh, t.kw, t.stride, t.pad)));
         const back = col2imFlat(cols.data, xs, t.kh, t.kw, t.stride, t.pad);
@@ -566,7 +697,10 @@ describe("tf-convert", () => {
     assert.equal(t.dtype, "float32");
     const back = fromTensor4(t);
     t.dispose();
-    assert.deepEqual(back, x.map((a) => a.map((r) => r.map((p) => p.map(Math.fround)))));
+    assert.deepEqual(
+      back,
+      x.map((a) => a.map((r) => r.map((p) => p.map(Math.fround)))),
+    );
     assert.throws(() => fromTensor4(tf.zeros([2, 3])), RangeError);
     assert.throws(() => toTensor4([[[1, 2]]] as unknown as Tensor4), RangeError);
   });

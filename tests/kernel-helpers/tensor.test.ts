@@ -44,11 +44,14 @@ describe("shape4 / shapeOf", () => {
   it("names the first ragged entry, with a TypeError", () => {
     const x = zeros4([1, 2, 4, 2]);
     x[0][1].pop();
-    assert.throws(() => shape4(x, "x"), (e: unknown) => {
-      assert.ok(e instanceof TypeError);
-      assert.equal(e.message, "x must be a 4-D array; x[0][1] has 3 entries but x[0][0] has 4");
-      return true;
-    });
+    assert.throws(
+      () => shape4(x, "x"),
+      (e: unknown) => {
+        assert.ok(e instanceof TypeError);
+        assert.equal(e.message, "x must be a 4-D array; x[0][1] has 3 entries but x[0][0] has 4");
+        return true;
+      },
+    );
     const y = zeros4([2, 2, 2, 3]);
     y[1][0][1] = [0, 0];
     assert.throws(() => shape4(y, "y"), /y\[1\]\[0\]\[1\] has 2 entries but y\[0\]\[0\]\[0\] has 3/);
@@ -59,9 +62,15 @@ describe("shape4 / shapeOf", () => {
     assert.throws(() => shape4(3, "x"), /^TypeError: x must be a 4-D array, got a number$/);
     assert.throws(() => shape4(undefined, "x"), TypeError);
     assert.throws(() => shape4("abc", "x"), TypeError);
-    assert.throws(() => shape4([[[1, 2]]], "x"), (e: unknown) => e instanceof RangeError && /3-D array of shape \[1, 1, 2\]/.test(e.message));
+    assert.throws(
+      () => shape4([[[1, 2]]], "x"),
+      (e: unknown) => e instanceof RangeError && /3-D array of shape \[1, 1, 2\]/.test(e.message),
+    );
     assert.throws(() => shape4([[[[[1]]]]], "x"), RangeError);
-    assert.throws(() => shape4([[[["1"]]]], "x"), (e: unknown) => e instanceof TypeError && /x\[0\]\[0\]\[0\]\[0\] is a string/.test(e.message));
+    assert.throws(
+      () => shape4([[[["1"]]]], "x"),
+      (e: unknown) => e instanceof TypeError && /x\[0\]\[0\]\[0\]\[0\] is a string/.test(e.message),
+    );
     assert.throws(() => shape4([[[[1], 2]]], "x"), /x\[0\]\[0\]\[1\] is a number but x\[0\]\[0\]\[0\] is an array/);
     assert.throws(() => shape4([[[[1, null]]]], "x"), /x\[0\]\[0\]\[0\]\[1\] is null/);
     assert.throws(() => shape4([[[[]]]], "x"), RangeError);
@@ -73,7 +82,13 @@ describe("shape4 / shapeOf", () => {
     assert.deepEqual(shapeOf(2.5), []);
     assert.deepEqual(shapeOf(NaN), []);
     assert.deepEqual(shapeOf([1, 2, 3]), [3]);
-    assert.deepEqual(shapeOf([[1, 2, 3], [4, 5, 6]]), [2, 3]);
+    assert.deepEqual(
+      shapeOf([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+      [2, 3],
+    );
     assert.deepEqual(shapeOf([]), [0]);
     assert.deepEqual(shapeOf([Float32Array.of(1, 2), Float64Array.of(3, 4)]), [2, 2]);
     assert.equal(shapeOf([[1, 2], [3]]), undefined);
@@ -102,7 +117,18 @@ describe("zeros4 / flatten4 / unflatten4 / map4", () => {
   });
 
   it("flatten4 is row-major (C order)", () => {
-    const t = [[[[1, 2], [3, 4]], [[5, 6], [7, 8]]]];
+    const t = [
+      [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [5, 6],
+          [7, 8],
+        ],
+      ],
+    ];
     const f = flatten4(t);
     assert.deepEqual(f.shape, [1, 2, 2, 2]);
     assert.ok(f.data instanceof Float64Array);
@@ -239,10 +265,7 @@ describe("compareArrays", () => {
     assert.equal(r.actual, 0.193);
     const rel = Math.abs(e - 0.193) / (Math.abs(e) + 0.193);
     assert.equal(r.maxRelError, rel);
-    assert.equal(
-      r.message,
-      `largest relative error ${rel.toExponential(1)} at [0][2][1][0]: expected ${Number(e.toPrecision(3))}, got 0.193`,
-    );
+    assert.equal(r.message, `largest relative error ${rel.toExponential(1)} at [0][2][1][0]: expected ${Number(e.toPrecision(3))}, got 0.193`);
   });
 
   it("locates the worst element anywhere, and its error equals relError", () => {
@@ -252,7 +275,12 @@ describe("compareArrays", () => {
         const act = clone(exp);
         const size = shape.reduce((p, d) => p * d, 1);
         const i = pick % size;
-        const idx = [Math.floor(i / (shape[1] * shape[2] * shape[3])), Math.floor(i / (shape[2] * shape[3])) % shape[1], Math.floor(i / shape[3]) % shape[2], i % shape[3]];
+        const idx = [
+          Math.floor(i / (shape[1] * shape[2] * shape[3])),
+          Math.floor(i / (shape[2] * shape[3])) % shape[1],
+          Math.floor(i / shape[3]) % shape[2],
+          i % shape[3],
+        ];
         act[idx[0]][idx[1]][idx[2]][idx[3]] += scale;
         const r = compareArrays(act, exp);
         assert.equal(r.ok, false);
@@ -339,7 +367,10 @@ describe("compareArrays", () => {
   it("never throws on arbitrary input", () => {
     fc.assert(
       fc.property(fc.anything(), (v) => {
-        const r = compareArrays(v, [[1, 2], [3, 4]]);
+        const r = compareArrays(v, [
+          [1, 2],
+          [3, 4],
+        ]);
         assert.equal(typeof r.message, "string");
         assert.ok(r.message.length > 0 && r.message.length < 200, r.message);
         assert.equal(r.ok, false);
@@ -364,12 +395,21 @@ describe("previewValue: a learner's value in a message", () => {
     assert.equal(previewValue(undefined), "undefined");
     assert.equal(previewValue(null), "null");
     assert.equal(previewValue(2n), "2n");
-    assert.equal(previewValue(() => 1), "a function");
+    assert.equal(
+      previewValue(() => 1),
+      "a function",
+    );
   });
 
   it("prints short arrays and objects whole, typed arrays with their type, instances by class", () => {
     assert.equal(previewValue([1, 2, 3]), "[1, 2, 3]");
-    assert.equal(previewValue([[1, 2], [3, 4]]), "[[1, 2], [3, 4]]");
+    assert.equal(
+      previewValue([
+        [1, 2],
+        [3, 4],
+      ]),
+      "[[1, 2], [3, 4]]",
+    );
     assert.equal(previewValue({ dx: [[1]], db: [0.5, -1] }), "{ dx: [[1]], db: [0.5, -1] }");
     assert.equal(previewValue({ "a-b": 1 }), '{ "a-b": 1 }');
     assert.equal(previewValue(Float32Array.of(1, 2)), "Float32Array [1, 2]");
@@ -386,7 +426,7 @@ describe("previewValue: a learner's value in a message", () => {
     assert.ok(shown.endsWith(" (shape [28, 28])"), shown);
     assert.ok(shown.length <= 80, shown);
     assert.ok(!/\d…/.test(shown), `cut inside a number: ${shown}`);
-    assert.equal(previewValue([["a"], [1, 2], 3, 4, 5, 6, 7]), "[[\"a\"], [1, 2], 3, 4, 5, 6, …] (length 7)");
+    assert.equal(previewValue([["a"], [1, 2], 3, 4, 5, 6, 7]), '[["a"], [1, 2], 3, 4, 5, 6, …] (length 7)');
     assert.equal(previewValue("x".repeat(100)), `"${"x".repeat(40)}…"`);
   });
 
@@ -394,9 +434,17 @@ describe("previewValue: a learner's value in a message", () => {
     const cyclic: unknown[] = [];
     cyclic.push(cyclic);
     assert.match(previewValue(cyclic), /^\[\[\[\[/);
-    const throwing = { get x(): number { throw new Error("boom"); } };
+    const throwing = {
+      get x(): number {
+        throw new Error("boom");
+      },
+    };
     assert.equal(previewValue(throwing), "an object");
-    const proxy = new Proxy([], { get() { throw new Error("trap"); } });
+    const proxy = new Proxy([], {
+      get() {
+        throw new Error("trap");
+      },
+    });
     assert.equal(previewValue(proxy), "an array");
   });
 });

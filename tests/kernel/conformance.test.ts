@@ -29,7 +29,17 @@ describe("the kit's kernel under Jupyter's conformance suite (jupyter_kernel_tes
     const report = r.stderr;
     assert.equal(r.code, 0, report);
     const passed = new Set([...report.matchAll(/^(test_\w+) \(conformance\.\w+\.test_\w+\) \.\.\. ok$/gm)].map((m) => m[1]));
-    for (const name of ["test_kernel_info", "test_execute_stdout", "test_execute_stderr", "test_error", "test_execute_result", "test_display_data", "test_completion", "test_inspect", "test_is_complete"]) {
+    for (const name of [
+      "test_kernel_info",
+      "test_execute_stdout",
+      "test_execute_stderr",
+      "test_error",
+      "test_execute_result",
+      "test_display_data",
+      "test_completion",
+      "test_inspect",
+      "test_is_complete",
+    ]) {
       assert.ok(passed.has(name), `${name} did not pass:\n${report}`);
     }
     assert.doesNotMatch(report, /^(FAIL|ERROR):/m);

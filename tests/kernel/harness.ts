@@ -63,7 +63,10 @@ export class KernelHarness {
     return { msgId: sent.msgId, done };
   }
 
-  execute(code: string, options: { silent?: boolean; stopOnError?: boolean; storeHistory?: boolean; userExpressions?: Record<string, string> } = {}): Promise<Execution> {
+  execute(
+    code: string,
+    options: { silent?: boolean; stopOnError?: boolean; storeHistory?: boolean; userExpressions?: Record<string, string> } = {},
+  ): Promise<Execution> {
     return this.request("shell", "execute_request", executeContent(code, options));
   }
 
@@ -72,7 +75,10 @@ export class KernelHarness {
   }
 }
 
-export function executeContent(code: string, options: { silent?: boolean; stopOnError?: boolean; storeHistory?: boolean; userExpressions?: Record<string, string> } = {}): object {
+export function executeContent(
+  code: string,
+  options: { silent?: boolean; stopOnError?: boolean; storeHistory?: boolean; userExpressions?: Record<string, string> } = {},
+): object {
   return {
     code,
     silent: options.silent ?? false,

@@ -57,7 +57,10 @@ describe("the kit's kernel, message by message", function () {
 
     const next = await k.execute("greeting.length");
     assert.equal(next.reply.content.execution_count, (count as number) + 1);
-    assert.equal(contentOf(next.iopub, "execute_result")[0].data && (contentOf(next.iopub, "execute_result")[0].data as Record<string, string>)["text/plain"], "2");
+    assert.equal(
+      contentOf(next.iopub, "execute_result")[0].data && (contentOf(next.iopub, "execute_result")[0].data as Record<string, string>)["text/plain"],
+      "2",
+    );
   });
 
   it("no execute_result for undefined; a silent request publishes only busy/idle and does not advance the count", async () => {
@@ -112,7 +115,8 @@ describe("the kit's kernel, message by message", function () {
   });
 
   it("an error the helpers only pass on (whenImplemented rethrows it) is blamed on the learner's cell, not on exercise-support", async () => {
-    const code = 'import { whenImplemented } from "@course-kit/kernel-helpers";\nfunction broken(): number {\n  throw new RangeError("learner bug");\n}\nwhenImplemented(() => broken());';
+    const code =
+      'import { whenImplemented } from "@course-kit/kernel-helpers";\nfunction broken(): number {\n  throw new RangeError("learner bug");\n}\nwhenImplemented(() => broken());';
     const r = await k.execute(code);
     const count = r.reply.content.execution_count;
     assert.equal(r.reply.content.ename, "RangeError");
@@ -197,7 +201,10 @@ describe("the kit's kernel, message by message", function () {
     }
     const r = await loop.done;
     assert.equal(r.reply.content.ename, "Interrupted");
-    assert.deepEqual(contentOf(r.iopub, "error").map((e) => e.ename), ["Interrupted"]);
+    assert.deepEqual(
+      contentOf(r.iopub, "error").map((e) => e.ename),
+      ["Interrupted"],
+    );
     const kept = await k.execute("kept");
     assert.equal((contentOf(kept.iopub, "execute_result")[0].data as Record<string, string>)["text/plain"], "7");
   });
@@ -236,7 +243,11 @@ describe("the kit's kernel, message by message", function () {
     const r = await k.execute('for (let i = 0; i < 100; i++) console.log(i);\nconsole.error("e");\nconsole.log("end");');
     const streams = contentOf(r.iopub, "stream").map((c) => [c.name, c.text]);
     const numbers = Array.from({ length: 100 }, (_, i) => `${i}\n`).join("");
-    assert.deepEqual(streams, [["stdout", numbers], ["stderr", "e\n"], ["stdout", "end\n"]]);
+    assert.deepEqual(streams, [
+      ["stdout", numbers],
+      ["stderr", "e\n"],
+      ["stdout", "end\n"],
+    ]);
   });
 
   it("user_expressions are evaluated after the cell, each with its own status", async () => {

@@ -57,7 +57,10 @@ describe("notebook Markdown rendered as Jupyter does (marked, GFM)", () => {
 
   const notebooks = notebooksUnder(path.join(REPO, "notebooks"));
   it("finds the course notebooks", () => {
-    assert.ok(notebooks.some((f) => f.endsWith(path.join("week07-cnn", "04-training-transfer.ipynb"))), notebooks.join("\n"));
+    assert.ok(
+      notebooks.some((f) => f.endsWith(path.join("week07-cnn", "04-training-transfer.ipynb"))),
+      notebooks.join("\n"),
+    );
   });
 
   for (const file of notebooks) {

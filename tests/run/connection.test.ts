@@ -42,7 +42,12 @@ describe("run: connection files and kernel command lines", () => {
     const found = {
       name: "k",
       dir: "/specs/k",
-      spec: { argv: ["node", "kernel.js", "-f", "{connection_file}", "--res={resource_dir}"], display_name: "K", language: "ts", env: { FOO: "x-${HOME_FOR_TEST}-y", BAR: "plain" } },
+      spec: {
+        argv: ["node", "kernel.js", "-f", "{connection_file}", "--res={resource_dir}"],
+        display_name: "K",
+        language: "ts",
+        env: { FOO: "x-${HOME_FOR_TEST}-y", BAR: "plain" },
+      },
     };
     assert.deepEqual(kernelCommand(found, "/tmp/c.json"), ["node", "kernel.js", "-f", "/tmp/c.json", "--res=/specs/k"]);
     const env = kernelEnv(found, { HOME_FOR_TEST: "h", KEEP: "1" });

@@ -85,7 +85,9 @@ describe("tsnb run compared with nbclient (the kit's kernel)", function () {
     assert.equal(nbclient.raised, null);
     assertSameNotebook(tsnb, nbclient.notebook);
     const cells = codeCells(tsnb);
-    assert.deepEqual(normalizeOutputs(cells[2].outputs), [{ output_type: "execute_result", execution_count: 3, data: { "text/plain": "[ 2, 4, 6 ]" }, metadata: {} }]);
+    assert.deepEqual(normalizeOutputs(cells[2].outputs), [
+      { output_type: "execute_result", execution_count: 3, data: { "text/plain": "[ 2, 4, 6 ]" }, metadata: {} },
+    ]);
     assert.equal(streamText(cells[1], "stderr"), "a warning\n");
     // The kit's kernel publishes execute_input, so both record its timestamp.
     assert.ok("iopub.execute_input" in (cells[0].metadata.execution as Record<string, string>));
@@ -134,8 +136,15 @@ describe("tsnb run compared with nbclient (the kit's kernel)", function () {
     const ours = codeCells(tsnb);
     assertSameCell(ours[0], codeCells(nbclient.notebook)[0], "cell 1");
     const errors = (ours[1].outputs ?? []).filter((o) => o.output_type === "error");
-    assert.deepEqual(errors.map((e) => e.ename), ["CellTimeoutError"], "one error: the kernel's Interrupted folded into the timeout");
-    assert.ok(errors[0].traceback?.some((l) => l.startsWith("Interrupted:")), "the kernel's own report is kept in the traceback");
+    assert.deepEqual(
+      errors.map((e) => e.ename),
+      ["CellTimeoutError"],
+      "one error: the kernel's Interrupted folded into the timeout",
+    );
+    assert.ok(
+      errors[0].traceback?.some((l) => l.startsWith("Interrupted:")),
+      "the kernel's own report is kept in the traceback",
+    );
     assert.equal(streamText(ours[2], "stdout"), "after the loop true\n");
   });
 

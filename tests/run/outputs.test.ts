@@ -31,7 +31,10 @@ describe("run: building nbformat outputs from iopub messages", () => {
   it("keeps every mime type of display_data and execute_result, with execution_count", () => {
     const outs = new NotebookOutputs();
     const c = cell();
-    outs.apply(c, iopub("display_data", { data: { "text/html": "<b>x</b>", "text/plain": "x", "image/png": "AAAA" }, metadata: { "image/png": { width: 2 } } }));
+    outs.apply(
+      c,
+      iopub("display_data", { data: { "text/html": "<b>x</b>", "text/plain": "x", "image/png": "AAAA" }, metadata: { "image/png": { width: 2 } } }),
+    );
     outs.apply(c, iopub("execute_result", { data: { "text/plain": "3" }, metadata: {}, execution_count: 7 }));
     assert.deepEqual(c.outputs, [
       { output_type: "display_data", data: { "text/html": "<b>x</b>", "text/plain": "x", "image/png": "AAAA" }, metadata: { "image/png": { width: 2 } } },
@@ -80,11 +83,7 @@ describe("run: building nbformat outputs from iopub messages", () => {
 
 describe("run: reading tslab's printed errors", () => {
   it("turns TypeScript diagnostics into a CompileError with the position and every line kept", () => {
-    const parsed = parseTslabFailure([
-      "some earlier stderr\n",
-      "1:7 - Type 'string' is not assignable to type 'number'.\n",
-      "2:1 - Cannot find name 'foo'.\n",
-    ]);
+    const parsed = parseTslabFailure(["some earlier stderr\n", "1:7 - Type 'string' is not assignable to type 'number'.\n", "2:1 - Cannot find name 'foo'.\n"]);
     assert.ok(parsed);
     assert.equal(parsed.kind, "compile");
     assert.equal(parsed.ename, "CompileError");

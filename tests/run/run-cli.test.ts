@@ -9,20 +9,7 @@ import { PassThrough } from "node:stream";
 import { installKernelSpec, tslabEntry } from "../../grader/kernel/kernelspec";
 import { prepareRuns, runAll, runOne } from "../../grader/run/runner";
 import { assertValidNotebooks } from "../support/nbformat-validator";
-import {
-  codeCells,
-  errorOf,
-  FIXTURES,
-  fixture,
-  readJson,
-  streamText,
-  tempDir,
-  TSLAB_TEST_KERNEL,
-  testEnv,
-  testJupyterPath,
-  text,
-  tsnbRun,
-} from "./support";
+import { codeCells, errorOf, FIXTURES, fixture, readJson, streamText, tempDir, TSLAB_TEST_KERNEL, testEnv, testJupyterPath, text, tsnbRun } from "./support";
 
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
@@ -48,7 +35,16 @@ describe("tsnb run: command line and bad input (no kernel started)", function ()
   it("--help documents the default output name, the exit codes and tslab's quirks", async () => {
     const r = await tsnbRun(["--help"]);
     assert.equal(r.code, 0);
-    for (const expected of ["<name>.out.ipynb", "--inplace", "--jobs", "--allow-errors", "--startup-timeout", "last expression", "Exit status", "  2  bad input"]) {
+    for (const expected of [
+      "<name>.out.ipynb",
+      "--inplace",
+      "--jobs",
+      "--allow-errors",
+      "--startup-timeout",
+      "last expression",
+      "Exit status",
+      "  2  bad input",
+    ]) {
       assert.ok(r.stdout.includes(expected), `help lacks ${JSON.stringify(expected)}:\n${r.stdout}`);
     }
   });
@@ -108,14 +104,24 @@ describe("tsnb run: executing tslab notebooks", function () {
     const nb = readJson(output);
     assert.equal((nb.metadata.language_info as { name: string }).name, "typescript");
     const cells = codeCells(nb);
-    assert.deepEqual(cells.map((c) => c.execution_count), [1, 2, 3, null, 4, 5], "the empty cell is not run");
-    assert.deepEqual(cells[1].outputs?.map((o) => [o.output_type, o.name, text(o.text)]), [
-      ["stream", "stdout", "line 0\nline 1\nline 2\n"],
-      ["stream", "stderr", "a warning\n"],
-      ["stream", "stdout", "back to stdout\n"],
-    ]);
+    assert.deepEqual(
+      cells.map((c) => c.execution_count),
+      [1, 2, 3, null, 4, 5],
+      "the empty cell is not run",
+    );
+    assert.deepEqual(
+      cells[1].outputs?.map((o) => [o.output_type, o.name, text(o.text)]),
+      [
+        ["stream", "stdout", "line 0\nline 1\nline 2\n"],
+        ["stream", "stderr", "a warning\n"],
+        ["stream", "stdout", "back to stdout\n"],
+      ],
+    );
     // tslab quirk 3: the last expression's value arrives on stdout, not as an execute_result.
-    assert.deepEqual(cells[2].outputs?.map((o) => o.output_type), ["stream"]);
+    assert.deepEqual(
+      cells[2].outputs?.map((o) => o.output_type),
+      ["stream"],
+    );
     assert.equal(streamText(cells[2], "stdout"), "[ 2, 4, 6 ]\n");
     assert.equal(streamText(cells[4], "stdout"), "awaited\n");
     assert.equal(streamText(cells[5], "stdout"), `${scratch}\n`, "the kernel runs in the notebook's folder");
@@ -151,7 +157,10 @@ describe("tsnb run: executing tslab notebooks", function () {
     assert.equal(outcome.status, "errors-allowed");
     assertValidNotebooks(run.output);
     const cells = codeCells(readJson(run.output));
-    assert.deepEqual(cells.map((c) => c.execution_count), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      cells.map((c) => c.execution_count),
+      [1, 2, 3, 4, 5],
+    );
     assert.equal(streamText(cells[0], "stdout"), "42\n");
     assert.equal(streamText(cells[1], "stdout"), "before the call\n");
     assert.equal(streamText(cells[1], "stderr"), "a line the cell wrote to stderr\n", "the cell's own stderr stays");
@@ -159,7 +168,10 @@ describe("tsnb run: executing tslab notebooks", function () {
     assert.equal(typeError?.ename, "TypeError");
     assert.equal(typeError?.evalue, "notAFunction is not a function");
     assert.ok(typeError?.traceback?.includes("TypeError: notAFunction is not a function"));
-    assert.ok(typeError?.traceback?.some((l) => l.startsWith("    at ")), "the stack is kept");
+    assert.ok(
+      typeError?.traceback?.some((l) => l.startsWith("    at ")),
+      "the stack is kept",
+    );
     assert.equal(streamText(cells[2], "stdout"), "still running 4\n");
     assert.equal(errorOf(cells[3])?.ename, "RangeError");
     assert.equal(errorOf(cells[3])?.evalue, "index 7 is out of range");
@@ -188,7 +200,10 @@ describe("tsnb run: executing tslab notebooks", function () {
     const err = errorOf(cells[1]);
     assert.equal(err?.ename, "CellTimeoutError");
     assert.equal(err?.evalue, "Cell execution timed out after 2 s and was interrupted");
-    assert.ok(err?.traceback?.some((l) => /interrupted/.test(l) && l.startsWith("Error:")), "tslab's own interruption message is kept");
+    assert.ok(
+      err?.traceback?.some((l) => /interrupted/.test(l) && l.startsWith("Error:")),
+      "tslab's own interruption message is kept",
+    );
     assert.deepEqual(cells[2].outputs, []);
   });
 
@@ -269,7 +284,10 @@ describe("tsnb run: executing tslab notebooks", function () {
     assert.match(String(data(1, 0)["image/svg+xml"]), /^<svg /);
     assert.equal(data(1, 1)["image/png"], "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==");
     assert.deepEqual(data(2, 0), { "text/plain": "step 3 of 3" }, "updated by the next cell");
-    assert.deepEqual(cells[3].outputs?.map((o) => o.output_type), ["stream"]);
+    assert.deepEqual(
+      cells[3].outputs?.map((o) => o.output_type),
+      ["stream"],
+    );
   });
 
   it("--inplace replaces the input with the executed notebook", async () => {

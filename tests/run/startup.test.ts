@@ -54,7 +54,11 @@ describe("run: kernel start-up", function () {
     mkdirSync(path.join(dataDir, "kernels", "broken"), { recursive: true });
     writeFileSync(
       path.join(dataDir, "kernels", "broken", "kernel.json"),
-      JSON.stringify({ argv: [process.execPath, "-e", "console.error('cannot load the kernel'); process.exit(4)", "{connection_file}"], display_name: "B", language: "x" }),
+      JSON.stringify({
+        argv: [process.execPath, "-e", "console.error('cannot load the kernel'); process.exit(4)", "{connection_file}"],
+        display_name: "B",
+        language: "x",
+      }),
     );
     const env = { ...process.env, JUPYTER_PATH: dataDir };
     const started = Date.now();
@@ -76,7 +80,10 @@ describe("run: kernel start-up", function () {
     );
     const env = { ...process.env, JUPYTER_PATH: dataDir };
     const started = Date.now();
-    await assert.rejects(startKernel(findKernelSpec("mute", env)!, { cwd: process.cwd(), env, startupTimeoutMs: 1500 }), /did not become ready within 1.5 s \(no kernel_info_reply\)/);
+    await assert.rejects(
+      startKernel(findKernelSpec("mute", env)!, { cwd: process.cwd(), env, startupTimeoutMs: 1500 }),
+      /did not become ready within 1.5 s \(no kernel_info_reply\)/,
+    );
     const took = Date.now() - started;
     assert.ok(took >= 1400 && took < 5000, `took ${took} ms`);
   });

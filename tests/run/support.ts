@@ -160,7 +160,10 @@ export const text = (t: string | string[] | undefined): string => (Array.isArray
 
 /** All stream text of a cell, per stream name. */
 export function streamText(cell: CellJson, name: "stdout" | "stderr"): string {
-  return (cell.outputs ?? []).filter((o) => o.output_type === "stream" && o.name === name).map((o) => text(o.text)).join("");
+  return (cell.outputs ?? [])
+    .filter((o) => o.output_type === "stream" && o.name === name)
+    .map((o) => text(o.text))
+    .join("");
 }
 
 export function errorOf(cell: CellJson): OutputJson | undefined {

@@ -42,8 +42,14 @@ describe("run: wire protocol (HMAC-SHA256 signed multipart messages)", () => {
     const frames = a.serialize(a.message("execute_reply", { status: "ok" }));
     const tampered = [...frames];
     tampered[5] = Buffer.from(JSON.stringify({ status: "error" })); // the content frame (no routing ids here)
-    assert.throws(() => new Session("k").deserialize(tampered), (e: unknown) => e instanceof WireError && e.reason === "bad-signature");
-    assert.throws(() => new Session("other").deserialize(frames), (e: unknown) => e instanceof WireError && e.reason === "bad-signature");
+    assert.throws(
+      () => new Session("k").deserialize(tampered),
+      (e: unknown) => e instanceof WireError && e.reason === "bad-signature",
+    );
+    assert.throws(
+      () => new Session("other").deserialize(frames),
+      (e: unknown) => e instanceof WireError && e.reason === "bad-signature",
+    );
   });
 
   it("rejects a replayed message (same signature twice), as jupyter_client does", () => {
@@ -56,8 +62,14 @@ describe("run: wire protocol (HMAC-SHA256 signed multipart messages)", () => {
 
   it("rejects frames without the delimiter or with too few parts", () => {
     const s = new Session("k");
-    assert.throws(() => s.deserialize([Buffer.from("a"), Buffer.from("b")]), (e: unknown) => e instanceof WireError && e.reason === "no-delimiter");
-    assert.throws(() => s.deserialize([Buffer.from(DELIMITER), Buffer.from("sig"), Buffer.from("{}")]), (e: unknown) => e instanceof WireError && e.reason === "too-short");
+    assert.throws(
+      () => s.deserialize([Buffer.from("a"), Buffer.from("b")]),
+      (e: unknown) => e instanceof WireError && e.reason === "no-delimiter",
+    );
+    assert.throws(
+      () => s.deserialize([Buffer.from(DELIMITER), Buffer.from("sig"), Buffer.from("{}")]),
+      (e: unknown) => e instanceof WireError && e.reason === "too-short",
+    );
   });
 
   it("with an empty key sends an empty signature and accepts unsigned messages", () => {

@@ -2,10 +2,10 @@
 export function captureStdout(fn: () => void): string {
   const original = process.stdout.write;
   let out = "";
-  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
+  process.stdout.write = (chunk: string | Uint8Array): boolean => {
     out += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
     return true;
-  });
+  };
   try {
     fn();
   } finally {

@@ -77,7 +77,9 @@ export async function waitUntilSettled(page: Page, timeoutMs: number, quietMs = 
     }
     if (state.pending.length === 0 && state.running === 0 && state.idle && now - stableSince >= quietMs) return;
     if (now > deadline) {
-      throw new Error(`cells did not finish within ${timeoutMs} ms: code cells ${state.pending.join(", ") || "none"} pending, ${state.running} running, kernel ${state.idle ? "idle" : "busy"}`);
+      throw new Error(
+        `cells did not finish within ${timeoutMs} ms: code cells ${state.pending.join(", ") || "none"} pending, ${state.running} running, kernel ${state.idle ? "idle" : "busy"}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -49,7 +49,13 @@ export function loadModule(file: string): Record<string, unknown> {
     alias: { "tsnb/testing": TESTING },
   });
   const module = { exports: {} as Record<string, unknown> };
-  new Function("require", "module", "exports", "__filename", "__dirname", outputFiles[0].text)(createRequire(file), module, module.exports, file, path.dirname(file));
+  new Function("require", "module", "exports", "__filename", "__dirname", outputFiles[0].text)(
+    createRequire(file),
+    module,
+    module.exports,
+    file,
+    path.dirname(file),
+  );
   return module.exports;
 }
 

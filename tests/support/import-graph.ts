@@ -110,9 +110,7 @@ const isNotebook = (p: string) => p.startsWith("notebooks/") && p.endsWith(".ipy
 export const RULES: { name: string; check: (edges: ImportEdge[]) => ImportEdge[] }[] = [
   {
     name: "kernel-helpers never imports the grader",
-    check: (edges) =>
-      edges
-        .filter((e) => under(e.from, "kernel-helpers") && (targetIsFileUnder(e.target, "grader") || targetIsPackage(e.target, "tsnb"))),
+    check: (edges) => edges.filter((e) => under(e.from, "kernel-helpers") && (targetIsFileUnder(e.target, "grader") || targetIsPackage(e.target, "tsnb"))),
   },
   {
     name: "the sandbox child (and what it imports) never imports tests or results writers",
@@ -134,19 +132,19 @@ export const RULES: { name: string; check: (edges: ImportEdge[]) => ImportEdge[]
     check: (edges) =>
       edges
         .filter((e) => under(e.from, "jupyter"))
-        .filter((e) => targetIsFileUnder(e.target, "grader", "kernel-helpers", "notebooks", "kernel") || targetIsPackage(e.target, "@course-kit/kernel-helpers", "tsnb", "tslab")),
+        .filter(
+          (e) =>
+            targetIsFileUnder(e.target, "grader", "kernel-helpers", "notebooks", "kernel") ||
+            targetIsPackage(e.target, "@course-kit/kernel-helpers", "tsnb", "tslab"),
+        ),
   },
   {
     name: "grading code and notebooks never import the kernel",
-    check: (edges) =>
-      edges
-        .filter((e) => under(e.from, "grader", "notebooks") && targetIsFileUnder(e.target, "kernel")),
+    check: (edges) => edges.filter((e) => under(e.from, "grader", "notebooks") && targetIsFileUnder(e.target, "kernel")),
   },
   {
     name: "the kernel never imports the grader",
-    check: (edges) =>
-      edges
-        .filter((e) => under(e.from, "kernel") && (targetIsFileUnder(e.target, "grader", "tests") || targetIsPackage(e.target, "tsnb"))),
+    check: (edges) => edges.filter((e) => under(e.from, "kernel") && (targetIsFileUnder(e.target, "grader", "tests") || targetIsPackage(e.target, "tsnb"))),
   },
   {
     name: "notebooks import only the helpers' index",

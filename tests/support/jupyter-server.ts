@@ -115,7 +115,8 @@ export async function startNotebookServer(options: StartOptions): Promise<Notebo
   const child = spawn(
     DEBIAN_PYTHON,
     [
-      "-m", "notebook",
+      "-m",
+      "notebook",
       "--no-browser",
       "--ip=127.0.0.1",
       `--port=${port}`,
@@ -170,7 +171,10 @@ export async function startNotebookServer(options: StartOptions): Promise<Notebo
       await stop();
       throw new Error(`jupyter-notebook exited with ${child.exitCode} before it was ready:\n${log}`);
     }
-    const ok = await api("api/status").then(() => true, () => false);
+    const ok = await api("api/status").then(
+      () => true,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       await stop();

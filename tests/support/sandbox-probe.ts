@@ -71,7 +71,13 @@ export function probeDir(): string {
  * Run the probe under `launch` (with Node's permission model when `permission`), from an
  * intermediate process whose environment and command line hold `secret`.
  */
-export function runProbe(dir: string, launch: SandboxLaunch, permission: boolean, config: ProbeConfig, secret: string): Promise<{ report: ProbeReport; raw: string }> {
+export function runProbe(
+  dir: string,
+  launch: SandboxLaunch,
+  permission: boolean,
+  config: ProbeConfig,
+  secret: string,
+): Promise<{ report: ProbeReport; raw: string }> {
   const launchFile = path.join(dir, `launch-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(launchFile, JSON.stringify(launch));
   return new Promise((resolve, reject) => {

@@ -10,7 +10,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadAssignment } from "../../grader/assignment/load";
-import { cellSource, distinct, generateSubmission, releasedNotebooks, solvedNotebooks, SubmissionKind, withCell, writeSubmission } from "../../bench/submissions";
+import {
+  cellSource,
+  distinct,
+  generateSubmission,
+  releasedNotebooks,
+  solvedNotebooks,
+  SubmissionKind,
+  withCell,
+  writeSubmission,
+} from "../../bench/submissions";
 import { tsnb } from "./tsnb-cli";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");

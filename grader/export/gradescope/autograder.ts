@@ -105,9 +105,16 @@ async function run(): Promise<number> {
     const { config, assignment } = setup;
     lang = config.language;
     say(`tsnb autograder ${config.graderVersion}: ${assignment.name}`);
-    const collected = await collectSubmission(AUTOGRADER_PATHS.submission, assignment.notebooks.map((n) => n.file), work, config.language);
+    const collected = await collectSubmission(
+      AUTOGRADER_PATHS.submission,
+      assignment.notebooks.map((n) => n.file),
+      work,
+      config.language,
+    );
     say(`Found: ${collected.found.join(", ") || "(no notebook)"}`);
-    const result = collected.found.length ? await grade(setup, "submission", collected.dir) : nothingToGrade(assignment, AUTOGRADER_PATHS.submission, config.language);
+    const result = collected.found.length
+      ? await grade(setup, "submission", collected.dir)
+      : nothingToGrade(assignment, AUTOGRADER_PATHS.submission, config.language);
     result.problems.unshift(...collected.problems);
     if (result.graderError) throw new Error(`the grader failed on this submission: ${result.graderError}\n${result.instructorLog.join("\n")}`);
     const { metadata, note } = readMetadata(AUTOGRADER_PATHS.metadata);
@@ -151,7 +158,8 @@ async function prove(): Promise<number> {
   if (result.score !== assignment.totalPoints || result.maxScore !== assignment.totalPoints) {
     failures.push(`the solution scores ${result.score} of ${result.maxScore} points; the assignment is worth ${assignment.totalPoints}`);
   }
-  if (assignment.totalPoints !== config.totalPoints) failures.push(`the assignment is worth ${assignment.totalPoints} points, the export said ${config.totalPoints}`);
+  if (assignment.totalPoints !== config.totalPoints)
+    failures.push(`the assignment is worth ${assignment.totalPoints} points, the export said ${config.totalPoints}`);
   if (process.getuid?.() === 0) {
     const exposed = assignment.hiddenTests.filter(readableByNobody);
     if (exposed.length) failures.push(`hidden tests are readable by other users: ${exposed.join(", ")}`);

@@ -61,7 +61,8 @@ function nodeMinimum(range: string | undefined): string {
 
 export async function exportGradescope(assignmentDir: string, out: string, settings: ExportSettings): Promise<ExportSummary> {
   const assignment = loadAssignment(assignmentDir);
-  if (assignment.hiddenTests.length === 0) throw new AssignmentError(`${assignmentDir} has no hidden tests (expected ${path.join(assignmentDir, "hidden-tests", "*.test.ts")})`);
+  if (assignment.hiddenTests.length === 0)
+    throw new AssignmentError(`${assignmentDir} has no hidden tests (expected ${path.join(assignmentDir, "hidden-tests", "*.test.ts")})`);
   const helpersDist = path.join(KIT_ROOT, HELPERS_DIR, "dist");
   if (!existsSync(helpersDist)) throw new Error(`${helpersDist} is missing: build the kit first (npm run build)`);
 

@@ -42,7 +42,14 @@ function note(kind: Problem["kind"], text: string): Problem {
 }
 
 /** Notebooks and zips under `dir`, without following symbolic links. */
-function walk(dir: string, rel: string, depth: number, out: { notebooks: Candidate[]; zips: { file: string; display: string; depth: number }[] }, problems: Problem[], lang: Language): void {
+function walk(
+  dir: string,
+  rel: string,
+  depth: number,
+  out: { notebooks: Candidate[]; zips: { file: string; display: string; depth: number }[] },
+  problems: Problem[],
+  lang: Language,
+): void {
   if (depth > MAX_DEPTH) {
     problems.push(note("extra-notebook", message(lang, "autograder.tooDeep", { folder: rel, depth: MAX_DEPTH })));
     return;

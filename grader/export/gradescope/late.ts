@@ -65,5 +65,13 @@ export function lateLine(late: Lateness, policy: LatePolicy, before: number, aft
     message(lang, "late.rule", { percent: policy.penaltyPercent, hours: policy.periodHours }) +
     (policy.maxPercent < 100 ? message(lang, "late.ruleMax", { max: policy.maxPercent }) : "") +
     (policy.graceMinutes ? message(lang, "late.ruleGrace", { grace: policy.graceMinutes }) : "");
-  return message(lang, "late.line", { duration: formatDuration(late.lateMs, lang), due, submitted: late.submittedAt, penalty: late.penaltyPercent, rule, before, after });
+  return message(lang, "late.line", {
+    duration: formatDuration(late.lateMs, lang),
+    due,
+    submitted: late.submittedAt,
+    penalty: late.penaltyPercent,
+    rule,
+    before,
+    after,
+  });
 }

@@ -18,7 +18,13 @@ export interface AutograderResults {
   notes: string[];
 }
 
-export function autograderResults(grade: SubmissionGrade, exercises: string[], config: AutograderConfig, metadata?: SubmissionMetadata, files: string[] = []): AutograderResults {
+export function autograderResults(
+  grade: SubmissionGrade,
+  exercises: string[],
+  config: AutograderConfig,
+  metadata?: SubmissionMetadata,
+  files: string[] = [],
+): AutograderResults {
   const results = toGradescope(grade, exercises);
   const notes: string[] = [];
   results.visibility = config.visibility;

@@ -56,7 +56,11 @@ function openStream(zip: ZipFile, entry: Entry): Promise<NodeJS.ReadableStream> 
  * Rejects (UnsafeZipError) on a traversal, an absolute path, a symbolic link or a limit, and
  * passes yauzl's own errors (a corrupt archive) through as UnsafeZipError too.
  */
-export async function extractZip(file: string, choose: (entry: ZipEntryInfo) => string | undefined, limits: UnzipLimits = DEFAULT_UNZIP_LIMITS): Promise<ZipEntryInfo[]> {
+export async function extractZip(
+  file: string,
+  choose: (entry: ZipEntryInfo) => string | undefined,
+  limits: UnzipLimits = DEFAULT_UNZIP_LIMITS,
+): Promise<ZipEntryInfo[]> {
   let zip: ZipFile;
   try {
     zip = await openZip(file);
@@ -80,7 +84,8 @@ export async function extractZip(file: string, choose: (entry: ZipEntryInfo) => 
         const info: ZipEntryInfo = { name: entry.fileName, size: entry.uncompressedSize, directory: entry.fileName.endsWith("/") };
         const target = info.directory ? undefined : choose(info);
         if (target !== undefined) {
-          if (info.size > limits.maxEntryBytes) throw new UnsafeZipError({ key: "zip.entryTooLarge", params: { name: info.name, size: info.size, max: limits.maxEntryBytes } });
+          if (info.size > limits.maxEntryBytes)
+            throw new UnsafeZipError({ key: "zip.entryTooLarge", params: { name: info.name, size: info.size, max: limits.maxEntryBytes } });
           total += info.size;
           if (total > limits.maxTotalBytes) throw new UnsafeZipError({ key: "zip.tooLarge", params: { max: limits.maxTotalBytes } });
           await pipeline(await openStream(zip, entry), createWriteStream(target, { mode: 0o600 }));

@@ -33,15 +33,7 @@ interface TslabPublicModule {
 }
 
 /** Order in which a single representation is chosen when a whole bundle cannot be sent. */
-const SINGLE_MIME_PREFERENCE = [
-  "text/html",
-  "image/svg+xml",
-  "image/png",
-  "image/jpeg",
-  "text/markdown",
-  "text/latex",
-  "text/plain",
-];
+const SINGLE_MIME_PREFERENCE = ["text/html", "image/svg+xml", "image/png", "image/jpeg", "text/markdown", "text/latex", "text/plain"];
 
 const JUPYTER_MODULE = /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/;
 const PUBLIC_MODULE = /[\\/]tslab[\\/]dist[\\/]public\.js$/;

@@ -44,11 +44,7 @@ export function* flatValues(matrix: readonly (readonly number[])[]): Generator<n
 }
 
 function lerp(a: Rgb, b: Rgb, t: number): Rgb {
-  return [
-    Math.round(a[0] + (b[0] - a[0]) * t),
-    Math.round(a[1] + (b[1] - a[1]) * t),
-    Math.round(a[2] + (b[2] - a[2]) * t),
-  ];
+  return [Math.round(a[0] + (b[0] - a[0]) * t), Math.round(a[1] + (b[1] - a[1]) * t), Math.round(a[2] + (b[2] - a[2]) * t)];
 }
 
 /** Returns the value -> colour function of `colormap` for data whose range is `range`. */
@@ -69,7 +65,7 @@ export function colorizer(colormap: Colormap, range: ValueRange): (v: number) =>
     if (!Number.isFinite(v)) return NAN_COLOR;
     let g: number;
     if (!(span > 0)) g = v > 0 ? 255 : 0;
-    else g = Math.round((Math.max(min, Math.min(max, v)) - min) / span * 255);
+    else g = Math.round(((Math.max(min, Math.min(max, v)) - min) / span) * 255);
     return [g, g, g];
   };
 }

@@ -84,7 +84,10 @@ function prepare(histories: Record<string, TrainingHistory> | TrainingHistory, o
     for (const [key, raw] of Object.entries(history)) {
       const { metric, split } = splitKey(key);
       all.push({
-        run, key, metric, split,
+        run,
+        key,
+        metric,
+        split,
         label: multiRun ? `${run}: ${key}` : key,
         styleLabel: multiRun ? `${run} (${split})` : split,
         color: (multiRun ? runIndex : split === "train" ? 0 : 1) % PALETTE.length,
@@ -130,10 +133,7 @@ export interface CurvePoint {
  * y scales); each facet layers a line mark (stroke dash = split) and a point mark (dots with
  * tooltips). x = epoch (integer ticks), y = value, colour = run (several runs) or split (one run).
  */
-export function trainingCurvesSpec(
-  histories: Record<string, TrainingHistory> | TrainingHistory,
-  options: TrainingCurvesOptions = {},
-): Record<string, unknown> {
+export function trainingCurvesSpec(histories: Record<string, TrainingHistory> | TrainingHistory, options: TrainingCurvesOptions = {}): Record<string, unknown> {
   const prep = prepare(histories, options);
   const values: CurvePoint[] = [];
   let maxEpochs = 0;
@@ -163,14 +163,19 @@ export function trainingCurvesSpec(
       // Shared by both layers: position and colour.
       encoding: {
         x: {
-          field: "epoch", type: "quantitative", title: options.xLabel ?? "epoch",
+          field: "epoch",
+          type: "quantitative",
+          title: options.xLabel ?? "epoch",
           scale: { domain: [xs.lo, xs.hi], nice: false },
           axis: { values: xs.ticks, format: "d" },
         },
         y: { field: "value", type: "quantitative", title: null, scale: { zero: false } },
         color: {
-          field: colorField, type: "nominal", title: colorField,
-          scale: { domain: colorDomain, range: colorRange }, legend: { symbolType: "stroke", symbolStrokeWidth: 2 },
+          field: colorField,
+          type: "nominal",
+          title: colorField,
+          scale: { domain: colorDomain, range: colorRange },
+          legend: { symbolType: "stroke", symbolStrokeWidth: 2 },
         },
       },
       layer: [
@@ -178,8 +183,11 @@ export function trainingCurvesSpec(
           mark: { type: "line", strokeWidth: 1.8 },
           encoding: {
             strokeDash: {
-              field: "split", type: "nominal", title: "split",
-              scale: { domain: splits, range: dashes }, legend: { symbolType: "stroke", symbolStrokeWidth: 2 },
+              field: "split",
+              type: "nominal",
+              title: "split",
+              scale: { domain: splits, range: dashes },
+              legend: { symbolType: "stroke", symbolStrokeWidth: 2 },
             },
             detail: { field: "series", type: "nominal" },
           },
@@ -265,10 +273,7 @@ export function trainingCurvesPlotArea(k: number, panels: number, hasTitle: bool
  * axes, gridlines, tick labels and the metric as panel title, one <polyline> per series that has
  * a finite value (a series with a single value also gets a dot), and a legend of the line styles under the panels.
  */
-export function trainingCurvesSvg(
-  histories: Record<string, TrainingHistory> | TrainingHistory,
-  options: TrainingCurvesOptions = {},
-): string {
+export function trainingCurvesSvg(histories: Record<string, TrainingHistory> | TrainingHistory, options: TrainingCurvesOptions = {}): string {
   const prep = prepare(histories, options);
   const hasTitle = options.title !== undefined;
   const titleSvg = hasTitle ? `<text x="8" y="20" font-size="14" font-weight="bold">${escapeMarkup(options.title ?? "")}</text>` : "";
@@ -291,7 +296,9 @@ export function trainingCurvesSvg(
     const px = (e: number): number => area.x + ((e - xs.lo) / (xs.hi - xs.lo)) * area.width;
     const py = (v: number): number => area.y + area.height - ((v - ys.lo) / (ys.hi - ys.lo)) * area.height;
     const g: string[] = [`<g class="panel" data-metric="${escapeMarkup(panel.metric)}">`];
-    g.push(`<text class="panel-title" x="${r2(area.x + area.width / 2)}" y="${r2(area.y - 9)}" text-anchor="middle" font-size="12" font-weight="bold">${escapeMarkup(panel.metric)}</text>`);
+    g.push(
+      `<text class="panel-title" x="${r2(area.x + area.width / 2)}" y="${r2(area.y - 9)}" text-anchor="middle" font-size="12" font-weight="bold">${escapeMarkup(panel.metric)}</text>`,
+    );
     for (const t of ys.ticks) {
       const y = r2(py(t));
       g.push(`<line x1="${area.x}" y1="${y}" x2="${area.x + area.width}" y2="${y}" stroke="#e6e6e6"/>`);
@@ -314,7 +321,9 @@ export function trainingCurvesSvg(
       if (pts.length === 0) continue;
       const stroke = PALETTE[s.color];
       const dash = s.split === "val" ? ` stroke-dasharray="${VAL_DASH}"` : "";
-      g.push(`<polyline class="series" data-series="${escapeMarkup(s.label)}" fill="none" stroke="${stroke}" stroke-width="1.8"${dash} points="${pts.map(([x, y]) => `${r2(x)},${r2(y)}`).join(" ")}"/>`);
+      g.push(
+        `<polyline class="series" data-series="${escapeMarkup(s.label)}" fill="none" stroke="${stroke}" stroke-width="1.8"${dash} points="${pts.map(([x, y]) => `${r2(x)},${r2(y)}`).join(" ")}"/>`,
+      );
       if (pts.length === 1) g.push(`<circle cx="${r2(pts[0][0])}" cy="${r2(pts[0][1])}" r="3" fill="${stroke}"/>`);
     }
     g.push("</g>");
@@ -326,7 +335,9 @@ export function trainingCurvesSvg(
   for (const p of prep.panels) {
     for (const s of p.series) if (!seen.has(s.styleLabel) && s.values.some(Number.isFinite)) seen.set(s.styleLabel, s);
   }
-  const legendOrder = [...seen.values()].sort((a, b) => prep.runs.indexOf(a.run) - prep.runs.indexOf(b.run) || (a.split === b.split ? 0 : a.split === "train" ? -1 : 1));
+  const legendOrder = [...seen.values()].sort(
+    (a, b) => prep.runs.indexOf(a.run) - prep.runs.indexOf(b.run) || (a.split === b.split ? 0 : a.split === "train" ? -1 : 1),
+  );
   let lx = 10;
   let ly = (hasTitle ? 30 : 0) + rows * PANEL_H + 12;
   const legend: string[] = ['<g class="legend">'];
@@ -337,8 +348,10 @@ export function trainingCurvesSvg(
       ly += 18;
     }
     const dash = s.split === "val" ? ` stroke-dasharray="${VAL_DASH}"` : "";
-    legend.push(`<g class="legend-entry"><line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${PALETTE[s.color]}" stroke-width="2"${dash}/>` +
-      `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">${escapeMarkup(s.styleLabel)}</text></g>`);
+    legend.push(
+      `<g class="legend-entry"><line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${PALETTE[s.color]}" stroke-width="2"${dash}/>` +
+        `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">${escapeMarkup(s.styleLabel)}</text></g>`,
+    );
     lx += w + 12;
   }
   legend.push("</g>");
@@ -347,10 +360,7 @@ export function trainingCurvesSvg(
 }
 
 /** A short text summary: per run, the number of epochs and the last value of each key. */
-export function trainingCurvesText(
-  histories: Record<string, TrainingHistory> | TrainingHistory,
-  options: TrainingCurvesOptions = {},
-): string {
+export function trainingCurvesText(histories: Record<string, TrainingHistory> | TrainingHistory, options: TrainingCurvesOptions = {}): string {
   const prep = prepare(histories, options);
   const lines = [options.title !== undefined ? `Training curves: ${options.title}` : "Training curves"];
   const series = prep.panels.flatMap((p) => p.series);
@@ -380,10 +390,7 @@ export function trainingCurvesText(
  * image/svg+xml (clients without Vega-Lite) and text/plain (a summary of the last values).
  * `histories` is one history or several named runs, e.g. `{ transfer: h1, scratch: h2 }`.
  */
-export function showTrainingCurves(
-  histories: Record<string, TrainingHistory> | TrainingHistory,
-  options: TrainingCurvesOptions = {},
-): void {
+export function showTrainingCurves(histories: Record<string, TrainingHistory> | TrainingHistory, options: TrainingCurvesOptions = {}): void {
   displayBundle({
     "application/vnd.vegalite.v5+json": trainingCurvesSpec(histories, options),
     "image/svg+xml": trainingCurvesSvg(histories, options),

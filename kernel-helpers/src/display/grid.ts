@@ -27,8 +27,9 @@ export interface ShowImageGridOptions extends ImageGridOptions {
 }
 
 function isTensorLike(x: unknown): x is TensorLike {
-  return typeof x === "object" && x !== null && !Array.isArray(x) &&
-    Array.isArray((x as TensorLike).shape) && typeof (x as TensorLike).arraySync === "function";
+  return (
+    typeof x === "object" && x !== null && !Array.isArray(x) && Array.isArray((x as TensorLike).shape) && typeof (x as TensorLike).arraySync === "function"
+  );
 }
 
 function checkIndex(name: string, i: number, n: number): void {
@@ -125,16 +126,28 @@ export function imageGridHtml(images: number[][][], options: ShowImageGridOption
   const rows: string[] = [];
   for (let i = 0; i < tiles.length; i += cols) {
     const group = tiles.slice(i, i + cols);
-    rows.push(row(group.map((t, k) => {
-      const label = escapeMarkup(options.labels?.[i + k] ?? "");
-      return `<td style="text-align:center;vertical-align:top;padding:2px 4px 0">` +
-        `<img src="data:image/png;base64,${toBase64(encodePng(t))}" width="${t.width}" height="${t.height}" alt="${label || alt}" style="image-rendering:pixelated;margin:0 auto" /></td>`;
-    })));
-    rows.push(row(group.map((_, k) => {
-      const label = escapeMarkup(options.labels?.[i + k] ?? "");
-      return `<td style="text-align:center;vertical-align:top;padding:1px 4px 4px">` +
-        `<div style="font-size:11px;line-height:1.25;margin:0 auto;max-width:${labelWidth}px;white-space:pre-line;${KEEP_WORDS}">${label}</div></td>`;
-    })));
+    rows.push(
+      row(
+        group.map((t, k) => {
+          const label = escapeMarkup(options.labels?.[i + k] ?? "");
+          return (
+            `<td style="text-align:center;vertical-align:top;padding:2px 4px 0">` +
+            `<img src="data:image/png;base64,${toBase64(encodePng(t))}" width="${t.width}" height="${t.height}" alt="${label || alt}" style="image-rendering:pixelated;margin:0 auto" /></td>`
+          );
+        }),
+      ),
+    );
+    rows.push(
+      row(
+        group.map((_, k) => {
+          const label = escapeMarkup(options.labels?.[i + k] ?? "");
+          return (
+            `<td style="text-align:center;vertical-align:top;padding:1px 4px 4px">` +
+            `<div style="font-size:11px;line-height:1.25;margin:0 auto;max-width:${labelWidth}px;white-space:pre-line;${KEEP_WORDS}">${label}</div></td>`
+          );
+        }),
+      ),
+    );
   }
   return figure(`<table style="border-collapse:collapse;margin:0">${rows.join("")}</table>`);
 }
@@ -145,7 +158,10 @@ function gridSummary(images: number[][][], options: ShowImageGridOptions): strin
   const dims = same ? `${sizes[0][0]}x${sizes[0][1]}` : "of different sizes";
   const head = options.title !== undefined ? `${options.title}: ` : "";
   const oneLine = (label: string) => label.replace(/\s*\n\s*/g, " / ");
-  const labels = options.labels && options.labels.length > 0 ? `; labels: ${options.labels.slice(0, 8).map(oneLine).join(", ")}${options.labels.length > 8 ? ", ..." : ""}` : "";
+  const labels =
+    options.labels && options.labels.length > 0
+      ? `; labels: ${options.labels.slice(0, 8).map(oneLine).join(", ")}${options.labels.length > 8 ? ", ..." : ""}`
+      : "";
   return `${head}image grid of ${images.length} images ${dims} (${options.colormap ?? "gray"}, normalize=${options.normalize ?? "each"})${labels}`;
 }
 

@@ -126,7 +126,10 @@ export function heatmapHtml(matrix: number[][], options: HeatmapOptions = {}): s
       return `<tr>${label}${cells.join("")}</tr>`;
     })
     .join("");
-  return withCaption(`<table class="ck-heatmap" style="border-collapse:collapse;margin:0;${KEEP_WORDS}">${head}<tbody>${body}</tbody></table>`, options.caption);
+  return withCaption(
+    `<table class="ck-heatmap" style="border-collapse:collapse;margin:0;${KEEP_WORDS}">${head}<tbody>${body}</tbody></table>`,
+    options.caption,
+  );
 }
 
 function heatmapText(matrix: number[][], options: HeatmapOptions): string {

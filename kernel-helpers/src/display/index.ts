@@ -5,11 +5,15 @@
 export { MimeBundle, displayBundle, inTslabKernel } from "./bundle";
 export { Colormap } from "./color";
 export { ImageGridOptions, imageGridPng } from "./png";
-export {
-  TensorLike, ShowImageGridOptions, featureMaps, filterImages, imageGridHtml, showImageGrid, showFeatureMaps, showFilters,
-} from "./grid";
+export { TensorLike, ShowImageGridOptions, featureMaps, filterImages, imageGridHtml, showImageGrid, showFeatureMaps, showFilters } from "./grid";
 export { TableOptions, HeatmapOptions, tableHtml, tableText, heatmapHtml, showTable, showHeatmap } from "./html";
 export {
-  TrainingHistory, TrainingCurvesOptions, CurvePoint, trainingCurvesSpec, trainingCurvesSvg, trainingCurvesText,
-  trainingCurvesPlotArea, showTrainingCurves,
+  TrainingHistory,
+  TrainingCurvesOptions,
+  CurvePoint,
+  trainingCurvesSpec,
+  trainingCurvesSvg,
+  trainingCurvesText,
+  trainingCurvesPlotArea,
+  showTrainingCurves,
 } from "./curves";

@@ -91,17 +91,20 @@ export function gridLayout(sizes: readonly [number, number][], options: ImageGri
   const cols = Math.min(n, checkInt("cols", options.cols ?? (oneRow ? n : Math.ceil(Math.sqrt(n))), 1));
   const rows = Math.ceil(n / cols);
   return {
-    n, cols, rows, scale, gap, cellWidth, cellHeight,
+    n,
+    cols,
+    rows,
+    scale,
+    gap,
+    cellWidth,
+    cellHeight,
     width: cols * cellWidth + (cols - 1) * gap,
     height: rows * cellHeight + (rows - 1) * gap,
   };
 }
 
 /** One value -> colour function per image, following `normalize` and `colormap`. */
-export function imageColorizers(
-  images: readonly (readonly (readonly number[])[])[],
-  options: ImageGridOptions = {},
-): ((v: number) => Rgb)[] {
+export function imageColorizers(images: readonly (readonly (readonly number[])[])[], options: ImageGridOptions = {}): ((v: number) => Rgb)[] {
   const cmap = options.colormap ?? "gray";
   const mode = options.normalize ?? "each";
   if (mode === "all") {

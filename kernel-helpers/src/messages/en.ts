@@ -226,7 +226,8 @@ export const en = {
   "report.exercises.bar": "{exercise}: mean {mean} of {max} points (standard deviation {sd})",
   "report.tests": "Tests, hardest first",
   "report.failures": "Most common failure messages",
-  "report.failures.note": "Messages grouped with their numbers (values, positions, cells, lines) replaced by #; the example is one learner's message as written.",
+  "report.failures.note":
+    "Messages grouped with their numbers (values, positions, cells, lines) replaced by #; the example is one learner's message as written.",
   "report.failures.more": "{count} more groups are in report.json.",
   "report.failures.none": "No test failed.",
   "report.mistakes": "Catalogued mistakes",

@@ -45,7 +45,9 @@ type DifferentPlaceholders<E extends Record<string, string>, T extends Record<ke
   [K in keyof E]: Same<Placeholders<E[K]>, Placeholders<T[K]>> extends true ? never : K;
 }[keyof E];
 // A compile error here names the Korean messages whose placeholders are not the English ones.
-const placeholdersAgree: [DifferentPlaceholders<typeof en, typeof ko>] extends [never] ? true : { placeholdersDifferIn: DifferentPlaceholders<typeof en, typeof ko> } = true;
+const placeholdersAgree: [DifferentPlaceholders<typeof en, typeof ko>] extends [never]
+  ? true
+  : { placeholdersDifferIn: DifferentPlaceholders<typeof en, typeof ko> } = true;
 void placeholdersAgree;
 
 export const CATALOGUES: Readonly<Record<Language, Readonly<Record<MessageKey, string>>>> = { en, ko };

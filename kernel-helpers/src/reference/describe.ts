@@ -82,7 +82,7 @@ export function describeNetwork(input: [number, number, number], layers: LayerSp
       case "fc": {
         const units = positiveInt(layer.units, `${name}.units`);
         const inUnits = shape.reduce((p, d) => p * d, 1);
-        params = inUnits * units + (layer.bias ?? true ? units : 0);
+        params = inUnits * units + ((layer.bias ?? true) ? units : 0);
         shape = [units];
         break;
       }
@@ -106,8 +106,10 @@ export function describeNetwork(input: [number, number, number], layers: LayerSp
         const pp = positiveInt(layer.poolProj, `${name}.poolProj`);
         params =
           convParams(1, 1, c, c1, true) +
-          convParams(1, 1, c, r3, true) + convParams(3, 3, r3, c3, true) +
-          convParams(1, 1, c, r5, true) + convParams(5, 5, r5, c5, true) +
+          convParams(1, 1, c, r3, true) +
+          convParams(3, 3, r3, c3, true) +
+          convParams(1, 1, c, r5, true) +
+          convParams(5, 5, r5, c5, true) +
           convParams(1, 1, c, pp, true);
         // Every branch keeps h x w: 1x1 pad 0, 3x3 pad 1, 5x5 pad 2, 3x3 maxpool stride 1 pad 1.
         shape = [h, w, c1 + c3 + c5 + pp];
@@ -124,10 +126,7 @@ export function describeNetwork(input: [number, number, number], layers: LayerSp
         let cout: number;
         if (layer.bottleneck) {
           cout = 4 * f;
-          params =
-            convParams(1, 1, c, f, false) + bn(f) +
-            convParams(3, 3, f, f, false) + bn(f) +
-            convParams(1, 1, f, cout, false) + bn(cout);
+          params = convParams(1, 1, c, f, false) + bn(f) + convParams(3, 3, f, f, false) + bn(f) + convParams(1, 1, f, cout, false) + bn(cout);
         } else {
           cout = f;
           params = convParams(3, 3, c, f, false) + bn(f) + convParams(3, 3, f, f, false) + bn(f);

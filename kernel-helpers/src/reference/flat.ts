@@ -53,10 +53,7 @@ export function convOutputSize(inputSize: number, filterSize: number, stride: nu
   check(pad, "pad", 0);
   const out = Math.floor((inputSize + 2 * pad - filterSize) / stride) + 1;
   if (out < 1) {
-    throw new RangeError(
-      `convOutputSize: a filter of size ${filterSize} does not fit an input of size ${inputSize} with pad ${pad} ` +
-        `(output size ${out})`,
-    );
+    throw new RangeError(`convOutputSize: a filter of size ${filterSize} does not fit an input of size ${inputSize} with pad ${pad} ` + `(output size ${out})`);
   }
   return out;
 }
@@ -113,15 +110,7 @@ const GEMM_KB = 256;
  * k, the k dimension is blocked, and a 4x4 register tile of C is computed at a time (16
  * accumulators, 8 loads per 16 multiply-adds). Leftover rows and columns use plain dot products.
  */
-export function gemm(
-  a: NumericArray,
-  b: NumericArray,
-  c: FloatArray | number[],
-  m: number,
-  k: number,
-  n: number,
-  opts: GemmOptions = {},
-): void {
+export function gemm(a: NumericArray, b: NumericArray, c: FloatArray | number[], m: number, k: number, n: number, opts: GemmOptions = {}): void {
   if (a.length < m * k) throw new RangeError(`gemm: A has ${a.length} values, needs ${m * k}`);
   if (b.length < k * n) throw new RangeError(`gemm: B has ${b.length} values, needs ${k * n}`);
   if (c.length < m * n) throw new RangeError(`gemm: C has ${c.length} values, needs ${m * n}`);
@@ -147,22 +136,64 @@ export function gemm(
         const c1 = c0 + n;
         const c2 = c1 + n;
         const c3 = c2 + n;
-        let s00 = c[c0], s01 = c[c0 + 1], s02 = c[c0 + 2], s03 = c[c0 + 3];
-        let s10 = c[c1], s11 = c[c1 + 1], s12 = c[c1 + 2], s13 = c[c1 + 3];
-        let s20 = c[c2], s21 = c[c2 + 1], s22 = c[c2 + 2], s23 = c[c2 + 3];
-        let s30 = c[c3], s31 = c[c3 + 1], s32 = c[c3 + 2], s33 = c[c3 + 3];
+        let s00 = c[c0],
+          s01 = c[c0 + 1],
+          s02 = c[c0 + 2],
+          s03 = c[c0 + 3];
+        let s10 = c[c1],
+          s11 = c[c1 + 1],
+          s12 = c[c1 + 2],
+          s13 = c[c1 + 3];
+        let s20 = c[c2],
+          s21 = c[c2 + 1],
+          s22 = c[c2 + 2],
+          s23 = c[c2 + 3];
+        let s30 = c[c3],
+          s31 = c[c3 + 1],
+          s32 = c[c3 + 2],
+          s33 = c[c3 + 3];
         for (let p = p0; p < p1; p++) {
-          const x0 = A[a0 + p], x1 = A[a1 + p], x2 = A[a2 + p], x3 = A[a3 + p];
-          const y0 = Bt[b0 + p], y1 = Bt[b1 + p], y2 = Bt[b2 + p], y3 = Bt[b3 + p];
-          s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
-          s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
-          s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
-          s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
+          const x0 = A[a0 + p],
+            x1 = A[a1 + p],
+            x2 = A[a2 + p],
+            x3 = A[a3 + p];
+          const y0 = Bt[b0 + p],
+            y1 = Bt[b1 + p],
+            y2 = Bt[b2 + p],
+            y3 = Bt[b3 + p];
+          s00 += x0 * y0;
+          s01 += x0 * y1;
+          s02 += x0 * y2;
+          s03 += x0 * y3;
+          s10 += x1 * y0;
+          s11 += x1 * y1;
+          s12 += x1 * y2;
+          s13 += x1 * y3;
+          s20 += x2 * y0;
+          s21 += x2 * y1;
+          s22 += x2 * y2;
+          s23 += x2 * y3;
+          s30 += x3 * y0;
+          s31 += x3 * y1;
+          s32 += x3 * y2;
+          s33 += x3 * y3;
         }
-        c[c0] = s00; c[c0 + 1] = s01; c[c0 + 2] = s02; c[c0 + 3] = s03;
-        c[c1] = s10; c[c1 + 1] = s11; c[c1 + 2] = s12; c[c1 + 3] = s13;
-        c[c2] = s20; c[c2 + 1] = s21; c[c2 + 2] = s22; c[c2 + 3] = s23;
-        c[c3] = s30; c[c3 + 1] = s31; c[c3 + 2] = s32; c[c3 + 3] = s33;
+        c[c0] = s00;
+        c[c0 + 1] = s01;
+        c[c0 + 2] = s02;
+        c[c0 + 3] = s03;
+        c[c1] = s10;
+        c[c1 + 1] = s11;
+        c[c1 + 2] = s12;
+        c[c1 + 3] = s13;
+        c[c2] = s20;
+        c[c2 + 1] = s21;
+        c[c2 + 2] = s22;
+        c[c2 + 3] = s23;
+        c[c3] = s30;
+        c[c3 + 1] = s31;
+        c[c3 + 2] = s32;
+        c[c3 + 3] = s33;
       }
     }
     // Edges: the last n % 4 columns of the first m4 rows, then every column of the last m % 4 rows.
@@ -187,9 +218,19 @@ export function gemm(
  * `out` starting at `outOff`. Out-of-range (padding) positions are zero.
  */
 function im2colImage(
-  x: NumericArray, xOff: number, H: number, W: number, C: number,
-  KH: number, KW: number, stride: number, pad: number, OH: number, OW: number,
-  out: Float64Array, outOff: number,
+  x: NumericArray,
+  xOff: number,
+  H: number,
+  W: number,
+  C: number,
+  KH: number,
+  KW: number,
+  stride: number,
+  pad: number,
+  OH: number,
+  OW: number,
+  out: Float64Array,
+  outOff: number,
 ): void {
   const rowLen = KH * KW * C;
   let r = outOff;
@@ -224,9 +265,19 @@ function im2colImage(
 
 /** Adjoint of im2colImage: adds each row of `cols` back into the (unpadded) image. */
 function col2imImage(
-  cols: NumericArray, colsOff: number, H: number, W: number, C: number,
-  KH: number, KW: number, stride: number, pad: number, OH: number, OW: number,
-  dx: Float64Array, dxOff: number,
+  cols: NumericArray,
+  colsOff: number,
+  H: number,
+  W: number,
+  C: number,
+  KH: number,
+  KW: number,
+  stride: number,
+  pad: number,
+  OH: number,
+  OW: number,
+  dx: Float64Array,
+  dxOff: number,
 ): void {
   const rowLen = KH * KW * C;
   let r = colsOff;
@@ -261,7 +312,12 @@ function col2imImage(
  * (n, oh, ow), columns ordered (kh, kw, c); zero padding of `pad` on every side.
  */
 export function im2colFlat(
-  x: NumericArray, xShape: Shape4, filterH: number, filterW: number, stride: number, pad: number,
+  x: NumericArray,
+  xShape: Shape4,
+  filterH: number,
+  filterW: number,
+  stride: number,
+  pad: number,
 ): { data: Float64Array; rows: number; cols: number; outH: number; outW: number } {
   checkFlat(x, xShape, "im2colFlat x");
   const [N, H, W, C] = xShape;
@@ -280,9 +336,7 @@ export function im2colFlat(
  * position it was copied from (entries that came from padding are dropped), so overlapping
  * windows accumulate. Returns an NHWC array of shape `xShape`.
  */
-export function col2imFlat(
-  cols: NumericArray, xShape: Shape4, filterH: number, filterW: number, stride: number, pad: number,
-): Float64Array {
+export function col2imFlat(cols: NumericArray, xShape: Shape4, filterH: number, filterW: number, stride: number, pad: number): Float64Array {
   const [N, H, W, C] = xShape;
   const OH = convOutputSize(H, filterH, stride, pad);
   const OW = convOutputSize(W, filterW, stride, pad);
@@ -316,8 +370,13 @@ function convGeometry(xShape: Shape4, wShape: Shape4, stride: number, pad: numbe
  * x: NHWC [N, H, W, C]; w: [KH, KW, C, Cout]; b: length Cout (or null for no bias).
  */
 export function conv2dForwardFlat(
-  x: NumericArray, xShape: Shape4, w: NumericArray, wShape: Shape4, b: NumericArray | null,
-  stride: number, pad: number,
+  x: NumericArray,
+  xShape: Shape4,
+  w: NumericArray,
+  wShape: Shape4,
+  b: NumericArray | null,
+  stride: number,
+  pad: number,
 ): FlatTensor4 {
   checkFlat(x, xShape, "conv2dForwardFlat x");
   checkFlat(w, wShape, "conv2dForwardFlat w");
@@ -345,16 +404,19 @@ export function conv2dForwardFlat(
  * db = sum of dout over (n, oh, ow); dw = im2col(x)^T · dout; dx = col2im(dout · w^T).
  */
 export function conv2dBackwardFlat(
-  dout: NumericArray, x: NumericArray, xShape: Shape4, w: NumericArray, wShape: Shape4,
-  stride: number, pad: number,
+  dout: NumericArray,
+  x: NumericArray,
+  xShape: Shape4,
+  w: NumericArray,
+  wShape: Shape4,
+  stride: number,
+  pad: number,
 ): ConvBackwardFlat {
   checkFlat(x, xShape, "conv2dBackwardFlat x");
   checkFlat(w, wShape, "conv2dBackwardFlat w");
   const g = convGeometry(xShape, wShape, stride, pad, "conv2dBackwardFlat");
   if (dout.length !== g.N * g.P * g.Cout) {
-    throw new RangeError(
-      `conv2dBackwardFlat: dout has ${dout.length} values, expected [${g.N}, ${g.OH}, ${g.OW}, ${g.Cout}]`,
-    );
+    throw new RangeError(`conv2dBackwardFlat: dout has ${dout.length} values, expected [${g.N}, ${g.OH}, ${g.OW}, ${g.Cout}]`);
   }
   const dx = new Float64Array(g.N * g.H * g.W * g.C);
   const dw = new Float64Array(g.K * g.Cout);
@@ -391,9 +453,7 @@ function poolGeometry(xShape: Shape4, poolSize: number, stride: number) {
  * Max pooling. Also returns, for every output element, the flat index into x of the first
  * maximum in window scan order (kh, then kw); NaN inputs never win.
  */
-export function maxPoolForwardFlat(
-  x: NumericArray, xShape: Shape4, poolSize: number, stride: number,
-): FlatTensor4 & { argmax: Int32Array } {
+export function maxPoolForwardFlat(x: NumericArray, xShape: Shape4, poolSize: number, stride: number): FlatTensor4 & { argmax: Int32Array } {
   checkFlat(x, xShape, "maxPoolForwardFlat x");
   const { N, H, W, C, OH, OW } = poolGeometry(xShape, poolSize, stride);
   const out = new Float64Array(N * OH * OW * C);
@@ -423,9 +483,7 @@ export function maxPoolForwardFlat(
 }
 
 /** Routes each upstream gradient to its window's first maximum; overlapping windows accumulate. */
-export function maxPoolBackwardFlat(
-  dout: NumericArray, x: NumericArray, xShape: Shape4, poolSize: number, stride: number,
-): Float64Array {
+export function maxPoolBackwardFlat(dout: NumericArray, x: NumericArray, xShape: Shape4, poolSize: number, stride: number): Float64Array {
   const { argmax, data } = maxPoolForwardFlat(x, xShape, poolSize, stride);
   if (dout.length !== data.length) {
     throw new RangeError(`maxPoolBackwardFlat: dout has ${dout.length} values, expected ${data.length}`);

@@ -167,9 +167,7 @@ export function col2im(cols: number[][], xShape: Shape4, filterH: number, filter
   return unflatten4(col2imFlat(flat, xShape, filterH, filterW, stride, pad), xShape);
 }
 
-export function conv2dBackward(
-  dout: Tensor4, x: Tensor4, w: Filter4, stride: number, pad: number,
-): { dx: Tensor4; dw: Filter4; db: number[] } {
+export function conv2dBackward(dout: Tensor4, x: Tensor4, w: Filter4, stride: number, pad: number): { dx: Tensor4; dw: Filter4; db: number[] } {
   const { fx, fw, outH, outW } = convArgs(x, w, stride, pad);
   const d = checkDout(dout, [fx.shape[0], outH, outW, fw.shape[3]]);
   const g = conv2dBackwardFlat(d, fx.data, fx.shape, fw.data, fw.shape, stride, pad);
@@ -180,12 +178,7 @@ function poolArgs(x: Tensor4, poolSize: number, stride: number) {
   const fx = flatten4(x, "x");
   intArg(poolSize, "poolSize", 1);
   intArg(stride, "stride", 1);
-  const outShape: Shape4 = [
-    fx.shape[0],
-    convOutputSize(fx.shape[1], poolSize, stride, 0),
-    convOutputSize(fx.shape[2], poolSize, stride, 0),
-    fx.shape[3],
-  ];
+  const outShape: Shape4 = [fx.shape[0], convOutputSize(fx.shape[1], poolSize, stride, 0), convOutputSize(fx.shape[2], poolSize, stride, 0), fx.shape[3]];
   return { fx, outShape };
 }
 

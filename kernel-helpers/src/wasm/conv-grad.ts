@@ -28,12 +28,22 @@ function conv2dExplicit(
   pads: [number, number, number, number],
 ): tf.TensorInfo {
   const [top, bottom, left, right] = pads;
-  return callWasm("Conv2D", backend, { x, filter }, {
-    strides: [1, 1],
-    dilations,
-    pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-    dataFormat: "NHWC",
-  });
+  return callWasm(
+    "Conv2D",
+    backend,
+    { x, filter },
+    {
+      strides: [1, 1],
+      dilations,
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      dataFormat: "NHWC",
+    },
+  );
 }
 
 /**
@@ -41,13 +51,7 @@ function conv2dExplicit(
  * 'round'/'ceil' dy can have more rows/columns than the kernel's conv info says. The cpu backend
  * then reads only the first outHeight x outWidth positions of dy; so do we.
  */
-function dyMatchingInfo(
-  backend: WasmBackend,
-  dy: tf.TensorInfo,
-  outHeight: number,
-  outWidth: number,
-  temps: tf.TensorInfo[],
-): tf.TensorInfo {
+function dyMatchingInfo(backend: WasmBackend, dy: tf.TensorInfo, outHeight: number, outWidth: number, temps: tf.TensorInfo[]): tf.TensorInfo {
   const [, h, w] = asShape4(dy.shape, "dy");
   if (h === outHeight && w === outWidth) return dy;
   if (h < outHeight || w < outWidth) {
@@ -91,12 +95,7 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
     temps.push(xT);
     const dyT = callWasm("Transpose", backend, { x: dy }, { perm: [1, 2, 0, 3] }); // [OH, OW, N, O]
     temps.push(dyT);
-    let dwT = conv2dExplicit(backend, xT, dyT, [strideHeight, strideWidth], [
-      top,
-      Math.max(0, bottom),
-      left,
-      Math.max(0, right),
-    ]); // [C, KH (+ unused rows), KW (+ unused cols), O]
+    let dwT = conv2dExplicit(backend, xT, dyT, [strideHeight, strideWidth], [top, Math.max(0, bottom), left, Math.max(0, right)]); // [C, KH (+ unused rows), KW (+ unused cols), O]
     temps.push(dwT);
     if (dwT.shape[1] !== filterHeight || dwT.shape[2] !== filterWidth) {
       // A negative bottom/right means the forward conv never read the last rows/columns.

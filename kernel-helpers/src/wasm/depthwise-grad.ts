@@ -8,7 +8,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { asShape4, f32, markCourseKit, type WasmBackend, type KernelArgs } from "./access";
 
-
 export function depthwiseBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;

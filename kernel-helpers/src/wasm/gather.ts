@@ -33,5 +33,5 @@ export function gatherRowsJs(args: KernelArgs): tf.TensorInfo | undefined {
 }
 
 export function fastGatherV2(original: tf.KernelFunc): tf.KernelFunc {
-  return markCourseKit(((args) => gatherRowsJs(args) ?? original(args)));
+  return markCourseKit((args) => gatherRowsJs(args) ?? original(args));
 }

@@ -22,12 +22,7 @@ import { unsortedSegmentSumConfig } from "./segment-sum";
 export { conv2DBackpropFilterWasm, conv2DBackpropInputViaConv } from "./conv-grad";
 
 /** Kernels that tfjs-backend-wasm 4.22 lacks and that this module adds. */
-const ADDED: tf.KernelConfig[] = [
-  conv2DBackpropFilterConfig,
-  depthwiseBackpropFilterConfig,
-  depthwiseBackpropInputConfig,
-  unsortedSegmentSumConfig,
-];
+const ADDED: tf.KernelConfig[] = [conv2DBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig, unsortedSegmentSumConfig];
 
 /** Kernels that exist in tfjs-backend-wasm but are slow in training; wrapped with a fast path. */
 const ACCELERATED: [string, (original: tf.KernelFunc) => tf.KernelFunc][] = [

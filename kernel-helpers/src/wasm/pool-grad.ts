@@ -70,5 +70,5 @@ export function maxPoolGradJs(args: KernelArgs): tf.TensorInfo | undefined {
 }
 
 export function fastMaxPoolGrad(original: tf.KernelFunc): tf.KernelFunc {
-  return markCourseKit(((args) => maxPoolGradJs(args) ?? original(args)));
+  return markCourseKit((args) => maxPoolGradJs(args) ?? original(args));
 }

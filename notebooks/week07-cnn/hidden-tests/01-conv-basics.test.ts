@@ -16,23 +16,44 @@ async function expectSize(...args: SizeArgs): Promise<void> {
   expectEqual(await learner.convOutputSize(...args), reference.convOutputSize(...args), known(convOutputSizeMistakes, ...args));
 }
 
-
 exercise("convOutputSize", () => {
   graded("exact division (AlexNet conv1: 227, 11x11, stride 4, pad 0)", 1, async () => {
     await expectSize(227, 11, 4, 0);
   });
   graded("floors an inexact division", 1, async () => {
-    for (const args of [[7, 3, 2, 0], [6, 3, 2, 0], [10, 4, 3, 1]] as SizeArgs[]) await expectSize(...args);
+    for (const args of [
+      [7, 3, 2, 0],
+      [6, 3, 2, 0],
+      [10, 4, 3, 1],
+    ] as SizeArgs[])
+      await expectSize(...args);
   });
   // 3x3 with pad 1 is left out: there, counting the padding once and dropping the + 1 give the same size.
   graded("'same' padding keeps the size", 1, async () => {
-    for (const args of [[32, 5, 1, 2], [14, 9, 1, 4], [13, 7, 1, 3]] as SizeArgs[]) await expectSize(...args);
+    for (const args of [
+      [32, 5, 1, 2],
+      [14, 9, 1, 4],
+      [13, 7, 1, 3],
+    ] as SizeArgs[])
+      await expectSize(...args);
   });
   graded("1x1 and whole-input filters", 1, async () => {
-    for (const args of [[9, 1, 1, 0], [9, 9, 1, 0], [9, 11, 1, 1]] as SizeArgs[]) await expectSize(...args);
+    for (const args of [
+      [9, 1, 1, 0],
+      [9, 9, 1, 0],
+      [9, 11, 1, 1],
+    ] as SizeArgs[])
+      await expectSize(...args);
   });
   graded("throws a RangeError on invalid arguments or an empty output", 1, async () => {
-    for (const args of [[3, 5, 1, 0], [5, 3, 0, 0], [5, 3, 1, -1], [5.5, 3, 1, 0], [0, 1, 1, 0], [5, 0, 1, 0]]) {
+    for (const args of [
+      [3, 5, 1, 0],
+      [5, 3, 0, 0],
+      [5, 3, 1, -1],
+      [5.5, 3, 1, 0],
+      [0, 1, 1, 0],
+      [5, 0, 1, 0],
+    ]) {
       await expectThrows(learner.convOutputSize(...args), "RangeError");
     }
   });
@@ -53,7 +74,12 @@ exercise("conv2dForward", () => {
     const x = randn4([1, 4, 4, 2], 17, 0);
     const w = randn4([3, 3, 2, 3], 18);
     const b = [0.5, -1, 2];
-    expectClose(await learner.conv2dForward(x, w, b, 1, 1), reference.conv2dForward(x, w, b, 1, 1), FLOAT32_TOLERANCE, known(conv2dForwardMistakes, x, w, b, 1, 1));
+    expectClose(
+      await learner.conv2dForward(x, w, b, 1, 1),
+      reference.conv2dForward(x, w, b, 1, 1),
+      FLOAT32_TOLERANCE,
+      known(conv2dForwardMistakes, x, w, b, 1, 1),
+    );
   });
 });
 

@@ -16,7 +16,25 @@ const NUMERIC_TOLERANCE = 1e-4;
 exercise("im2col", () => {
   graded("row order (n, oh, ow) and column order (kh, kw, c) on a tiny input", 3, async () => {
     // Distinct integers make any misplaced entry visible.
-    const x: Tensor4 = [[[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]], [[13, 14], [15, 16], [17, 18]]]];
+    const x: Tensor4 = [
+      [
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        [
+          [7, 8],
+          [9, 10],
+          [11, 12],
+        ],
+        [
+          [13, 14],
+          [15, 16],
+          [17, 18],
+        ],
+      ],
+    ];
     expectClose(await learner.im2col(x, 2, 2, 1, 0), reference.im2col(x, 2, 2, 1, 0), undefined, known(im2colMistakes, x, 2, 2, 1, 0));
   });
   const im2colCase = (title: string, points: number, shape: Shape4, fh: number, fw: number, stride: number, pad: number, seed: number) =>
@@ -92,7 +110,16 @@ exercise("maxPoolBackward", () => {
   /** x from `seed`, or with `ties` rounded to -1, 0, 1 and 2 so that most windows have a tied maximum. */
   const input = (shape: Shape4, seed: number, ties: boolean): Tensor4 =>
     ties ? randn4(shape, seed).map((a) => a.map((b) => b.map((c) => c.map((v) => Math.max(-1, Math.min(2, Math.round(v))))))) : randn4(shape, seed);
-  const poolCase = (title: string, points: number, xShape: Shape4, doutShape: Shape4, pool: number, stride: number, seed: number, opts: { numeric?: boolean; ties?: boolean } = {}) =>
+  const poolCase = (
+    title: string,
+    points: number,
+    xShape: Shape4,
+    doutShape: Shape4,
+    pool: number,
+    stride: number,
+    seed: number,
+    opts: { numeric?: boolean; ties?: boolean } = {},
+  ) =>
     graded(title, points, async () => {
       const { x, dout, want } = fixture(`maxPoolBackward/${title}`, () => {
         const x = input(xShape, seed, opts.ties ?? false);

@@ -89,12 +89,14 @@ export const convOutputSizeMistakes: Catalogue<SizeArgs> = {
   ],
   feedback: {
     en: {
-      "rounds-up": "the division is rounded up here, but when the filter does not fit a whole number of times the formula rounds down: use Math.floor, not Math.ceil or Math.round.",
+      "rounds-up":
+        "the division is rounded up here, but when the filter does not fit a whole number of times the formula rounds down: use Math.floor, not Math.ceil or Math.round.",
       "pad-once": "the padding is counted once: pad {pad} adds {pad} zeros on both sides, so the formula has 2 · pad (= {twoPad}) in it.",
       "plus-one-missing": "your size is one short: the formula ends in + 1, because the filter's first position counts as well.",
     },
     ko: {
-      "rounds-up": "나눗셈을 올림하고 있습니다. 나누어떨어지지 않을 때(필터가 마지막까지 들어맞지 않을 때) 공식은 내림합니다: Math.ceil이나 Math.round 대신 Math.floor를 쓰세요.",
+      "rounds-up":
+        "나눗셈을 올림하고 있습니다. 나누어떨어지지 않을 때(필터가 마지막까지 들어맞지 않을 때) 공식은 내림합니다: Math.ceil이나 Math.round 대신 Math.floor를 쓰세요.",
       "pad-once": "padding을 한 번만 셌습니다. pad {pad}이면 양쪽에 0을 {pad}개씩 채우므로, 공식에는 2 · pad 항(= {twoPad})이 들어갑니다.",
       "plus-one-missing": "출력 크기가 1만큼 작습니다. 필터의 첫 위치도 세야 하므로 공식 끝에 + 1이 있습니다.",
     },
@@ -120,16 +122,27 @@ function biasRepeated(x: Tensor4, w: Filter4, b: number[], stride: number, pad: 
     for (let i = 0; i < K; i++) if (o * stride - pad + i >= 0 && o * stride - pad + i < size) k++;
     return k;
   };
-  return reference.conv2dForward(x, w, b, stride, pad).map((img) =>
-    img.map((row, oh) => row.map((px, ow) => px.map((v, co) => v + (count(inside(oh, KH, H) * inside(ow, KW, W)) * C - 1) * b[co]))),
-  );
+  return reference
+    .conv2dForward(x, w, b, stride, pad)
+    .map((img) => img.map((row, oh) => row.map((px, ow) => px.map((v, co) => v + (count(inside(oh, KH, H) * inside(ow, KW, W)) * C - 1) * b[co]))));
 }
 
 /** Shared by conv2dForward and conv2dIm2col. */
 const biasMissing = {
   id: "bias-missing",
   name: "bias missing",
-  forms: [(x: Tensor4, w: Filter4, b: number[], s: number, p: number) => value(reference.conv2dForward(x, w, b.map(() => 0), s, p))],
+  forms: [
+    (x: Tensor4, w: Filter4, b: number[], s: number, p: number) =>
+      value(
+        reference.conv2dForward(
+          x,
+          w,
+          b.map(() => 0),
+          s,
+          p,
+        ),
+      ),
+  ],
 };
 
 export const conv2dForwardMistakes: Catalogue<ConvArgs> = {
@@ -194,23 +207,31 @@ export const conv2dForwardMistakes: Catalogue<ConvArgs> = {
   ],
   feedback: {
     en: {
-      "stride-ignored": "your output holds the values of a stride-1 convolution: do the windows start at `oh * stride` and `ow * stride` (stride {stride} here)?",
+      "stride-ignored":
+        "your output holds the values of a stride-1 convolution: do the windows start at `oh * stride` and `ow * stride` (stride {stride} here)?",
       "pad-ignored": "your output is the convolution of the unpadded input: is `pad` ({pad} here) used, both for the output size and for the window positions?",
-      "pad-offset-missing": "your output is shifted by the padding: the window's first row is `oh * stride - pad` and its first column `ow * stride - pad` (pad {pad} here); is the `- pad` there?",
+      "pad-offset-missing":
+        "your output is shifted by the padding: the window's first row is `oh * stride - pad` and its first column `ow * stride - pad` (pad {pad} here); is the `- pad` there?",
       "bias-missing": "your output is off by exactly the bias of each filter: is `b[co]` added once to every output value?",
-      "bias-per-input": "your output is off by a multiple of each filter's bias: `b[co]` seems to be added inside the loops over the window, once per input value; add it once per output value.",
-      "kernel-flipped": "your output is the true convolution with a flipped filter: deep-learning frameworks (and this exercise) multiply `x` by `w[kh][kw]` as it is, without flipping it.",
-      "hw-swapped": "height and width are swapped somewhere: your output is the expected one with rows and columns exchanged. Check the order of every index: `x[n][h][w][c]`, `w[kh][kw][c][co]`, `out[n][oh][ow][co]`.",
+      "bias-per-input":
+        "your output is off by a multiple of each filter's bias: `b[co]` seems to be added inside the loops over the window, once per input value; add it once per output value.",
+      "kernel-flipped":
+        "your output is the true convolution with a flipped filter: deep-learning frameworks (and this exercise) multiply `x` by `w[kh][kw]` as it is, without flipping it.",
+      "hw-swapped":
+        "height and width are swapped somewhere: your output is the expected one with rows and columns exchanged. Check the order of every index: `x[n][h][w][c]`, `w[kh][kw][c][co]`, `out[n][oh][ow][co]`.",
       "first-channel-only": "only input channel 0 is summed: the sum runs over every input channel c = 0 … {last} ({channels} channels here).",
     },
     ko: {
       "stride-ignored": "출력에 stride 1 합성곱의 값이 들어 있습니다. 창(window)이 `oh * stride`, `ow * stride`에서 시작하나요? (여기서는 stride {stride})",
       "pad-ignored": "출력이 padding 없는 입력의 합성곱입니다. 출력 크기와 창의 위치 모두에 `pad`(여기서는 {pad})를 썼나요?",
-      "pad-offset-missing": "출력이 padding만큼 밀려 있습니다. 창의 첫 행은 `oh * stride - pad`, 첫 열은 `ow * stride - pad`입니다(여기서는 pad {pad}). `- pad`를 빼먹지 않았나요?",
+      "pad-offset-missing":
+        "출력이 padding만큼 밀려 있습니다. 창의 첫 행은 `oh * stride - pad`, 첫 열은 `ow * stride - pad`입니다(여기서는 pad {pad}). `- pad`를 빼먹지 않았나요?",
       "bias-missing": "출력이 필터마다 정확히 bias만큼 다릅니다. 모든 출력 값에 `b[co]`를 한 번씩 더했나요?",
       "bias-per-input": "출력이 필터마다 bias의 몇 배만큼 다릅니다. `b[co]`를 창 안의 반복문에서 입력 값마다 더하는 것 같습니다. 출력 값마다 한 번만 더하세요.",
-      "kernel-flipped": "출력이 필터를 뒤집어 계산한 수학의 합성곱(convolution)입니다. 딥러닝 프레임워크(그리고 이 연습 문제)는 `w[kh][kw]`를 뒤집지 않고 그대로 `x`에 곱합니다(cross-correlation).",
-      "hw-swapped": "어딘가에서 높이와 너비가 바뀌었습니다. 출력이 기댓값의 행과 열을 맞바꾼 것입니다. 모든 인덱스의 순서를 확인하세요: `x[n][h][w][c]`, `w[kh][kw][c][co]`, `out[n][oh][ow][co]`.",
+      "kernel-flipped":
+        "출력이 필터를 뒤집어 계산한 수학의 합성곱(convolution)입니다. 딥러닝 프레임워크(그리고 이 연습 문제)는 `w[kh][kw]`를 뒤집지 않고 그대로 `x`에 곱합니다(cross-correlation).",
+      "hw-swapped":
+        "어딘가에서 높이와 너비가 바뀌었습니다. 출력이 기댓값의 행과 열을 맞바꾼 것입니다. 모든 인덱스의 순서를 확인하세요: `x[n][h][w][c]`, `w[kh][kw][c][co]`, `out[n][oh][ow][co]`.",
       "first-channel-only": "입력 채널 0만 더했습니다. 합은 모든 입력 채널 c = 0 … {last}에 대해 구해야 합니다(여기서는 채널 {channels}개).",
     },
   },
@@ -252,13 +273,16 @@ export const maxPoolForwardMistakes: Catalogue<PoolArgs> = {
     {
       id: "max-starts-at-zero",
       name: "maximum starting at 0 instead of minus infinity",
-      forms: [(x, size, stride) => value(reference.maxPoolForward(x, size, stride).map((img) => img.map((row) => row.map((px) => px.map((v) => Math.max(v, 0))))))],
+      forms: [
+        (x, size, stride) => value(reference.maxPoolForward(x, size, stride).map((img) => img.map((row) => row.map((px) => px.map((v) => Math.max(v, 0)))))),
+      ],
     },
   ],
   feedback: {
     en: {
       "stride-is-size": strideIsSizeFeedback.en,
-      "max-starts-at-zero": "your output is 0 where every value in the window is negative: does the maximum start at `-Infinity` (or at the window's first value) rather than at 0?",
+      "max-starts-at-zero":
+        "your output is 0 where every value in the window is negative: does the maximum start at `-Infinity` (or at the window's first value) rather than at 0?",
     },
     ko: {
       "stride-is-size": strideIsSizeFeedback.ko,
@@ -334,11 +358,14 @@ export const im2colMistakes: Catalogue<Im2colArgs> = {
   feedback: {
     en: {
       "column-order": "your columns are in ({order}) order; the exercise asks for (kh, kw, c): entry (kh, kw, c) of a window is column `kh·KW·C + kw·C + c`.",
-      "row-order": "your rows are in ({order}) order; the exercise asks for (n, oh, ow): the window of output position (oh, ow) in image n is row `n·OH·OW + oh·OW + ow`.",
+      "row-order":
+        "your rows are in ({order}) order; the exercise asks for (n, oh, ow): the window of output position (oh, ow) in image n is row `n·OH·OW + oh·OW + ow`.",
     },
     ko: {
-      "column-order": "열이 ({order}) 순서로 되어 있습니다. 이 연습 문제의 순서는 (kh, kw, c)입니다: 창의 (kh, kw, c) 원소는 `kh·KW·C + kw·C + c`번째 열입니다.",
-      "row-order": "행이 ({order}) 순서로 되어 있습니다. 이 연습 문제의 순서는 (n, oh, ow)입니다: 이미지 n에서 출력 위치 (oh, ow)의 창은 `n·OH·OW + oh·OW + ow`번째 행입니다.",
+      "column-order":
+        "열이 ({order}) 순서로 되어 있습니다. 이 연습 문제의 순서는 (kh, kw, c)입니다: 창의 (kh, kw, c) 원소는 `kh·KW·C + kw·C + c`번째 열입니다.",
+      "row-order":
+        "행이 ({order}) 순서로 되어 있습니다. 이 연습 문제의 순서는 (n, oh, ow)입니다: 이미지 n에서 출력 위치 (oh, ow)의 창은 `n·OH·OW + oh·OW + ow`번째 행입니다.",
     },
   },
 };
@@ -383,13 +410,17 @@ export const conv2dIm2colMistakes: Catalogue<ConvArgs> = {
   feedback: {
     en: {
       "bias-missing": "your output is off by exactly the bias of each filter: is `b[co]` added to every row of the matrix product?",
-      "column-order-mismatch": "im2col's columns and the filter matrix's rows are not in the same order: both must be (kh, kw, c), which is how `w[kh][kw][c]` reads as a matrix. Check im2col's column order and how the filter matrix is built.",
-      "row-order": "your output positions are shuffled: im2col's rows, and so the product's, are in (n, oh, ow) order, and row `n·OH·OW + oh·OW + ow` goes back to `out[n][oh][ow]`. Check im2col's row order and the loops that fill the output.",
+      "column-order-mismatch":
+        "im2col's columns and the filter matrix's rows are not in the same order: both must be (kh, kw, c), which is how `w[kh][kw][c]` reads as a matrix. Check im2col's column order and how the filter matrix is built.",
+      "row-order":
+        "your output positions are shuffled: im2col's rows, and so the product's, are in (n, oh, ow) order, and row `n·OH·OW + oh·OW + ow` goes back to `out[n][oh][ow]`. Check im2col's row order and the loops that fill the output.",
     },
     ko: {
       "bias-missing": "출력이 필터마다 정확히 bias만큼 다릅니다. 행렬 곱의 모든 행에 `b[co]`를 더했나요?",
-      "column-order-mismatch": "im2col의 열과 필터 행렬의 행이 같은 순서가 아닙니다. 둘 다 `w[kh][kw][c]`를 행렬로 읽는 순서인 (kh, kw, c)여야 합니다. im2col의 열 순서와 필터 행렬을 만드는 방법을 확인하세요.",
-      "row-order": "출력 위치가 뒤섞여 있습니다. im2col의 행(그래서 행렬 곱의 행도)은 (n, oh, ow) 순서이고, `n·OH·OW + oh·OW + ow`번째 행은 `out[n][oh][ow]` 자리로 돌아갑니다. im2col의 행 순서와 출력을 채우는 반복문을 확인하세요.",
+      "column-order-mismatch":
+        "im2col의 열과 필터 행렬의 행이 같은 순서가 아닙니다. 둘 다 `w[kh][kw][c]`를 행렬로 읽는 순서인 (kh, kw, c)여야 합니다. im2col의 열 순서와 필터 행렬을 만드는 방법을 확인하세요.",
+      "row-order":
+        "출력 위치가 뒤섞여 있습니다. im2col의 행(그래서 행렬 곱의 행도)은 (n, oh, ow) 순서이고, `n·OH·OW + oh·OW + ow`번째 행은 `out[n][oh][ow]` 자리로 돌아갑니다. im2col의 행 순서와 출력을 채우는 반복문을 확인하세요.",
     },
   },
 };
@@ -472,14 +503,18 @@ export const conv2dBackwardMistakes: Catalogue<BackwardArgs> = {
     en: {
       "db-batch": "db comes from one sample of the batch only: sum `dout` over every n (a batch of {batch} here), every oh and every ow.",
       "dw-batch": "dw comes from one sample of the batch only: accumulate `x · dout` over every n of the batch ({batch} here), not only one.",
-      "stride-ignored": "your gradients are placed as if the stride were 1: the gradient of output (oh, ow) belongs to the window that starts at `oh * stride - pad`, `ow * stride - pad` (stride {stride} here).",
-      "pad-ignored": "your gradients do not take the padding into account: the window of output (oh, ow) starts at row `oh * stride - pad` of x (pad {pad} here), gradients that land on the padding are dropped, and dx has the shape of x.",
+      "stride-ignored":
+        "your gradients are placed as if the stride were 1: the gradient of output (oh, ow) belongs to the window that starts at `oh * stride - pad`, `ow * stride - pad` (stride {stride} here).",
+      "pad-ignored":
+        "your gradients do not take the padding into account: the window of output (oh, ow) starts at row `oh * stride - pad` of x (pad {pad} here), gradients that land on the padding are dropped, and dx has the shape of x.",
     },
     ko: {
       "db-batch": "db를 batch의 한 샘플에서만 구했습니다. `dout`을 모든 n(여기서는 batch {batch}개), 모든 oh, 모든 ow에 대해 더하세요.",
       "dw-batch": "dw를 batch의 한 샘플에서만 구했습니다. 한 샘플만이 아니라 batch의 모든 n(여기서는 {batch}개)에 대해 `x · dout`을 누적하세요.",
-      "stride-ignored": "기울기를 stride가 1인 것처럼 놓았습니다. 출력 (oh, ow)의 기울기는 `oh * stride - pad`, `ow * stride - pad`에서 시작하는 창의 것입니다(여기서는 stride {stride}).",
-      "pad-ignored": "기울기에 padding을 반영하지 않았습니다. 출력 (oh, ow)의 창은 x의 `oh * stride - pad`번째 행에서 시작하고(여기서는 pad {pad}), padding 자리에 떨어지는 기울기는 버리며, dx는 x와 같은 모양입니다.",
+      "stride-ignored":
+        "기울기를 stride가 1인 것처럼 놓았습니다. 출력 (oh, ow)의 기울기는 `oh * stride - pad`, `ow * stride - pad`에서 시작하는 창의 것입니다(여기서는 stride {stride}).",
+      "pad-ignored":
+        "기울기에 padding을 반영하지 않았습니다. 출력 (oh, ow)의 창은 x의 `oh * stride - pad`번째 행에서 시작하고(여기서는 pad {pad}), padding 자리에 떨어지는 기울기는 버리며, dx는 x와 같은 모양입니다.",
     },
   },
 };
@@ -538,13 +573,18 @@ export const maxPoolBackwardMistakes: Catalogue<[dout: Tensor4, x: Tensor4, pool
   ],
   feedback: {
     en: {
-      "every-tied-maximum": "where a window's maximum is tied, your gradient goes to every tied position: it goes only to the first maximum (scanning kh, then kw), as the exercise says.",
-      "last-tied-maximum": "where a window's maximum is tied, your gradient goes to the last maximum: it goes to the first one (scanning kh, then kw); compare with `>`, not `>=`.",
-      "overwrite-overlap": "where windows overlap, a position that is the maximum of several windows keeps only one window's gradient: add them up with `+=` instead of writing with `=`.",
+      "every-tied-maximum":
+        "where a window's maximum is tied, your gradient goes to every tied position: it goes only to the first maximum (scanning kh, then kw), as the exercise says.",
+      "last-tied-maximum":
+        "where a window's maximum is tied, your gradient goes to the last maximum: it goes to the first one (scanning kh, then kw); compare with `>`, not `>=`.",
+      "overwrite-overlap":
+        "where windows overlap, a position that is the maximum of several windows keeps only one window's gradient: add them up with `+=` instead of writing with `=`.",
     },
     ko: {
-      "every-tied-maximum": "창의 최댓값이 여러 개일 때 기울기를 그 모든 위치에 보냈습니다. 연습 문제의 설명대로 첫 번째 최댓값(kh, 그다음 kw 순서로 훑어서)에만 보내세요.",
-      "last-tied-maximum": "창의 최댓값이 여러 개일 때 기울기를 마지막 최댓값에 보냈습니다. 첫 번째 최댓값(kh, 그다음 kw 순서로 훑어서)에 보내야 합니다: `>=` 대신 `>` 연산자로 비교하세요.",
+      "every-tied-maximum":
+        "창의 최댓값이 여러 개일 때 기울기를 그 모든 위치에 보냈습니다. 연습 문제의 설명대로 첫 번째 최댓값(kh, 그다음 kw 순서로 훑어서)에만 보내세요.",
+      "last-tied-maximum":
+        "창의 최댓값이 여러 개일 때 기울기를 마지막 최댓값에 보냈습니다. 첫 번째 최댓값(kh, 그다음 kw 순서로 훑어서)에 보내야 합니다: `>=` 대신 `>` 연산자로 비교하세요.",
       "overwrite-overlap": "창이 겹치는 곳에서, 여러 창의 최댓값인 위치에 한 창의 기울기만 남았습니다. `=` 연산자로 덮어쓰지 말고 `+=` 연산자로 더하세요.",
     },
   },
@@ -581,7 +621,9 @@ function withPaddedSize(input: [number, number, number], layers: LayerSpec[], si
   const out: LayerSummary[] = [];
   for (const [i, layer] of layers.entries()) {
     const flat = shape.length === 1;
-    const s = unlessRangeError(() => reference.describeNetwork((flat ? [1, 1, shape[0]] : shape) as [number, number, number], [{ ...layer, name: names[i] }])[0]);
+    const s = unlessRangeError(
+      () => reference.describeNetwork((flat ? [1, 1, shape[0]] : shape) as [number, number, number], [{ ...layer, name: names[i] }])[0],
+    );
     if (!s) return undefined;
     let outputShape: number[] = flat && s.outputShape.length === 3 ? [s.outputShape[2]] : s.outputShape;
     if ((layer.type === "conv" || layer.type === "maxpool" || layer.type === "avgpool") && (layer.pad ?? 0) > 0) {
@@ -634,11 +676,13 @@ export const describeNetworkMistakes: Catalogue<DescribeArgs> = {
   ],
   feedback: {
     en: {
-      "biases-left-out": "your parameter counts leave out the biases: a conv layer has one bias per filter and an fc layer one per unit (unless `bias: false`), and every conv of an inception module has them.",
+      "biases-left-out":
+        "your parameter counts leave out the biases: a conv layer has one bias per filter and an fc layer one per unit (unless `bias: false`), and every conv of an inception module has them.",
       "padded-size": "the output shape of {layer}, a padded layer, is off: its padding goes on both sides, so its size is floor((n + 2·pad − k) / stride) + 1.",
     },
     ko: {
-      "biases-left-out": "매개변수 수에서 bias가 빠졌습니다. conv 계층은 필터마다, fc 계층은 unit마다 bias가 하나씩 있고(`bias: false`가 아니면), inception 모듈의 모든 합성곱에도 bias가 있습니다.",
+      "biases-left-out":
+        "매개변수 수에서 bias가 빠졌습니다. conv 계층은 필터마다, fc 계층은 unit마다 bias가 하나씩 있고(`bias: false`가 아니면), inception 모듈의 모든 합성곱에도 bias가 있습니다.",
       "padded-size": "padding이 있는 계층 {layer}의 출력 모양이 틀렸습니다. padding은 양쪽에 붙으므로 크기는 floor((n + 2·pad − k) / stride) + 1입니다.",
     },
   },

@@ -28,7 +28,10 @@ export function swapKernelHW(w: Tensor4): Tensor4 {
 
 /** w rotated by 180°: w[KH-1-kh][KW-1-kw] (true convolution's flip). */
 export function rot180(w: Tensor4): Tensor4 {
-  return w.slice().reverse().map((row) => row.slice().reverse());
+  return w
+    .slice()
+    .reverse()
+    .map((row) => row.slice().reverse());
 }
 
 /** The top-left oh x ow corner of every image. */
@@ -60,7 +63,13 @@ export function extendBottomRight(x: Tensor4, extra: number): Tensor4 {
 /** Every order of three named axes except `natural` itself. */
 export function otherOrders<T extends string>(natural: readonly [T, T, T]): [T, T, T][] {
   const [a, b, c] = natural;
-  return [[a, c, b], [b, a, c], [b, c, a], [c, a, b], [c, b, a]];
+  return [
+    [a, c, b],
+    [b, a, c],
+    [b, c, a],
+    [c, a, b],
+    [c, b, a],
+  ];
 }
 
 /**
@@ -108,7 +117,9 @@ export function toRows(t: Tensor4): number[][] {
 
 /** Rows (n, oh, ow) → NHWC tensor of shape [N, OH, OW, rows[0].length]. */
 export function fromRows(rows: number[][], N: number, OH: number, OW: number): Tensor4 {
-  return Array.from({ length: N }, (_, n) => Array.from({ length: OH }, (_, oh) => Array.from({ length: OW }, (_, ow) => rows[(n * OH + oh) * OW + ow].slice())));
+  return Array.from({ length: N }, (_, n) =>
+    Array.from({ length: OH }, (_, oh) => Array.from({ length: OW }, (_, ow) => rows[(n * OH + oh) * OW + ow].slice())),
+  );
 }
 
 /** The filter w[kh][kw][c][co] as a (KH*KW*C) x COUT matrix, rows in (kh, kw, c) order. */
