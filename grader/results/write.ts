@@ -13,7 +13,7 @@ import path from "node:path";
 import type { Assignment } from "../assignment/load";
 import { compactGrade, SubmissionGrade } from "../grading/batch";
 import type { SandboxLaunch } from "../sandbox/isolation";
-import { removeStaleTemps, writeFileAtomic, writeFileAtomicPieces } from "./atomic";
+import { removeStaleTemps, writeFileAtomic, writeFileAtomicPieces, writeFolderAtomic } from "./atomic";
 import { gradesCsv } from "./csv";
 import { feedbackHtml } from "./feedback";
 import { toGradescope } from "./gradescope";
@@ -76,15 +76,16 @@ export class ResultsWriter {
     for (const graded of grades) {
       const grade = this.options.timings === false ? withoutTimings(graded) : graded;
       const dir = path.join(this.outDir, grade.name);
-      mkdirSync(dir, { recursive: true });
-      removeStaleTemps(dir);
       const resultsFile = path.join(dir, "results.json");
       const feedbackFile = path.join(dir, "feedback.html");
       const fingerprint = this.options.fingerprints?.get(grade.name);
       const isolation = this.options.launch?.kind;
       const extra = { ...(isolation ? { isolation } : {}), ...(fingerprint ? { fingerprint } : {}), ...(grade.graderError ? { grader_error: true } : {}) };
-      writeFileAtomic(resultsFile, JSON.stringify(toGradescope(grade, this.exercises, extra), null, 2) + "\n");
-      writeFileAtomic(feedbackFile, feedbackHtml(grade, this.assignment.name, this.exercises));
+      // Both files or neither: a killed run never leaves results.json without its feedback page.
+      writeFolderAtomic(dir, {
+        [path.basename(resultsFile)]: JSON.stringify(toGradescope(grade, this.exercises, extra), null, 2) + "\n",
+        [path.basename(feedbackFile)]: feedbackHtml(grade, this.assignment.name, this.exercises),
+      });
       // The record comes last: a submission counts as done for --resume only once all of it is on disk.
       if (fingerprint && isolation) writeGradedRecord(this.outDir, { fingerprint, isolation, grade });
       this.keep(grade);
