@@ -21,6 +21,10 @@ import { Fingerprint, GradedRecord, gradedRecordsDir, writeGradedRecord } from "
 import { STATE_DIR } from "./state";
 import { withoutTimings } from "./timings";
 
+/** A submission's folder holds exactly these two files. */
+const RESULTS_FILE = "results.json";
+const FEEDBACK_FILE = "feedback.html";
+
 export interface WrittenResults {
   dir: string;
   submissions: { name: string; resultsFile: string; feedbackFile: string }[];
@@ -76,15 +80,15 @@ export class ResultsWriter {
     for (const graded of grades) {
       const grade = this.options.timings === false ? withoutTimings(graded) : graded;
       const dir = path.join(this.outDir, grade.name);
-      const resultsFile = path.join(dir, "results.json");
-      const feedbackFile = path.join(dir, "feedback.html");
+      const resultsFile = path.join(dir, RESULTS_FILE);
+      const feedbackFile = path.join(dir, FEEDBACK_FILE);
       const fingerprint = this.options.fingerprints?.get(grade.name);
       const isolation = this.options.launch?.kind;
       const extra = { ...(isolation ? { isolation } : {}), ...(fingerprint ? { fingerprint } : {}), ...(grade.graderError ? { grader_error: true } : {}) };
       // Both files or neither: a killed run never leaves results.json without its feedback page.
       writeFolderAtomic(dir, {
-        [path.basename(resultsFile)]: JSON.stringify(toGradescope(grade, this.exercises, extra), null, 2) + "\n",
-        [path.basename(feedbackFile)]: feedbackHtml(grade, this.assignment.name, this.exercises),
+        [RESULTS_FILE]: JSON.stringify(toGradescope(grade, this.exercises, extra), null, 2) + "\n",
+        [FEEDBACK_FILE]: feedbackHtml(grade, this.assignment.name, this.exercises),
       });
       // The record comes last: a submission counts as done for --resume only once all of it is on disk.
       if (fingerprint && isolation) writeGradedRecord(this.outDir, { fingerprint, isolation, grade });
