@@ -108,6 +108,8 @@ function survivors(seen: Map<number, string | undefined>): number[] {
 function resultsOf(out: string): Map<string, { score: number; tests: string[] }> {
   const map = new Map<string, { score: number; tests: string[] }>();
   for (const name of readdirSync(out)) {
+    // A killed writer may leave a half-written temporary folder (a dot name); the next run clears it.
+    if (name.startsWith(".")) continue;
     const file = path.join(out, name, "results.json");
     if (!existsSync(file)) continue;
     const r = gradescopeResultsSchema.parse(JSON.parse(readFileSync(file, "utf8")));
@@ -161,6 +163,11 @@ describe("nothing lost, nothing left behind", function () {
     const before = resultsOf(out);
     assert.ok(before.size >= 1 && before.size < COUNT, `killed part-way: ${before.size} of ${COUNT} graded`);
     const mtimes = new Map([...before.keys()].map((n) => [n, statSync(path.join(out, n, "results.json")).mtimeMs]));
+
+    // The kill may also land inside a folder write; make sure such a leftover is there either way.
+    const halfWritten = path.join(out, `.s_half.${run.child.pid}.tmp`);
+    mkdirSync(halfWritten, { recursive: true });
+    writeFileSync(path.join(halfWritten, "results.json"), '{"score": 10');
 
     const workDirs = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith(`tsnb-grade-${run.child.pid}-`));
     assert.equal(workDirs().length, 1, "a SIGKILLed grader cannot remove its work folder");
