@@ -16,9 +16,9 @@ import { byCodeUnits } from "../results/order";
 import { graderVersion, planRun } from "../results/resume";
 import { textTable } from "../results/table";
 import { ResultsWriter } from "../results/write";
-import { buildClassReport, reportTimings } from "../report/model";
+import { buildClassReport, ReportInput, reportTimings } from "../report/model";
 import { diffRuns, readPreviousRun, regradeText } from "../report/regrade";
-import { writeClassReport } from "../report/write";
+import { writeClassReport, WrittenReport } from "../report/write";
 import { LANGUAGE_OPTION } from "./language";
 import { createProgress, Progress } from "./progress";
 
@@ -152,11 +152,15 @@ interface RunState {
   controller: AbortController;
   progress?: Progress;
   writer?: ResultsWriter;
+  /** Writes the class report of what is graded so far; set once the writer exists. */
+  writeReport?: (stopped?: ReportInput["stopped"]) => WrittenReport;
 }
 
 /**
  * On Ctrl-C or SIGTERM: everything finished is on disk already (written atomically as it
- * finished), so end the run's processes, say what is missing, release the lock, and leave.
+ * finished), so end the run's processes, write the class report of the graded part (marked
+ * incomplete, so an earlier run's report is never left beside these results), say what is
+ * missing, release the lock, and leave.
  */
 function stopCleanly(run: RunState): () => void {
   return onStopSignal((signal) => {
@@ -166,9 +170,15 @@ function stopCleanly(run: RunState): () => void {
     run.lock.release();
     const graded = new Set(run.writer?.all().map((g) => g.name) ?? []);
     const missing = run.submissions.filter((s) => !graded.has(s.name)).map((s) => s.name);
+    let reportLine = "";
+    try {
+      if (run.writeReport) reportLine = `Class report of the graded part: ${run.writeReport({ signal, notGraded: missing }).html}\n`;
+    } catch (err) {
+      reportLine = `The class report could not be written: ${(err as Error).message}\n`;
+    }
     process.stderr.write(
       `\ntsnb: stopped by ${signal}. ${graded.size} of ${run.submissions.length} submission(s) are graded and saved in ${run.outDir}; ` +
-        `not graded (${missing.length}): ${missing.join(", ") || "none"}.\nRun the same command with --resume to grade the rest.\n`,
+        `not graded (${missing.length}): ${missing.join(", ") || "none"}.\n${reportLine}Run the same command with --resume to grade the rest.\n`,
     );
     process.exit(STOP_EXIT_CODES[signal]);
   });
@@ -252,9 +262,29 @@ export function registerGradeCommand(program: Command): void {
       });
       writer.carryOver(carried);
       const progress = createProgress(todo.length, "grading");
-      Object.assign(run, { writer, progress });
-
       const started = Date.now();
+      const writeReport = (stopped?: ReportInput["stopped"]): WrittenReport => {
+        const grades = writer.all();
+        return writeClassReport(
+          outDir,
+          buildClassReport({
+            assignment,
+            language: settings.lang,
+            grader: graderVersion(),
+            launch,
+            grades,
+            regrade: previous && diffRuns(previous, grades),
+            stopped,
+            // The report's one varying part: gone with --no-timings, like the other timing fields.
+            timings:
+              opts.timings && !stopped
+                ? reportTimings(grades, new Set(todo.map((s) => s.name)), todo.length ? (Date.now() - started) / 1000 : 0, opts.jobs)
+                : undefined,
+          }),
+        );
+      };
+      Object.assign(run, { writer, progress, writeReport });
+
       if (todo.length === 0) writer.write([]);
       else {
         try {
@@ -280,18 +310,8 @@ export function registerGradeCommand(program: Command): void {
       const grades = writer.all();
       const exercises = assignment.exercises.map((e) => e.name);
       process.stdout.write(summaryTable(grades, exercises));
+      const reportFiles = writeReport();
       const regrade = previous && diffRuns(previous, grades);
-      const report = buildClassReport({
-        assignment,
-        language: settings.lang,
-        grader: graderVersion(),
-        launch,
-        grades,
-        regrade,
-        // The report's one varying part: gone with --no-timings, like the other timing fields.
-        timings: opts.timings ? reportTimings(grades, new Set(todo.map((s) => s.name)), todo.length ? seconds : 0, opts.jobs) : undefined,
-      });
-      const reportFiles = writeClassReport(outDir, report);
       if (regrade) process.stdout.write(`\n${regradeText(regrade)}`);
       const resumed = carried.length ? ` (${carried.length} more kept from an earlier run)` : "";
       const graded = todo.length

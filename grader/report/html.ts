@@ -14,6 +14,8 @@ import { columnChartSvg, rangeBarChartSvg } from "./svg";
 
 /** Failure groups shown on the page; report.json has them all. */
 const FAILURE_GROUPS_SHOWN = 15;
+/** Names of ungraded submissions listed in a stopped run's notice; report.json has them all. */
+const NOT_GRADED_SHOWN = 20;
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, "Noto Sans CJK KR", sans-serif; margin: 1.5rem auto; max-width: 1100px; padding: 0 1rem; color: #1d232a; overflow-wrap: anywhere; }
@@ -28,6 +30,7 @@ th { background: #f3f5f8; } .num { text-align: right; font-variant-numeric: tabu
 tr.hard td { background: #fdf1ef; } .down { color: #b42318; font-weight: 600; } .up { color: #1a7f37; font-weight: 600; }
 .tag { display: inline-block; background: #eef0f3; border-radius: 3px; padding: 0 .35rem; margin: 0 .2rem .1rem 0; font-size: .85em; }
 .tag.problem { background: #fff1c2; }
+.stopped { background: #fff1c2; border-left: 4px solid #b7791f; border-radius: 6px; padding: .5rem 1rem; margin-bottom: 1rem; }
 .chart .mark { fill: #3b78c3; } .chart .grid { stroke: #e6e9ee; } .chart .axis { stroke: #333; } .chart .whisker { stroke: #1d232a; stroke-width: 1.5; }
 .chart .label, .chart .value { font-size: 11px; fill: #444; }
 ul.details { margin: 0; padding-left: 1.1rem; }
@@ -74,6 +77,20 @@ class Page {
 
   col(name: string): string {
     return this.t(`report.col.${name}` as MessageKey);
+  }
+
+  /** The notice of a run stopped part-way, above everything, so no number is read as the class's. */
+  stopped(): string {
+    const s = this.r.stopped;
+    if (!s) return "";
+    const shown = s.notGraded.slice(0, NOT_GRADED_SHOWN).join(", ");
+    const names = s.notGraded.length > NOT_GRADED_SHOWN ? `${shown}, … +${s.notGraded.length - NOT_GRADED_SHOWN}` : shown;
+    return `<section class="stopped" id="stopped" role="alert"><p>${this.t("report.stopped", {
+      signal: s.signal,
+      count: s.notGraded.length,
+      names,
+      done: this.r.submissions,
+    })}</p></section>`;
   }
 
   firstLook(): string {
@@ -269,6 +286,7 @@ export function reportHtml(report: ClassReport): string {
   const lang = report.language;
   const page = new Page(report, lang);
   const body = `<h1>${page.t("report.title", { assignment: report.assignment })}</h1>
+${page.stopped()}
 ${page.firstLook()}
 ${page.regrade()}
 ${page.histogram()}

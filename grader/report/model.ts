@@ -19,6 +19,8 @@ export interface ReportInput {
   grades: SubmissionGrade[];
   regrade?: RegradeDiff;
   timings?: ReportTimings;
+  /** The run was stopped by `signal` before it graded `notGraded`. */
+  stopped?: { signal: string; notGraded: string[] };
 }
 
 const HISTOGRAM_BINS = 10;
@@ -211,6 +213,7 @@ export function buildClassReport(input: ReportInput): ClassReport {
       problems: PROBLEM_KINDS.filter((k) => kinds.get(g.name)!.has(k)),
       feedback: feedbackPath(g.name),
     })),
+    ...(input.stopped?.notGraded.length ? { stopped: { signal: input.stopped.signal, notGraded: [...input.stopped.notGraded].sort(byName) } } : {}),
     ...(input.regrade ? { regrade: input.regrade } : {}),
     ...(input.timings ? { timings: input.timings } : {}),
   };

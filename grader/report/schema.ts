@@ -142,6 +142,11 @@ export const classReportSchema = z.strictObject({
   misconceptions: z.array(misconceptionStatsSchema),
   problems: z.array(problemGroupSchema),
   learners: z.array(learnerRowSchema),
+  /**
+   * Set when the run was stopped (Ctrl-C, SIGTERM) before it graded these submissions: every
+   * number above covers only the others, until `--resume` grades the rest and rewrites the report.
+   */
+  stopped: z.strictObject({ signal: z.string(), notGraded: z.array(z.string()).min(1) }).optional(),
   regrade: regradeSchema.optional(),
   /** Everything that varies from run to run, and nothing else. */
   timings: timingsSchema.optional(),

@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import os from "node:os";
 import path from "node:path";
 import { descendantPids, processStartTime } from "../../grader/process/tree";
+import { classReportSchema } from "../../grader/report/schema";
 import { gradescopeResultsSchema } from "../../grader/results/gradescope";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -186,7 +187,7 @@ describe("nothing lost, nothing left behind", function () {
     assert.ok(!existsSync(path.join(out, ".tsnb", "lock")), "the lock is released");
   });
 
-  it("a second run on the same --out is refused; Ctrl-C stops cleanly with exit code 130", async () => {
+  it("a second run on the same --out is refused; Ctrl-C stops cleanly with exit code 130 and a report of the graded part marked incomplete; --resume completes it", async () => {
     const out = path.join(tmp, "interrupted");
     const run = startGrade([...common, "--out", out]);
     assert.ok(await until(() => existsSync(path.join(out, ".tsnb", "lock")), 60_000));
@@ -203,14 +204,23 @@ describe("nothing lost, nothing left behind", function () {
     assert.ok(said, ended.stderr);
     assert.equal(Number(said[1]), graded.size);
     assert.equal(Number(said[2]), COUNT - graded.size);
-    assert.deepEqual(
-      said[3].split(", ").sort(),
-      subs
-        .map((s) => path.basename(s, ".ipynb"))
-        .filter((n) => !graded.has(n))
-        .sort(),
-    );
+    const notGraded = subs
+      .map((s) => path.basename(s, ".ipynb"))
+      .filter((n) => !graded.has(n))
+      .sort();
+    assert.deepEqual(said[3].split(", ").sort(), notGraded);
     assertComplete(out);
+
+    // The class report covers the graded part, and says so before anything else.
+    assert.match(ended.stderr, new RegExp(`^Class report of the graded part: ${path.join(out, "report.html")}$`, "m"));
+    const partial = classReportSchema.parse(JSON.parse(readFileSync(path.join(out, "report.json"), "utf8")));
+    assert.deepEqual(partial.stopped, { signal: "SIGINT", notGraded });
+    assert.deepEqual(partial.learners.map((l) => l.name).sort(), [...graded.keys()].sort());
+    const html = readFileSync(path.join(out, "report.html"), "utf8");
+    const notice = /<section class="stopped" id="stopped" role="alert"><p>(.*?)<\/p><\/section>/.exec(html);
+    assert.ok(notice && html.indexOf(notice[0]) < html.indexOf("<h2"), "the notice comes before the first section");
+    for (const name of notGraded) assert.ok(notice[1].includes(name), `${name} is named in: ${notice[1]}`);
+    assert.match(notice[1], /SIGINT.*--resume/);
     assert.ok(!existsSync(path.join(out, ".tsnb", "lock")), "the lock is released");
     assert.deepEqual(
       readdirSync(os.tmpdir()).filter((n) => n.startsWith(`tsnb-grade-${run.child.pid}-`)),
@@ -220,6 +230,14 @@ describe("nothing lost, nothing left behind", function () {
     assert.ok(await until(() => survivors(run.seen).length === 0, 2000), `left running: ${survivors(run.seen).join(", ")}`);
     assert.deepEqual(strays(), []);
     for (const [name, r] of graded) assert.deepEqual(r, resultsOf(clean).get(name), name);
+
+    // --resume grades the rest and writes the whole report again, without the notice.
+    const resumed = tsnb(["grade", ...common, "--out", out, "--resume"]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const whole = classReportSchema.parse(JSON.parse(readFileSync(path.join(out, "report.json"), "utf8")));
+    assert.equal(whole.stopped, undefined);
+    assert.equal(whole.learners.length, COUNT);
+    assert.doesNotMatch(readFileSync(path.join(out, "report.html"), "utf8"), /id="stopped"/);
   });
 
   it("without namespaces (forced), falls back and says so everywhere; --isolation strict refuses", () => {

@@ -210,6 +210,8 @@ export const en = {
   "check.nothing": "{file} has no exercises, so there is nothing to check.",
   // -- The class report (report.html), read by teaching assistants --------------------------------
   "report.title": "Class report: {assignment}",
+  "report.stopped":
+    "Incomplete: the run was stopped by {signal} before it graded {count} submissions ({names}). Every number on this page covers only the {done} submissions graded so far. Run the same tsnb grade command with --resume to grade the rest; the report is then written again, whole.",
   "report.overview": "{submissions} submissions, {graded} graded. Mean {mean} of {max} points, median {median}, standard deviation {sd}, from {low} to {high}.",
   "report.firstLook": "What to look at first",
   "report.look.hardestTest": "Hardest test: {test}, passed by {passed} of {total} learners.",

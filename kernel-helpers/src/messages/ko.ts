@@ -202,6 +202,8 @@ export const ko = {
   "check.summary": "공개 테스트 {total}개 중 {passed}개를 통과했습니다.",
   "check.nothing": "{file}에는 연습 문제가 없어서 확인할 것이 없습니다.",
   "report.title": "학급 보고서: {assignment}",
+  "report.stopped":
+    "미완료: {signal} 신호로 채점이 중단되어 제출물 {count}개({names})를 채점하지 못했습니다. 이 페이지의 모든 수치는 지금까지 채점된 제출물 {done}개만 반영합니다. 같은 tsnb grade 명령을 --resume 옵션과 함께 다시 실행하면 나머지를 채점하고 보고서를 처음부터 다시 씁니다.",
   "report.overview": "제출물 {submissions}개, 채점 {graded}개. 평균 {mean}점 / {max}점, 중앙값 {median}, 표준편차 {sd}, 최저 {low}점에서 최고 {high}점.",
   "report.firstLook": "먼저 살펴볼 것",
   "report.look.hardestTest": "가장 어려운 테스트: {test}, 학습자 {total}명 중 {passed}명 통과.",
