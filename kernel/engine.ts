@@ -86,6 +86,9 @@ export class Engine {
   private prevDecl = "";
   private active?: ActiveCell;
   private fileCounter = 0;
+  /** A cell is being compiled (it has not started): an interrupt now is kept for when it would start. */
+  private compiling = false;
+  private interruptPending = false;
 
   constructor(
     readonly cwd: string,
@@ -150,6 +153,16 @@ export class Engine {
 
   /** Compile and run one cell. Never throws for anything the cell does. */
   async run(code: string, options: RunOptions): Promise<RunOutcome> {
+    this.interruptPending = false;
+    this.compiling = true;
+    try {
+      return await this.compileAndRun(code, options);
+    } finally {
+      this.compiling = false;
+    }
+  }
+
+  private async compileAndRun(code: string, options: RunOptions): Promise<RunOutcome> {
     const meta = this.tslab.metadata.getCodeMetadata(code);
     if (meta.module) {
       // A `/** @module name */` cell defines an in-memory module; tslab registers it even with
@@ -189,6 +202,13 @@ export class Engine {
     };
     registerSource(source);
 
+    // The compile above is synchronous, and a SIGINT's listener runs only when libuv polls for
+    // I/O: let one poll phase pass (two check phases surround it), so an interrupt that came
+    // during the compile stops the cell here instead of being lost (breakOnSigint sees only the
+    // signals that come while the cell runs).
+    for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.interruptPending) return { kind: "interrupted" };
+    this.compiling = false;
     const active = this.begin();
     try {
       let result: unknown;
@@ -255,9 +275,15 @@ export class Engine {
     return true;
   }
 
-  /** Stop a cell that is waiting (top-level await). Synchronous code is stopped by SIGINT itself. */
+  /**
+   * Stop a cell that is waiting (top-level await), or one still being compiled (it will not
+   * start). Synchronous code is stopped by SIGINT itself.
+   */
   interrupt(): boolean {
-    return this.failRunning(new InterruptError());
+    if (this.active) return this.failRunning(new InterruptError());
+    if (!this.compiling) return false;
+    this.interruptPending = true;
+    return true;
   }
 
   complete(code: string, cursor: number): { start: number; end: number; candidates: string[] } {

@@ -193,8 +193,8 @@ describe("the kit's kernel, message by message", function () {
     const loop = k.send("shell", "execute_request", executeContent("while (true) {}"));
     let settled = false;
     void loop.done.then(() => (settled = true));
-    // A SIGINT that lands while the cell is still compiling is lost (Node breaks only into
-    // running code), so interrupt until it stops, as a user would press the button again.
+    // Interrupt once execute_input is out, as a user presses the button while the cell runs
+    // (the next test sends a single signal during the compile).
     for (let i = 0; i < 40 && !settled; i++) {
       await sleep(250);
       if (k.iopubFor(loop.msgId).some((m) => m.header.msg_type === "execute_input")) k.kernel.interrupt();
@@ -207,6 +207,32 @@ describe("the kit's kernel, message by message", function () {
     );
     const kept = await k.execute("kept");
     assert.equal((contentOf(kept.iopub, "execute_result")[0].data as Record<string, string>)["text/plain"], "7");
+  });
+
+  it("one SIGINT that lands while the cell is still compiling stops it before it starts (not lost, as in tslab)", async () => {
+    // A cell whose compile takes hundreds of milliseconds; the signal is sent as soon as the
+    // kernel says it has the cell (execute_input comes just before the compile).
+    const lines = Array.from({ length: 3000 }, (_, i) => `const padding${i}: number = ${i} * 2;`);
+    const loop = k.send("shell", "execute_request", executeContent(`${lines.join("\n")}\nwhile (true) {}`));
+    for (let i = 0; i < 2000 && !k.iopubFor(loop.msgId).some((m) => m.header.msg_type === "execute_input"); i++) await sleep(5);
+    const sentAt = Date.now();
+    k.kernel.interrupt();
+    let settled = false;
+    void loop.done.then(() => (settled = true));
+    for (let i = 0; i < 100 && !settled; i++) await sleep(100);
+    const stoppedByOne = settled;
+    // If the signal was lost, stop the loop for the next tests before failing.
+    for (let i = 0; i < 40 && !settled; i++) {
+      k.kernel.interrupt();
+      await sleep(250);
+    }
+    assert.ok(stoppedByOne, `the first SIGINT was lost: the cell was still running ${Date.now() - sentAt} ms later`);
+    const r = await loop.done;
+    assert.equal(r.reply.content.ename, "Interrupted");
+    // It was stopped before it ran: none of its declarations exist.
+    const after = await k.execute("typeof padding0");
+    assert.equal(after.reply.content.status, "error");
+    assert.match(String(after.reply.content.evalue), /Cannot find name 'padding0'/);
   });
 
   it("interrupt_request on control stops a cell waiting on a promise", async () => {
