@@ -1,7 +1,8 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadAssignment } from "../assignment/load";
+import type { SubmissionInput } from "../grading/batch";
 import { textTable } from "../results/table";
 import { readGrades } from "../similarity/grades";
 import { positiveInt, positiveNumber, submissionNames } from "./grade";
@@ -16,6 +17,7 @@ interface SimilarityOptions {
   kgramLength: number;
   kgramsInWindow: number;
   maxFingerprintShare?: number;
+  archive: string[];
 }
 
 function fraction(value: string): number {
@@ -32,6 +34,32 @@ function exerciseList(value: string, previous: string[] | undefined): string[] {
       .map((s) => s.trim())
       .filter(Boolean),
   ];
+}
+
+function folderList(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * The submissions of earlier terms, one per entry of each --archive folder, named
+ * `<folder>/<submission>` (a `/` no name of this class has), so a report says which term a
+ * learner is from.
+ */
+function archiveSubmissions(folders: string[]): SubmissionInput[] {
+  const labels = new Map<string, number>();
+  return folders.flatMap((folder) => {
+    if (!existsSync(folder) || !statSync(folder).isDirectory())
+      throw new Error(`--archive ${folder} is not a folder (expected one notebook or folder per submission in it)`);
+    const base = path.basename(path.resolve(folder)).replace(/[^\w.-]+/g, "_") || "archive";
+    const seen = (labels.get(base) ?? 0) + 1;
+    labels.set(base, seen);
+    const label = seen > 1 ? `${base}-${seen}` : base;
+    const entries = readdirSync(folder)
+      .filter((name) => !name.startsWith("."))
+      .map((name) => path.join(folder, name));
+    if (entries.length === 0) throw new Error(`--archive ${folder} is empty`);
+    return submissionNames(entries).map((s) => ({ ...s, name: `${label}/${s.name}` }));
+  });
 }
 
 type AnalyzeModule = typeof import("../similarity/analyze");
@@ -95,6 +123,12 @@ export function registerSimilarityCommand(program: Command): void {
     .option("--min-z <z>", "flag pairs at least this many robust standard deviations above their exercise's median", positiveNumber, 3.5)
     .option("--top <n>", "pairs per exercise shown with their code besides the flagged ones", positiveInt, 5)
     .option("--grades <grades.csv>", "a grades.csv from tsnb grade, to show each flagged pair's points per exercise")
+    .option(
+      "--archive <folder>",
+      "also compare with the submissions of an earlier term, one notebook or folder per submission in <folder> (repeat for more terms); they are named <folder>/<submission>, and two of them are never paired",
+      folderList,
+      [],
+    )
     .addOption(new Option("--kgram-length <n>", "Dolos: tokens per k-gram").argParser(positiveInt).default(23))
     .addOption(new Option("--kgrams-in-window <n>", "Dolos: k-grams per winnowing window").argParser(positiveInt).default(17))
     .addOption(
@@ -111,8 +145,12 @@ stub, setup cells and markdown do not count, nor do names, comments or layout. P
 within their exercise and flagged by how far they stand above that exercise's own spread, since
 independent solutions of some exercises are alike anyway. Exit code 0 whatever is flagged.
 
-Example:
-  tsnb similarity notebooks/week07-cnn submissions/* --out similarity --grades results/grades.csv`,
+With --archive, each learner of this class is also paired with every submission of the earlier
+terms given (a copy of last year's solution), and those pairs are ranked and flagged with the rest.
+
+Examples:
+  tsnb similarity notebooks/week07-cnn submissions/* --out similarity --grades results/grades.csv
+  tsnb similarity notebooks/week07-cnn submissions/* --archive archive/2025 --archive archive/2024`,
     )
     .action(async (assignmentDir: string, inputs: string[], opts: SimilarityOptions) => {
       const assignment = loadAssignment(assignmentDir, { released: true });
@@ -121,7 +159,7 @@ Example:
       if (unknown.length) throw new Error(`no exercise ${unknown.join(", ")} in ${assignmentDir} (its exercises: ${names.join(", ")})`);
       const exercises = opts.exercise ? assignment.exercises.filter((e) => opts.exercise!.includes(e.name)) : assignment.exercises;
       if (exercises.length === 0) throw new Error(`${assignmentDir} has no exercises (solution cells with a grade_id)`);
-      if (inputs.length < 2) throw new Error("give at least two submissions to compare");
+      if (inputs.length < 2 && opts.archive.length === 0) throw new Error("give at least two submissions to compare, or one and --archive");
       const { readClass, compareClass } = await loadSimilarity();
       const analyzeModule = await import("../similarity/analyze");
       const grades = opts.grades ? readGrades(opts.grades, assignment.exercises) : undefined;
@@ -129,11 +167,12 @@ Example:
       if (existsSync(out) && !statSync(out).isDirectory()) throw new Error(`--out ${opts.out} is a file, not a folder`);
 
       const submissions = submissionNames(inputs);
+      const archive = archiveSubmissions(opts.archive);
       const started = Date.now();
-      const reading = createProgress(submissions.length, "reading");
+      const reading = createProgress(submissions.length + archive.length, "reading");
       let solutions;
       try {
-        solutions = readClass(assignment, submissions, exercises, (learner) => reading.tick(learner));
+        solutions = readClass(assignment, submissions, exercises, (learner) => reading.tick(learner), archive);
       } finally {
         reading.stop();
       }
@@ -154,7 +193,7 @@ Example:
       process.stdout.write(summary(output.report, analyzeModule));
       const seconds = (Date.now() - started) / 1000;
       process.stdout.write(
-        `\nCompared ${submissions.length} submission(s), ${exercises.length} exercise(s) in ${seconds.toFixed(1)} s.\nReport: ${output.html}\nAll pairs: ${output.csv}\n`,
+        `\nCompared ${submissions.length} submission(s)${archive.length ? ` and ${archive.length} of earlier terms` : ""}, ${exercises.length} exercise(s) in ${seconds.toFixed(1)} s.\nReport: ${output.html}\nAll pairs: ${output.csv}\n`,
       );
     });
 }

@@ -69,6 +69,8 @@ export interface ExerciseResult {
 export interface SimilarityReport {
   assignment: string;
   learners: string[];
+  /** Learners of earlier terms (--archive): paired with the class's learners only. */
+  archived: string[];
   exercises: ExerciseResult[];
   unreadable: ClassSolutions["unreadable"];
   options: AnalysisOptions;
@@ -114,15 +116,24 @@ export function analyzeClass(
 ): SimilarityReport {
   const learners = solutions.learners;
   const learnerIndex = new Map(learners.map((l, i) => [l, i]));
-  const report: SimilarityReport = { assignment, learners, exercises: [], unreadable: solutions.unreadable, options };
+  const report: SimilarityReport = { assignment, learners, archived: solutions.archived, exercises: [], unreadable: solutions.unreadable, options };
+  const archived = new Set(solutions.archived);
   for (const ex of solutions.exercises) {
     const comparison = compareSolutions(ex.solutions, ex.template, options.dolos);
     const names = comparison.learners;
     const n = names.length;
-    const count = (n * (n - 1)) / 2;
+    // Two earlier terms' submissions are not a pair of this class: they are neither reported nor
+    // part of the spread that flags the class's pairs.
+    const old = Uint8Array.from(names, (name) => (archived.has(name) ? 1 : 0));
+    const m = old.reduce((s, x) => s + x, 0);
+    const count = (n * (n - 1)) / 2 - (m * (m - 1)) / 2;
     const [left, right, similarity] = [new Uint32Array(count), new Uint32Array(count), new Float64Array(count)];
     for (let a = 0, k = 0; a < n; a++) {
-      for (let b = a + 1; b < n; b++, k++) [left[k], right[k], similarity[k]] = [a, b, comparison.similarity(a, b)];
+      for (let b = a + 1; b < n; b++) {
+        if (old[a] && old[b]) continue;
+        [left[k], right[k], similarity[k]] = [a, b, comparison.similarity(a, b)];
+        k++;
+      }
     }
     const spread = spreadOf(similarity, options.minZ);
     // Most similar first; ties in name order (ranks of the names, compared as numbers).

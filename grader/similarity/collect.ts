@@ -22,7 +22,10 @@ export interface ExerciseSolutions {
 }
 
 export interface ClassSolutions {
+  /** Every submission read: the class's, then the earlier terms' (`archived`). */
   learners: string[];
+  /** Submissions of earlier terms: compared with the class's, never with each other. */
+  archived: string[];
   exercises: ExerciseSolutions[];
   /** Submissions (or notebooks of them) that could not be read, for the instructor. */
   unreadable: { learner: string; message: string }[];
@@ -40,12 +43,13 @@ export function collectSolutions(
   submissions: SubmissionInput[],
   exercises: Exercise[] = assignment.exercises,
   onRead: (learner: string) => void = () => undefined,
+  archive: SubmissionInput[] = [],
 ): ClassSolutions {
   const byExercise = new Map(
     exercises.map((e): [string, ExerciseSolutions] => [e.name, { exercise: e, template: releasedStub(assignment, e), solutions: [], missing: [] }]),
   );
   const unreadable: ClassSolutions["unreadable"] = [];
-  for (const { name, input } of submissions) {
+  for (const { name, input } of [...submissions, ...archive]) {
     // The report is the instructor's: its notes stay English whatever the learners read.
     const extracted = extractSubmission(assignment, input, name, "en");
     if (extracted.fatal) unreadable.push({ learner: name, message: extracted.fatal });
@@ -60,5 +64,10 @@ export function collectSolutions(
     for (const [ex, target] of byExercise) if (!found.has(ex)) target.missing.push(name);
     onRead(name);
   }
-  return { learners: submissions.map((s) => s.name), exercises: [...byExercise.values()], unreadable };
+  return {
+    learners: [...submissions, ...archive].map((s) => s.name),
+    archived: archive.map((s) => s.name),
+    exercises: [...byExercise.values()],
+    unreadable,
+  };
 }

@@ -232,8 +232,12 @@ export function similarityHtml(report: SimilarityReport, grades?: Grades): strin
   const unreadable = report.unreadable.length
     ? `<p><strong>Not read:</strong> ${report.unreadable.map((u) => `<code>${escapeHtml(u.learner)}</code> (${escapeHtml(u.message)})`).join("; ")}</p>`
     : "";
+  const terms = [...new Set(report.archived.map((name) => name.slice(0, name.indexOf("/"))))];
+  const archived = report.archived.length
+    ? `, and ${report.archived.length} of earlier terms (${terms.map((t) => `<code>${escapeHtml(t)}/…</code>`).join(", ")}), each paired with this class's learners but not with each other`
+    : "";
   const body = `<h1>Similarity of solutions: ${escapeHtml(report.assignment)}</h1>
-<p class="muted">${report.learners.length} submissions. Each exercise's solution cells (matched by grade_id) are compared pairwise with Dolos
+<p class="muted">${report.learners.length - report.archived.length} submissions${archived}. Each exercise's solution cells (matched by grade_id) are compared pairwise with Dolos
 (winnowing over syntax-tree tokens: names, literals, comments and layout do not count; k-grams of ${dolos.kgramLength} tokens, windows of ${dolos.kgramsInWindow}),
 ignoring what is in the released stub. A pair is flagged when it stands at least ${minZ} robust standard deviations (median and MAD of −ln(1 − similarity))
 above the pairs of the same exercise. A flag is a reason to read the code, not a verdict.</p>

@@ -12,10 +12,24 @@ import { writeSimilarityCsv } from "./csv";
 import { Grades } from "./grades";
 import { similarityHtml } from "./html";
 
-export function readClass(assignment: Assignment, submissions: SubmissionInput[], exercises: Exercise[], onRead?: (learner: string) => void): ClassSolutions {
-  const solutions = collectSolutions(assignment, submissions, exercises, onRead);
+export function readClass(
+  assignment: Assignment,
+  submissions: SubmissionInput[],
+  exercises: Exercise[],
+  onRead?: (learner: string) => void,
+  archive: SubmissionInput[] = [],
+): ClassSolutions {
+  const solutions = collectSolutions(assignment, submissions, exercises, onRead, archive);
   // A submission counts when at least one of its solution cells was found.
-  const readable = new Set(solutions.exercises.flatMap((e) => e.solutions.map((s) => s.learner))).size;
+  const readableNames = new Set(solutions.exercises.flatMap((e) => e.solutions.map((s) => s.learner)));
+  const readable = readableNames.size;
+  const archived = new Set(solutions.archived);
+  if (archive.length && ![...readableNames].some((n) => !archived.has(n))) {
+    const why = solutions.unreadable.filter((u) => !archived.has(u.learner)).map((u) => `${u.learner}: ${u.message}`);
+    throw new Error(
+      `none of this class's submissions could be read, so there is nothing to compare with the archive${why.length ? `:\n  ${why.join("\n  ")}` : ""}`,
+    );
+  }
   if (readable < 2) {
     const why = solutions.unreadable.map((u) => `${u.learner}: ${u.message}`).join("\n  ");
     throw new Error(`need at least two readable submissions to compare, got ${readable}${why ? `:\n  ${why}` : ""}`);

@@ -6,7 +6,7 @@
  * Chromium; screenshots are kept in test-artifacts/similarity/.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { File, FingerprintIndex, Region, TokenizedFile } from "@dodona/dolos-core";
@@ -197,6 +197,59 @@ describe("tsnb similarity", function () {
     const r = tsnb(["similarity", path.join(rel, "week07-cnn"), ...inputs(), "--out", out2]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readFileSync(path.join(out2, "similarity.csv"), "utf8"), readFileSync(path.join(out, "similarity.csv"), "utf8"));
+  });
+
+  it("--archive: this class's learners are paired with earlier terms' submissions, which are never paired with each other", () => {
+    // Last year's class held the five originals; one of them was handed in again the year before.
+    // This year's class holds the five disguised copies (and the two stubs).
+    const originals = [...new Set(cls.copies.map((c) => c.original))];
+    assert.equal(originals.length, 5);
+    const term2025 = path.join(tmp, "archive", "2025");
+    const term2024 = path.join(tmp, "archive", "2024");
+    for (const o of originals) cpSync(cls.dirs.get(o)!, path.join(term2025, o), { recursive: true });
+    cpSync(cls.dirs.get(originals[0])!, path.join(term2024, originals[0]), { recursive: true });
+    const current = cls.learners.filter((l) => !originals.includes(l));
+    const out2 = path.join(tmp, "with-archive");
+    const r = tsnb(["similarity", WEEK7, ...current.map((l) => cls.dirs.get(l)!), "--archive", term2025, "--archive", term2024, "--out", out2]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Compared 7 submission\(s\) and 6 of earlier terms, 9 exercise\(s\)/m);
+
+    const archived = (name: string) => /^(2025|2024)\//.test(name);
+    const learner = (name: string) => name.replace(/^(2025|2024)\//, "");
+    const copied = (row: Row) => copyOf(learner(row.a), learner(row.b));
+    const all = readRows(path.join(out2, "similarity.csv"));
+    assert.ok(all.length > 0);
+    assert.deepEqual(
+      all.filter((row) => archived(row.a) && archived(row.b)),
+      [],
+      "two earlier submissions are never paired (2025 and 2024 hold the same notebook)",
+    );
+    for (const ex of exercises) {
+      const here = all.filter((row) => row.exercise === ex);
+      // 5 copiers with code of their own, against each other (10) and against the 6 earlier submissions (30).
+      assert.equal(here.length, 40, ex);
+      const copies = here.filter(copied);
+      assert.equal(copies.length, 6, ex);
+      assert.ok(
+        copies.every((row) => archived(row.a) !== archived(row.b)),
+        `${ex}: every copy pair joins this class and an earlier term`,
+      );
+      assert.deepEqual(
+        copies.map((row) => row.rank).sort((x, y) => x - y),
+        [1, 2, 3, 4, 5, 6],
+        `${ex}: the copies of earlier submissions rank above every other pair`,
+      );
+    }
+    const flaggedCopies = all.filter((row) => row.flagged && copied(row)).length;
+    assert.ok(flaggedCopies >= 6 * 8, `only ${flaggedCopies} of ${6 * 9} copy pairs flagged`);
+    assert.match(
+      readFileSync(path.join(out2, "similarity.html"), "utf8"),
+      /7 submissions, and 6 of earlier terms \(<code>2025\/…<\/code>, <code>2024\/…<\/code>\)/,
+    );
+
+    const missing = tsnb(["similarity", WEEK7, ...current.map((l) => cls.dirs.get(l)!), "--archive", path.join(tmp, "no-such-term")]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /--archive .*no-such-term is not a folder/);
   });
 
   it("reports each shown pair's longest shared fragment and the same learners' other exercises", () => {
