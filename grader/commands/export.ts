@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Language } from "@course-kit/kernel-helpers/messages";
@@ -60,7 +61,10 @@ export function registerExportCommand(program: Command): void {
     .command("gradescope")
     .description("Write the Gradescope autograder zip for an assignment (setup.sh, run_autograder, the grader and the hidden tests)")
     .argument("<assignment-dir>", "the assignment folder (source notebooks and hidden-tests/)")
-    .option("--out <file.zip>", "the zip to write (default: <assignment>-gradescope.zip)")
+    .option(
+      "--out <file.zip>",
+      "the zip to write, or a folder to write <assignment>-gradescope.zip into; missing folders are made (default: <assignment>-gradescope.zip here)",
+    )
     .addOption(new Option("--visibility <when>", "when learners see the tests' results (and so their total)").choices(VISIBILITIES).default("visible"))
     .addOption(
       new Option("--stdout-visibility <when>", "when learners see the autograder's output (instructor notes, raw logs)")
@@ -84,7 +88,9 @@ export function registerExportCommand(program: Command): void {
     .option(...LANGUAGE_OPTION)
     .addHelpText("after", HELP)
     .action(async (assignmentDir: string, opts: ExportOptions) => {
-      const out = opts.out ?? `${path.basename(path.resolve(assignmentDir))}-gradescope.zip`;
+      // Like cp: a folder given as --out receives the zip under its default name.
+      const defaultName = `${path.basename(path.resolve(assignmentDir))}-gradescope.zip`;
+      const out = opts.out === undefined ? defaultName : existsSync(opts.out) && statSync(opts.out).isDirectory() ? path.join(opts.out, defaultName) : opts.out;
       const summary = await exportGradescope(assignmentDir, out, {
         visibility: opts.visibility,
         stdoutVisibility: opts.stdoutVisibility,

@@ -3,7 +3,7 @@
  * The week 7 assignment has its own, slower suite (week07.test.ts).
  */
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { gradescopeResultsSchema } from "../../grader/results/gradescope";
@@ -148,5 +148,19 @@ describe("tsnb on the fixture assignment", function () {
     assert.equal(r.status, 0, r.stdout);
     assert.match(r.stdout, /instructor solution scores full marks \(5 \/ 5\)/);
     assert.match(r.stdout, /released stubs score 0/);
+  });
+
+  it("export gradescope: a folder as --out receives <assignment>-gradescope.zip, and missing folders are made", () => {
+    const folder = path.join(tmp, "exports");
+    mkdirSync(folder);
+    const into = tsnb(["export", "gradescope", MINI, "--out", folder]);
+    assert.equal(into.status, 0, into.stderr);
+    assert.deepEqual(readdirSync(folder), ["mini-assignment-gradescope.zip"]);
+    const nested = path.join(tmp, "not", "yet", "there.zip");
+    const made = tsnb(["export", "gradescope", MINI, "--out", nested]);
+    assert.equal(made.status, 0, made.stderr);
+    assert.deepEqual(readdirSync(path.dirname(nested)), ["there.zip"]);
+    // Both are zips (a local file header's signature first).
+    for (const zip of [path.join(folder, "mini-assignment-gradescope.zip"), nested]) assert.equal(readFileSync(zip).readUInt32LE(0), 0x04034b50, zip);
   });
 });

@@ -9,7 +9,7 @@
  *   kernel-helpers/                the helpers package hidden tests import (built)
  *   assignment/<name>/             source notebooks with solutions, hidden tests, public checks
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { Language } from "@course-kit/kernel-helpers/messages";
 import { Assignment, AssignmentError, loadAssignment } from "../../assignment/load";
@@ -91,6 +91,7 @@ export async function exportGradescope(assignmentDir: string, out: string, setti
     ...fileItems(filesUnder(assignment.dir, `${ASSIGNMENT_ROOT}/${assignment.name}`, (rel) => !rel.endsWith(".out.ipynb"))),
   ];
   const file = path.resolve(out);
+  mkdirSync(path.dirname(file), { recursive: true });
   await writeZip(items, file);
   return { file, bytes: statSync(file).size, entries: items.length, assignment, config, dependencies: runtime.dependencies, testPackages };
 }
