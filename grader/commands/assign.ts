@@ -2,6 +2,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { createRelease } from "../assign/release";
 import { loadAssignment } from "../assignment/load";
+import { outputFolder } from "./output-folder";
 
 export function registerAssignCommand(program: Command): void {
   program
@@ -12,6 +13,7 @@ export function registerAssignCommand(program: Command): void {
     .option("--force", "replace an existing release folder")
     .action(async (assignmentDir: string, opts: { out: string; force?: boolean }) => {
       const assignment = loadAssignment(assignmentDir);
+      outputFolder(opts.out);
       const release = await createRelease(assignment, opts.out, { force: opts.force });
       const rel = (p: string) => path.relative(process.cwd(), p) || ".";
       process.stdout.write(

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { Language, message } from "@course-kit/kernel-helpers/messages";
 import { Command } from "commander";
@@ -19,6 +19,10 @@ export function registerCheckCommand(program: Command): void {
   ).action(async (notebookPath: string, opts: LimitOptions & { lang?: Language }) => {
     const file = path.resolve(notebookPath);
     if (!existsSync(file)) throw new Error(`notebook not found: ${notebookPath}`);
+    if (statSync(file).isDirectory()) {
+      const notebooks = readdirSync(file).filter((f) => f.endsWith(".ipynb") && !f.endsWith(".out.ipynb"));
+      throw new Error(`${notebookPath} is a folder; check one notebook at a time${notebooks.length ? ` (here: ${notebooks.sort().join(", ")})` : ""}`);
+    }
     readNotebookSync(file); // a clear error for a file that is not a notebook
     const dir = path.dirname(file);
     const assignment = loadAssignment(dir, { released: true });

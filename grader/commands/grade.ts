@@ -20,6 +20,7 @@ import { buildClassReport, ReportInput, reportTimings } from "../report/model";
 import { diffRuns, readPreviousRun, regradeText } from "../report/regrade";
 import { writeClassReport, WrittenReport } from "../report/write";
 import { LANGUAGE_OPTION } from "./language";
+import { outputFolder } from "./output-folder";
 import { createProgress, Progress } from "./progress";
 
 export function positiveInt(value: string): number {
@@ -227,7 +228,7 @@ export function registerGradeCommand(program: Command): void {
     const batch = submissionNames(inputs);
     const submissions = opts.shard ? selectShard(batch, opts.shard) : batch;
     if (opts.shard) process.stdout.write(`Shard ${formatShard(opts.shard)}: ${submissions.length} of ${batch.length} submission(s).\n`);
-    const outDir = path.resolve(opts.out);
+    const outDir = outputFolder(opts.out);
     const lock = acquireRunLock(outDir, `tsnb grade ${process.argv.slice(3).join(" ")}`);
     const run: RunState = { outDir, submissions, lock, controller: new AbortController() };
     const removeStopHandlers = stopCleanly(run);

@@ -7,6 +7,7 @@ import { buildClassReport } from "../report/model";
 import { writeClassReport } from "../report/write";
 import { MANIFEST_FILE } from "../results/manifest";
 import { summaryTable } from "./grade";
+import { outputFolder } from "./output-folder";
 
 export function registerMergeCommand(program: Command): void {
   program
@@ -20,6 +21,7 @@ export function registerMergeCommand(program: Command): void {
         "Example: tsnb merge shards/1 shards/2 shards/3 --out results",
     )
     .action((dirs: string[], opts: { out: string }) => {
+      outputFolder(opts.out);
       const merged = mergeOutputs(dirs, opts.out);
       process.stdout.write(summaryTable(merged.grades, merged.exercises));
       writeClassReport(path.resolve(opts.out), mergedReport(merged));

@@ -6,6 +6,7 @@ import type { SubmissionInput } from "../grading/batch";
 import { textTable } from "../results/table";
 import { readGrades } from "../similarity/grades";
 import { positiveInt, positiveNumber, submissionNames } from "./grade";
+import { outputFolder } from "./output-folder";
 import { createProgress } from "./progress";
 
 interface SimilarityOptions {
@@ -163,8 +164,7 @@ Examples:
       const { readClass, compareClass } = await loadSimilarity();
       const analyzeModule = await import("../similarity/analyze");
       const grades = opts.grades ? readGrades(opts.grades, assignment.exercises) : undefined;
-      const out = path.resolve(opts.out);
-      if (existsSync(out) && !statSync(out).isDirectory()) throw new Error(`--out ${opts.out} is a file, not a folder`);
+      const out = outputFolder(opts.out);
 
       const submissions = submissionNames(inputs);
       const archive = archiveSubmissions(opts.archive);

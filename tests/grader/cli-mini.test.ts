@@ -42,6 +42,26 @@ describe("tsnb on the fixture assignment", function () {
     assert.equal(tsnb(["grade", MINI, "x.ipynb", "--jobs", "zero"]).status, 2);
   });
 
+  it("exits 2, before any work, when a file stands where an output folder goes, and when check is given a folder", () => {
+    const file = path.join(tmp, "a-file");
+    writeFileSync(file, "not a folder\n");
+    const solution = path.join(MINI, "mini.ipynb");
+    const cases: [string[], RegExp][] = [
+      [["grade", MINI, solution, "--out", file], /^tsnb: --out .*a-file is a file, not a folder$/m],
+      [["grade", MINI, solution, "--out", path.join(file, "inside")], /^tsnb: --out .*a-file\/inside: .*a-file is a file, not a folder$/m],
+      [["assign", MINI, "--out", file], /^tsnb: --out .*a-file is a file, not a folder$/m],
+      [["merge", tmp, "--out", file], /^tsnb: --out .*a-file is a file, not a folder$/m],
+      [["similarity", MINI, solution, solution, "--out", file], /^tsnb: --out .*a-file is a file, not a folder$/m],
+      [["check", MINI], /^tsnb: .*mini-assignment is a folder; check one notebook at a time \(here: mini\.ipynb\)$/m],
+    ];
+    for (const [args, said] of cases) {
+      const r = tsnb(args);
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, said, args.join(" "));
+    }
+    assert.equal(readFileSync(file, "utf8"), "not a folder\n");
+  });
+
   it("assign writes stubs that keep the signature and closing brace, checksums, and no hidden tests", () => {
     const r = tsnb(["assign", MINI, "--out", tmp]);
     assert.equal(r.status, 0, r.stderr);
