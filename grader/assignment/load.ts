@@ -79,11 +79,18 @@ export interface LoadOptions {
   released?: boolean;
 }
 
-export function loadAssignment(dir: string, options: LoadOptions = {}): Assignment {
+/** The notebooks of an assignment folder; a missing folder or one without notebooks is refused. */
+export function assignmentNotebooks(dir: string): string[] {
   const abs = path.resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new AssignmentError(`assignment folder not found: ${dir}`);
   const files = listNotebooks(abs);
   if (files.length === 0) throw new AssignmentError(`no .ipynb notebooks in ${dir}`);
+  return files;
+}
+
+export function loadAssignment(dir: string, options: LoadOptions = {}): Assignment {
+  const abs = path.resolve(dir);
+  const files = assignmentNotebooks(dir);
 
   const exercises: Exercise[] = [];
   const notebooks = files.map((file) => {

@@ -1,7 +1,7 @@
 import { renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { listNotebooks, loadAssignment } from "../assignment/load";
+import { assignmentNotebooks, loadAssignment } from "../assignment/load";
 import { readNotebookSync, serializeNotebook } from "../notebook/io";
 import { syncMarkers } from "../notebook/markers";
 
@@ -13,8 +13,7 @@ export function registerSyncCommand(program: Command): void {
     .option("--check", "change nothing; exit 1 if a notebook's metadata is not in step with its markers")
     .option("--overwrite", "replace nbgrader metadata that disagrees with a marker (otherwise that is an error)")
     .action((assignmentDir: string, opts: { check?: boolean; overwrite?: boolean }) => {
-      const files = listNotebooks(path.resolve(assignmentDir));
-      if (files.length === 0) throw new Error(`no .ipynb notebooks in ${assignmentDir}`);
+      const files = assignmentNotebooks(assignmentDir);
       const pending: { file: string; text: string; changed: number[] }[] = [];
       // Every notebook is checked before any is written, so an error leaves all files as they were.
       for (const file of files) {

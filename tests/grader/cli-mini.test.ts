@@ -38,6 +38,19 @@ describe("tsnb on the fixture assignment", function () {
     const r = tsnb(["grade", path.join(tmp, "nope"), "x.ipynb"]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /assignment folder not found/);
+    const nope = path.join(tmp, "nope");
+    for (const args of [
+      ["validate", nope],
+      ["assign", nope],
+      ["sync", nope],
+      ["sync", nope, "--check"],
+      ["export", "gradescope", nope],
+      ["similarity", nope, "a.ipynb", "b.ipynb"],
+    ]) {
+      const other = tsnb(args);
+      assert.equal(other.status, 2, args.join(" "));
+      assert.match(other.stderr, /^tsnb: assignment folder not found: .*nope$/m, args.join(" "));
+    }
     assert.equal(tsnb(["grade"]).status, 2);
     assert.equal(tsnb(["grade", MINI, "x.ipynb", "--jobs", "zero"]).status, 2);
   });
