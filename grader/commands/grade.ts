@@ -38,12 +38,12 @@ export function positiveNumber(value: string): number {
 /**
  * Folder-safe, unique names for submissions: the file or folder name without .ipynb. The list
  * comes back sorted by name, and names that clash are told apart in the order of their full
- * paths, so the order the submissions are given in changes nothing (deterministic grading).
+ * paths, so the order the submissions are given in changes nothing (deterministic grading). A path
+ * given twice (overlapping globs) is one submission.
  */
 export function submissionNames(inputs: string[]): SubmissionInput[] {
   const used = new Map<string, number>();
-  return inputs
-    .map((input) => path.resolve(input))
+  return [...new Set(inputs.map((input) => path.resolve(input)))]
     .sort(byCodeUnits)
     .map((input) => {
       // No leading dot: names are folders in --out, beside the grader's own `.tsnb`.
@@ -226,6 +226,8 @@ export function registerGradeCommand(program: Command): void {
     // Read before grading: a wrong folder fails at once, and --compare may name --out itself.
     const previous = opts.compare === undefined ? undefined : readPreviousRun(opts.compare, assignment.name);
     const batch = submissionNames(inputs);
+    if (batch.length < inputs.length)
+      process.stdout.write(`${inputs.length - batch.length} submission path(s) were given more than once; each submission is graded once.\n`);
     const submissions = opts.shard ? selectShard(batch, opts.shard) : batch;
     if (opts.shard) process.stdout.write(`Shard ${formatShard(opts.shard)}: ${submissions.length} of ${batch.length} submission(s).\n`);
     const outDir = outputFolder(opts.out);

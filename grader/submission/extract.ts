@@ -142,6 +142,10 @@ export function extractSubmission(assignment: Assignment, input: string, name: s
     result.fatal = message(lang, "submission.notFound", { input });
     return result;
   }
+  if (/\.zip$/i.test(input) && statSync(input).isFile()) {
+    result.fatal = message(lang, "submission.archive", { input });
+    return result;
+  }
   const { files: entries, refused } = submissionEntries(input, lang);
   // Files named like an assignment notebook are matched first, so that a renamed copy (a backup,
   // "01-conv-basics (1).ipynb") cannot take the place of the notebook of that name.

@@ -75,6 +75,24 @@ describe("tsnb on the fixture assignment", function () {
     assert.equal(readFileSync(file, "utf8"), "not a folder\n");
   });
 
+  it("grade: a path given twice (overlapping globs) is graded once; a .zip is refused with what to do", () => {
+    const solution = path.join(MINI, "mini.ipynb");
+    const zip = path.join(tmp, "upload.zip");
+    writeFileSync(zip, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0]));
+    const out = path.join(tmp, "twice");
+    const r = tsnb(["grade", MINI, solution, solution, path.join(MINI, ".", "mini.ipynb"), zip, "--out", out, "--lang", "en"]);
+    assert.equal(r.status, 0, r.stderr); // an unreadable upload is the learner's 0, not the grader's failure
+    assert.match(r.stdout, /^2 submission path\(s\) were given more than once; each submission is graded once\.$/m);
+    const rows = readFileSync(path.join(out, "grades.csv"), "utf8").trim().split("\n").slice(1);
+    assert.deepEqual(
+      rows.map((row) => row.split(",")[0]),
+      ["mini", "upload.zip"],
+    );
+    const results = gradescopeResultsSchema.parse(JSON.parse(readFileSync(path.join(out, "upload.zip", "results.json"), "utf8")));
+    assert.equal(results.score, 0);
+    assert.match(results.output ?? "", /upload\.zip is a \.zip archive: tsnb grade reads notebooks and folders of notebooks, so unpack it first/);
+  });
+
   it("assign writes stubs that keep the signature and closing brace, checksums, and no hidden tests", () => {
     const r = tsnb(["assign", MINI, "--out", tmp]);
     assert.equal(r.status, 0, r.stderr);

@@ -130,6 +130,8 @@ export const en = {
   "cell.setup": "{file}, setup cell {cell}",
   "submission.notFound": "submission not found: {input}",
   "submission.noNotebook": "no .ipynb notebook found in {input}",
+  "submission.archive":
+    "{input} is a .zip archive: tsnb grade reads notebooks and folders of notebooks, so unpack it first (the Gradescope autograder unpacks archives itself)",
   "submission.symlink": "{file} is a symbolic link; only regular files are graded (a link can point at files that are not yours)",
   "submission.notRegular": "{file} is not a regular file",
   "submission.tooLarge": "{file} is {size} MiB, more than the {max} MiB a notebook may be; clear its outputs (Edit > Clear All Outputs) and submit it again",

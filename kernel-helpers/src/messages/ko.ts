@@ -126,6 +126,8 @@ export const ko = {
   "cell.setup": "{file}, setup 셀 {cell}",
   "submission.notFound": "제출물을 찾을 수 없습니다: {input}",
   "submission.noNotebook": "{input}에 .ipynb 노트북이 없습니다",
+  "submission.archive":
+    "{input}은(는) .zip 압축 파일입니다. tsnb grade는 노트북과 노트북 폴더만 읽으므로 먼저 압축을 풀어 주세요 (Gradescope 자동 채점기는 압축 파일을 직접 풉니다)",
   "submission.symlink": "{file} 파일은 심볼릭 링크입니다. 일반 파일만 채점합니다 (링크는 본인 것이 아닌 파일을 가리킬 수 있습니다)",
   "submission.notRegular": "{file} 항목은 일반 파일이 아닙니다",
   "submission.tooLarge": "{file} 파일의 크기는 {size} MiB로, 노트북 크기 제한인 {max} MiB보다 큽니다. 출력을 지우고(Edit > Clear All Outputs) 다시 제출하세요",
