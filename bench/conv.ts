@@ -160,7 +160,9 @@ function maxScaledError(actual: ArrayLike<number>, expected: ArrayLike<number>):
   return err / (scale || 1);
 }
 
-function tryRequire(id: string): { ok: true } | { ok: false; missing: boolean; message: string } {
+type Load = { ok: true } | { ok: false; missing: boolean; message: string };
+
+function tryRequire(id: string): Load {
   try {
     require(id);
     return { ok: true };
@@ -169,6 +171,11 @@ function tryRequire(id: string): { ok: true } | { ok: false; missing: boolean; m
     const missing = err.code === "MODULE_NOT_FOUND" && String(err.message).includes(id);
     return { ok: false, missing, message: String(err.message).split("\n")[0] };
   }
+}
+
+/** The row of a backend whose package could not be loaded. */
+function unavailableRow(layer: string, impl: string, load: Extract<Load, { ok: false }>): ConvBenchRow {
+  return { layer, impl, status: load.missing ? "not installed" : "error", note: load.missing ? undefined : load.message };
 }
 
 async function tfjsRow(
@@ -290,22 +297,8 @@ export async function runConvBench(options: { quick?: boolean; log?: (line: stri
     });
 
     finish(await tfjsRow("cpu", "tfjs cpu", layer, x, w, expected, quick ? slow : { ...slow, runs: 9 }));
-    if (wasmLoad.ok) finish(await tfjsRow("wasm", "tfjs wasm", layer, x, w, expected, fast));
-    else
-      finish({
-        layer: layer.name,
-        impl: "tfjs wasm",
-        status: wasmLoad.missing ? "not installed" : "error",
-        note: wasmLoad.missing ? undefined : wasmLoad.message,
-      });
-    if (nodeLoad.ok) finish(await tfjsRow("tensorflow", "tfjs-node", layer, x, w, expected, fast));
-    else
-      finish({
-        layer: layer.name,
-        impl: "tfjs-node",
-        status: nodeLoad.missing ? "not installed" : "error",
-        note: nodeLoad.missing ? undefined : nodeLoad.message,
-      });
+    finish(wasmLoad.ok ? await tfjsRow("wasm", "tfjs wasm", layer, x, w, expected, fast) : unavailableRow(layer.name, "tfjs wasm", wasmLoad));
+    finish(nodeLoad.ok ? await tfjsRow("tensorflow", "tfjs-node", layer, x, w, expected, fast) : unavailableRow(layer.name, "tfjs-node", nodeLoad));
   }
   if (initialBackend) await tf.setBackend(initialBackend);
   return rows;

@@ -86,7 +86,10 @@ export class Engine {
   private prevDecl = "";
   private active?: ActiveCell;
   private fileCounter = 0;
-  /** A cell is being compiled (it has not started): an interrupt now is kept for when it would start. */
+  /**
+   * A run is in progress. Until its cell starts (`active` is set), that is, while it compiles, an
+   * interrupt is kept for when it would start.
+   */
   private compiling = false;
   private interruptPending = false;
 
@@ -208,7 +211,6 @@ export class Engine {
     // signals that come while the cell runs).
     for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.interruptPending) return { kind: "interrupted" };
-    this.compiling = false;
     const active = this.begin();
     try {
       let result: unknown;

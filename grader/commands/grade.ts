@@ -18,6 +18,7 @@ import { textTable } from "../results/table";
 import { ResultsWriter } from "../results/write";
 import { buildClassReport, ReportInput, reportTimings } from "../report/model";
 import { diffRuns, readPreviousRun, regradeText } from "../report/regrade";
+import type { RegradeDiff } from "../report/schema";
 import { writeClassReport, WrittenReport } from "../report/write";
 import { LANGUAGE_OPTION } from "./language";
 import { outputFolder } from "./output-folder";
@@ -154,7 +155,7 @@ interface RunState {
   progress?: Progress;
   writer?: ResultsWriter;
   /** Writes the class report of what is graded so far; set once the writer exists. */
-  writeReport?: (stopped?: ReportInput["stopped"]) => WrittenReport;
+  writeReport?: (stopped?: ReportInput["stopped"]) => { files: WrittenReport; regrade?: RegradeDiff };
 }
 
 /**
@@ -173,7 +174,7 @@ function stopCleanly(run: RunState): () => void {
     const missing = run.submissions.filter((s) => !graded.has(s.name)).map((s) => s.name);
     let reportLine = "";
     try {
-      if (run.writeReport) reportLine = `Class report of the graded part: ${run.writeReport({ signal, notGraded: missing }).html}\n`;
+      if (run.writeReport) reportLine = `Class report of the graded part: ${run.writeReport({ signal, notGraded: missing }).files.html}\n`;
     } catch (err) {
       reportLine = `The class report could not be written: ${(err as Error).message}\n`;
     }
@@ -266,9 +267,11 @@ export function registerGradeCommand(program: Command): void {
       writer.carryOver(carried);
       const progress = createProgress(todo.length, "grading");
       const started = Date.now();
-      const writeReport = (stopped?: ReportInput["stopped"]): WrittenReport => {
+      let seconds = 0;
+      const writeReport = (stopped?: ReportInput["stopped"]) => {
         const grades = writer.all();
-        return writeClassReport(
+        const regrade = previous && diffRuns(previous, grades);
+        const files = writeClassReport(
           outDir,
           buildClassReport({
             assignment,
@@ -276,15 +279,13 @@ export function registerGradeCommand(program: Command): void {
             grader: graderVersion(),
             launch,
             grades,
-            regrade: previous && diffRuns(previous, grades),
+            regrade,
             stopped,
             // The report's one varying part: gone with --no-timings, like the other timing fields.
-            timings:
-              opts.timings && !stopped
-                ? reportTimings(grades, new Set(todo.map((s) => s.name)), todo.length ? (Date.now() - started) / 1000 : 0, opts.jobs)
-                : undefined,
+            timings: opts.timings && !stopped ? reportTimings(grades, new Set(todo.map((s) => s.name)), todo.length ? seconds : 0, opts.jobs) : undefined,
           }),
         );
+        return { files, regrade };
       };
       Object.assign(run, { writer, progress, writeReport });
 
@@ -309,12 +310,11 @@ export function registerGradeCommand(program: Command): void {
           progress.stop();
         }
       }
-      const seconds = (Date.now() - started) / 1000;
+      seconds = (Date.now() - started) / 1000;
       const grades = writer.all();
       const exercises = assignment.exercises.map((e) => e.name);
       process.stdout.write(summaryTable(grades, exercises));
-      const reportFiles = writeReport();
-      const regrade = previous && diffRuns(previous, grades);
+      const { files: reportFiles, regrade } = writeReport();
       if (regrade) process.stdout.write(`\n${regradeText(regrade)}`);
       const resumed = carried.length ? ` (${carried.length} more kept from an earlier run)` : "";
       const graded = todo.length
